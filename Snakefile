@@ -1,0 +1,25 @@
+# regrowth: JAK-inhibitor alopecia areata trials, raw exports -> validated ADaM -> report.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/validate.smk"
+include: "workflow/rules/derive.smk"
+include: "workflow/rules/summarize.smk"
+include: "workflow/rules/report.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,93 @@
+"""ISO 8601 dates as SDTM carries them: full, partial ('2014', '2014-03') or missing.
+
+SDTM never fills partial dates; analysis data impute them and flag which part was imputed
+(ADaM --DTF: 'D' day imputed, 'M' month and day imputed, 'Y' all imputed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Full or partial date, optionally followed by a time part (which we ignore for dates).
+ISO8601_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?(T[\d:.+\-Z]*)?$"
+
+
+def _parts(dtc: pd.Series) -> pd.DataFrame:
+    ext = dtc.astype("str").str.extract(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+    return pd.DataFrame(
+        {
+            "y": pd.to_numeric(ext[0], errors="coerce"),
+            "m": pd.to_numeric(ext[1], errors="coerce"),
+            "d": pd.to_numeric(ext[2], errors="coerce"),
+        },
+        index=dtc.index,
+    )
+
+
+def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
+    frame = pd.DataFrame({"year": y, "month": m, "day": d})
+    ok = frame.notna().all(axis=1)
+    out = pd.Series(pd.NaT, index=y.index, dtype="datetime64[s]")
+    if ok.any():
+        out.loc[ok] = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce").astype(
+            "datetime64[s]"
+        )
+    return out
+
+
+def to_date(dtc: pd.Series) -> pd.Series:
+    """Complete dates only; partial or missing give NaT (no imputation)."""
+    p = _parts(dtc)
+    return _from_parts(p["y"], p["m"], p["d"])
+
+
+def impute_date(
+    dtc: pd.Series, how: str = "first", min_dates: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Impute partial dates; return (date, flag) with flag D/M/Y or null.
+
+    how='first' fills missing parts with the first day/month, 'last' with the last.
+    With min_dates (admiral's min_dates): if the earliest possible date is before a
+    reference date that the partial date still admits, impute to the reference date, so that
+    an AE partially dated in the month of first dose is not pushed before treatment.
+    A fully missing date stays missing.
+    """
+    p = _parts(dtc)
+    flag = pd.Series(pd.NA, index=dtc.index, dtype="str")
+    flag = flag.mask(p["y"].notna() & p["m"].notna() & p["d"].isna(), "D")
+    flag = flag.mask(p["y"].notna() & p["m"].isna(), "M")
+    if how == "first":
+        m = p["m"].fillna(1)
+        d = p["d"].fillna(1)
+        date = _from_parts(p["y"], m, d)
+        if min_dates is not None:
+            latest = _last_possible(p)
+            ref = pd.to_datetime(min_dates).astype("datetime64[s]")
+            bump = flag.notna() & ref.notna() & (date < ref) & (latest >= ref)
+            date = date.mask(bump, ref)
+    elif how == "last":
+        date = _last_possible(p)
+    else:
+        raise ValueError(f"impute_date: how must be 'first' or 'last', not {how!r}")
+    return date, flag
+
+
+def _last_possible(p: pd.DataFrame) -> pd.Series:
+    """Latest date a (partial) date admits; an invalid full date stays NaT."""
+    m = p["m"].fillna(12)
+    first = _from_parts(p["y"], m, pd.Series(1, index=p.index))
+    month_end_day = (first + pd.offsets.MonthEnd(0)).dt.day
+    return _from_parts(p["y"], m, p["d"].fillna(month_end_day))
+
+
+def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
+    """SDTM study day: no day 0. date - ref + 1 on or after ref, plain difference before."""
+    diff = (pd.to_datetime(dates) - pd.to_datetime(reference)).dt.days.astype("float64")
+    return pd.Series(np.where(diff >= 0, diff + 1, diff), index=dates.index, dtype="float64")
+
+
+def to_iso(dates: pd.Series) -> pd.Series:
+    """Dates back to ISO 8601 text (for SDTM variables), missing stays null."""
+    out = pd.to_datetime(dates).dt.strftime("%Y-%m-%d")
+    return out.astype("str")

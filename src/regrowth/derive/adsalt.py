@@ -1,0 +1,130 @@
+"""ADSALT: SALT by visit (BDS) with baseline, change, analysis visits, phase and responder flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from regrowth.dates import study_day
+from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
+from regrowth.frames import assert_unique_keys, require_columns
+
+OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
+
+
+def merge_adsl(rec: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+    require_columns(adsl, ["USUBJID", "TRTSDT", "TRTEDT", "TRT01P", "TRT01A", "FASFL"], "merge_adsl")
+    keep = ["USUBJID", "STUDYID", "TRT01P", "TRT01A", "TRTSDT", "TRTEDT", "FASFL", "AATYPE"]
+    return rec.merge(adsl[[c for c in keep if c in adsl.columns]], on="USUBJID", how="inner", validate="m:1")
+
+
+def derive_var_ady(df: pd.DataFrame) -> pd.DataFrame:
+    require_columns(df, ["ADT", "TRTSDT"], "derive_var_ady")
+    return df.assign(ADY=study_day(df["ADT"], df["TRTSDT"]))
+
+
+def derive_var_ablfl(df: pd.DataFrame) -> pd.DataFrame:
+    require_columns(df, ["USUBJID", "PARAMCD", "AVAL", "ADT", "TRTSDT"], "derive_var_ablfl")
+    first = df.drop_duplicates("USUBJID").set_index("USUBJID")["TRTSDT"]
+    return df.assign(ABLFL=flag_baseline(df, first))
+
+
+def derive_vars_chg(df: pd.DataFrame) -> pd.DataFrame:
+    """BASE, CHG = AVAL - BASE, PCHG = CHG / BASE * 100 (undefined when BASE = 0)."""
+    require_columns(df, ["USUBJID", "PARAMCD", "AVAL", "ABLFL"], "derive_vars_chg")
+    base = df[df["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["AVAL"]
+    key = pd.MultiIndex.from_frame(df[["USUBJID", "PARAMCD"]])
+    out = df.copy()
+    out["BASE"] = base.reindex(key).to_numpy()
+    out["CHG"] = out["AVAL"] - out["BASE"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pchg = out["CHG"] / out["BASE"] * 100
+    out["PCHG"] = pchg.where(out["BASE"] != 0)
+    return out
+
+
+def derive_var_aphase(df: pd.DataFrame) -> pd.DataFrame:
+    """APHASE: before first dose, on treatment (to last dose inclusive) or off drug."""
+    require_columns(df, ["ADT", "TRTSDT", "TRTEDT"], "derive_var_aphase")
+    phase = np.select(
+        [df["ADT"].isna() | df["TRTSDT"].isna(), df["ADT"] <= df["TRTSDT"], df["ADT"] <= df["TRTEDT"]],
+        [None, "PRE-TREATMENT", "ON TREATMENT"],
+        default="OFF DRUG",
+    )
+    return df.assign(APHASE=pd.Series(phase, index=df.index, dtype="str"))
+
+
+def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last_week: int) -> pd.DataFrame:
+    """Analysis visits by study-day windows; ANL01FL marks the record analysed per visit.
+
+    Week w targets study day 7w + 1 with +/- window_days; the baseline record is AVISIT
+    'Baseline' (AVISITN 0). Of several records in one window, the one closest to the target
+    is analysed (ties: the earlier).
+    """
+    require_columns(df, ["USUBJID", "PARAMCD", "ADY", "ABLFL", "ADT"], "derive_vars_avisit")
+    weeks = np.arange(grid_weeks, last_week + 1, grid_weeks)
+    targets = weeks * 7 + 1
+    ady = df["ADY"].to_numpy()
+    dist = np.abs(ady[:, None] - targets[None, :])
+    nearest = np.nanargmin(np.where(np.isnan(dist), np.inf, dist), axis=1) if len(df) else np.array([], int)
+    best = dist[np.arange(len(df)), nearest] if len(df) else np.array([])
+    in_window = (best <= window_days) & (ady > 1)
+    avisitn = np.where(in_window, weeks[nearest] if len(df) else 0, np.nan)
+    out = df.copy()
+    out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
+    out["AVISIT"] = pd.Series(
+        [None if np.isnan(w) else ("Baseline" if w == 0 else f"Week {int(w)}") for w in out["AVISITN"]],
+        index=out.index, dtype="str",
+    )
+    out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
+    ranked = out[out["AVISITN"].notna() & out["AVAL"].notna()].sort_values(
+        ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"], kind="stable")
+    chosen = ranked.groupby(["USUBJID", "PARAMCD", "AVISITN"]).head(1).index
+    out["ANL01FL"] = pd.Series(None, index=out.index, dtype="str")
+    out.loc[chosen, "ANL01FL"] = "Y"
+    return out.drop(columns="_dist")
+
+
+def derive_var_eotfl(df: pd.DataFrame, eot_week: int | None) -> pd.DataFrame:
+    """EOTFL: the analysed record at the planned end-of-treatment visit."""
+    require_columns(df, ["AVISITN", "ANL01FL"], "derive_var_eotfl")
+    flag = pd.Series(None, index=df.index, dtype="str")
+    if eot_week is not None:
+        flag = flag.mask((df["AVISITN"] == eot_week) & (df["ANL01FL"] == "Y"), "Y")
+    return df.assign(EOTFL=flag)
+
+
+def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
+    """CRITy/CRITyFL for each responder endpoint (total SALT only); null when not evaluable."""
+    out = df.copy()
+    total = out["PARAMCD"] == TOTAL
+    for y, ep in enumerate(endpoints, start=1):
+        var, op, value = ep["variable"], ep["operator"], float(ep["value"])
+        require_columns(out, [var], "derive_vars_crit")
+        x = out[var].to_numpy(dtype="float64")
+        met = OPERATORS[op](x, value)
+        flag = np.where(np.isnan(x) | ~total.to_numpy(), None, np.where(met, "Y", "N"))
+        out[f"CRIT{y}"] = pd.Series(np.where(total, f"{ep['name']}: {var} {op} {value:g}", None),
+                                    index=out.index, dtype="str")
+        out[f"CRIT{y}FL"] = pd.Series(flag, index=out.index, dtype="str")
+    return out
+
+
+def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
+                  window_days: int, eot_week: int | None) -> pd.DataFrame:
+    columns = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "VISIT", "VISITNUM",
+               "ADT", "ADY", "AVISIT", "AVISITN", "APHASE", "AVAL", "DTYPE", "ABLFL", "BASE", "CHG", "PCHG",
+               "ANL01FL", "EOTFL"] + [f"CRIT{y}{s}" for y in range(1, len(endpoints) + 1) for s in ("", "FL")]
+    if rs.empty:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    rec = merge_adsl(salt_records(rs), adsl)
+    rec = derive_var_ady(rec)
+    rec = derive_var_ablfl(rec)
+    rec = derive_vars_chg(rec)
+    rec = derive_var_aphase(rec)
+    last_week = int(np.nanmax(rec["ADY"]) // 7 + 2) if rec["ADY"].notna().any() else grid_weeks
+    rec = derive_vars_avisit(rec, grid_weeks, window_days, max(last_week, grid_weeks))
+    rec = derive_var_eotfl(rec, eot_week)
+    rec = derive_vars_crit(rec, endpoints)
+    assert_unique_keys(rec, ["USUBJID", "PARAMCD", "VISITNUM"], "derive_adsalt")
+    return rec[columns].sort_values(["USUBJID", "PARAMCD", "ADT", "VISITNUM"], kind="stable").reset_index(drop=True)

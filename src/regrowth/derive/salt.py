@@ -1,0 +1,70 @@
+"""SALT records from RS (or QS mapped to RS) as analysis values, and baseline selection."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from regrowth.dates import to_date
+from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.model import SALT_TESTS, SALT_WEIGHTS
+from regrowth.rounding import round_half_up
+
+TOTAL = "SALT"
+PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TOTAL: "SALT Total Score (%)"}
+
+
+def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
+    """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, PARAM, AVAL, ADT, VISIT(NUM), DTYPE.
+
+    The reported total (RSTESTCD SALTTOT) is used where present; where a visit has all four
+    regions but no total, the total is computed from the weights and flagged DTYPE='DERIVED'.
+    """
+    require_columns(rs, ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"], "salt_records")
+    salt = rs[rs["RSTESTCD"].isin(list(SALT_TESTS))]
+    assert_unique_keys(salt, ["USUBJID", "RSTESTCD", "VISITNUM"], "salt_records (RS)")
+    rec = pd.DataFrame(
+        {
+            "USUBJID": salt["USUBJID"],
+            "PARAMCD": salt["RSTESTCD"].replace({"SALTTOT": TOTAL}),
+            "AVAL": salt["RSSTRESN"].astype("float64"),
+            "ADT": to_date(salt["RSDTC"]),
+            "VISITNUM": salt["VISITNUM"],
+            "VISIT": salt["VISIT"],
+            "DTYPE": pd.Series(None, index=salt.index, dtype="str"),
+        }
+    )
+    rec = pd.concat([rec, _derived_totals(rec)], ignore_index=True)
+    rec["PARAM"] = rec["PARAMCD"].map(PARAMS)
+    return rec.sort_values(["USUBJID", "PARAMCD", "VISITNUM"], kind="stable").reset_index(drop=True)
+
+
+def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
+    regions = rec[rec["PARAMCD"].isin(list(SALT_WEIGHTS))]
+    if regions.empty:
+        return rec.iloc[0:0]
+    wide = regions.pivot_table(index=["USUBJID", "VISITNUM"], columns="PARAMCD", values="AVAL", aggfunc="first")
+    wide = wide.reindex(columns=list(SALT_WEIGHTS)).dropna()
+    have_total = rec.loc[rec["PARAMCD"] == TOTAL].set_index(["USUBJID", "VISITNUM"]).index
+    wide = wide[~wide.index.isin(have_total)]
+    if wide.empty:
+        return rec.iloc[0:0]
+    total = round_half_up(sum(wide[k] * w for k, w in SALT_WEIGHTS.items()).to_numpy(), 1)
+    meta = regions.drop_duplicates(["USUBJID", "VISITNUM"]).set_index(["USUBJID", "VISITNUM"])
+    out = wide.index.to_frame(index=False)
+    out["PARAMCD"] = TOTAL
+    out["AVAL"] = total
+    out["ADT"] = meta.loc[wide.index, "ADT"].to_numpy()
+    out["VISIT"] = meta.loc[wide.index, "VISIT"].to_numpy()
+    out["DTYPE"] = "DERIVED"
+    return out
+
+
+def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series) -> pd.Series:
+    """ABLFL: the last non-missing value on or before first dose, per subject and parameter."""
+    ref = rec["USUBJID"].map(first_dose)
+    eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & (rec["ADT"] <= ref)
+    cand = rec[eligible].sort_values(["USUBJID", "PARAMCD", "ADT", "VISITNUM"], kind="stable")
+    last = cand.groupby(["USUBJID", "PARAMCD"]).tail(1).index
+    flag = pd.Series(None, index=rec.index, dtype="str")
+    flag.loc[last] = "Y"
+    return flag

@@ -1,0 +1,41 @@
+"""One way in and out of Parquet for every stage.
+
+Writes are deterministic (fixed writer options, no timestamps, no pandas index), so the same
+frame gives the same bytes; key-value metadata carries provenance under 'regrowth.*' keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    kv = dict(table.schema.metadata or {})
+    for key, value in sorted((metadata or {}).items()):
+        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
+    table = table.replace_schema_metadata(kv)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", write_statistics=True, use_dictionary=True)
+    os.replace(tmp, path)  # no half-written outputs
+
+
+def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    kv = pq.read_schema(path).metadata or {}
+    return {
+        k.decode()[len("regrowth.") :]: json.loads(v)
+        for k, v in kv.items()
+        if k.decode().startswith("regrowth.")
+    }

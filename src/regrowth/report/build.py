@@ -1,0 +1,170 @@
+"""Assemble the report: tables and figures into one self-contained HTML file.
+
+Everything from the exports (subject ids, AE terms, labels) goes through Jinja2 autoescaping,
+so it is shown as text and never executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from regrowth.report import figures
+from regrowth.rounding import format_half_up
+
+INFECTIONS = "Infections and infestations"
+
+
+@dataclass
+class TrialData:
+    trial_id: str
+    label: str
+    fmt: str
+    eot_week: int | None
+    adsl: pd.DataFrame
+    adsalt: pd.DataFrame
+    adtte: pd.DataFrame
+    validation: pd.DataFrame
+    inputs: pd.DataFrame
+
+
+def pct(x) -> str:
+    return format_half_up(x, 1)
+
+
+def n_pct(n, total) -> str:
+    if not total:
+        return "–"
+    return f"{int(n)} ({format_half_up(100 * n / total, 1)}%)"
+
+
+def ci(low, high, digits=1) -> str:
+    if low is None or (isinstance(low, float) and np.isnan(low)):
+        return "–"
+    hi = "NR" if high is None or (isinstance(high, float) and np.isnan(high)) else format_half_up(high, digits)
+    return f"{format_half_up(low, digits)} – {hi}"
+
+
+def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
+    rows = []
+    for t in trials:
+        fas = t.adsl[t.adsl["FASFL"] == "Y"]
+        arms = sorted(set(t.adsl["TRT01P"].dropna()))
+        for arm in arms:
+            eff = efficacy[(efficacy["trial_id"] == t.trial_id) & (efficacy["arm"] == arm)
+                           & (efficacy["subgroup"] == "Overall") & (efficacy["timepoint"] == "EOT")]
+
+            def resp(endpoint):
+                r = eff[eff["endpoint"] == endpoint]
+                if r.empty:
+                    return "no SALT assessments"
+                r = r.iloc[0]
+                return f"{int(r.n_responders)}/{int(r.n_subjects)} ({pct(r.pct)}%) [{ci(r.ci_low, r.ci_high)}]"
+
+            rel = relapse[(relapse["trial_id"] == t.trial_id) & (relapse["arm"] == arm)]
+            if rel.empty or rel.iloc[0].n_at_risk == 0:
+                relapse_text = "–"
+            else:
+                r = rel.iloc[0]
+                med = "not reached" if np.isnan(r.median_weeks) else f"{format_half_up(r.median_weeks, 1)} wk"
+                relapse_text = f"{int(r.n_relapsed)}/{int(r.n_at_risk)} relapsed; median {med} [{ci(r.ci_low, r.ci_high)}]"
+            saf = safety[(safety["trial_id"] == t.trial_id) & (safety["arm"] == arm)]
+            n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int((t.adsl["TRT01A"] == arm).sum())
+            any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()
+            infections = saf[(saf["soc"] == INFECTIONS) & (saf["pt"] == "")]["n_subjects"].sum()
+            serious = saf[saf["soc"] == "ANY SERIOUS"]["n_subjects"].sum()
+            rows.append({
+                "trial": t.label, "trial_id": t.trial_id, "arm": arm,
+                "n": len(fas[fas["TRT01P"] == arm]),
+                "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "relapse": relapse_text,
+                "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
+                "infections": n_pct(infections, n_saf),
+            })
+    return rows
+
+
+def _demographics_matrix(demo: pd.DataFrame) -> tuple[list[str], list[dict]]:
+    """Rows of characteristics, one column per trial arm, with N in the header."""
+    if demo.empty:
+        return [], []
+    cols = demo[["trial_id", "arm", "n_arm"]].drop_duplicates()
+    headers = [f"{r.arm} ({r.trial_id}) N = {int(r.n_arm)}" for r in cols.itertuples()]
+    keys = list(dict.fromkeys(zip(demo["characteristic"], demo["category"])))
+    out = []
+    for char, cat in keys:
+        cells = []
+        for r in cols.itertuples():
+            m = demo[(demo["trial_id"] == r.trial_id) & (demo["arm"] == r.arm)
+                     & (demo["characteristic"] == char) & (demo["category"] == cat)]
+            if m.empty:
+                cells.append("–")
+            elif cat == "":
+                x = m.iloc[0]
+                cells.append(f"{format_half_up(x['mean'], 1)} ({format_half_up(x['sd'], 1)}); "
+                             f"median {format_half_up(x['median'], 1)} [{format_half_up(x['min'], 0)}–{format_half_up(x['max'], 0)}]")
+            else:
+                cells.append(n_pct(m.iloc[0]["n"], m.iloc[0]["n_arm"]))
+        out.append({"characteristic": char, "category": cat or "mean (SD); median [min–max]", "cells": cells})
+    return headers, out
+
+
+def _efficacy_rows(efficacy: pd.DataFrame, subgroup: str = "Overall") -> list[dict]:
+    e = efficacy[efficacy["subgroup"] == subgroup]
+    return [{"trial_id": r.trial_id, "arm": r.arm, "endpoint": r.endpoint, "timepoint": r.timepoint,
+             "n": f"{int(r.n_responders)}/{int(r.n_subjects)}", "pct": pct(r.pct), "ci": ci(r.ci_low, r.ci_high)}
+            for r in e.itertuples()]
+
+
+def _subtype_rows(efficacy: pd.DataFrame) -> list[dict]:
+    e = efficacy[(efficacy["subgroup"] != "Overall") & (efficacy["timepoint"] == "EOT") & (efficacy["endpoint"] == "SALT50")]
+    return [{"trial_id": r.trial_id, "arm": r.arm, "subgroup": r.subgroup,
+             "n": f"{int(r.n_responders)}/{int(r.n_subjects)}", "pct": pct(r.pct), "ci": ci(r.ci_low, r.ci_high)}
+            for r in e.itertuples()]
+
+
+def _validation_summary(t: TrialData, limit: int = 50) -> dict:
+    v = t.validation
+    counts = (v.groupby(["rule_id", "severity"]).size().reset_index(name="n").to_dict("records") if len(v) else [])
+    return {"trial_id": t.trial_id, "label": t.label, "counts": counts, "n": len(v),
+            "first": v.head(limit).fillna("").to_dict("records")}
+
+
+def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
+                 demographics: pd.DataFrame, bands: pd.DataFrame, published: pd.DataFrame, definitions: dict,
+                 versions: dict) -> str:
+    arm_series = []
+    for t in trials:
+        for arm in sorted(set(t.adsalt["TRT01P"].dropna())) if not t.adsalt.empty else []:
+            arm_series.append((f"{arm} ({t.trial_id})", t.adsalt[t.adsalt["TRT01P"] == arm],
+                               t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")]
+                               if not t.adtte.empty else t.adtte))
+    has_salt = bool(arm_series)
+    figs = {}
+    if has_salt:
+        figs["salt"] = figures.salt_over_time([(label, a) for label, a, _ in arm_series])
+        figs["waterfall"] = figures.waterfall([(label, a) for label, a, _ in arm_series])
+        figs["relapse"] = figures.km_plot([(label, r) for label, _, r in arm_series], "Weeks since last dose")
+    demo_headers, demo_rows = _demographics_matrix(demographics)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    template = env.get_template("report.html.j2")
+    return template.render(
+        trials=trials,
+        summary=_summary_rows(trials, efficacy, relapse, safety),
+        demo_headers=demo_headers, demo_rows=demo_rows,
+        efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
+        bands=bands.assign(pct_text=bands["pct"].map(pct)).to_dict("records") if len(bands) else [],
+        relapse=[{**r, "median": "not reached" if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1),
+                  "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
+        safety=safety.assign(pct_text=safety["pct"].map(pct)).to_dict("records") if len(safety) else [],
+        published=published.fillna("").to_dict("records"),
+        quality=[_validation_summary(t) for t in trials],
+        inputs=[{"trial_id": t.trial_id, **r} for t in trials for r in t.inputs.to_dict("records")],
+        definitions=definitions, versions=versions, figs=figs, has_salt=has_salt,
+    )

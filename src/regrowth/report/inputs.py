@@ -1,0 +1,32 @@
+"""Read the report's inputs from the workflow's files (paths in trial order)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from regrowth.parquet_io import read_table
+from regrowth.report.build import TrialData, build_report
+from regrowth.workflow import software_versions
+
+
+def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
+    return {Path(p).stem: read_table(p) for p in paths}
+
+
+def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
+                      adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
+                      published: str) -> str:
+    data = []
+    for k, meta in enumerate(trials):
+        data.append(TrialData(
+            trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
+            adsl=read_table(adsl[k]), adsalt=read_table(adsalt[k]), adtte=read_table(adtte[k]),
+            validation=read_table(validation[k]), inputs=read_table(inputs[k]),
+        ))
+    t = _by_name(tables)
+    return build_report(trials=data, efficacy=t["efficacy"], relapse=t["relapse"], safety=t["safety"],
+                        demographics=t["demographics"], bands=t["regrowth_bands"],
+                        published=pd.read_csv(published, dtype=str, keep_default_na=False),
+                        definitions=definitions, versions=software_versions())

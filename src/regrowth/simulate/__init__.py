@@ -1,0 +1,1 @@
+"""Seeded simulator of JAK-inhibitor AA trials and their raw exports."""

@@ -1,0 +1,376 @@
+"""Draw a trial's subjects, visits, SALT trajectories, dosing, disposition and AEs.
+
+The result is the trial's truth in the canonical SDTM-named model; exporters then write it
+in the format a site would deliver (REDCap, SDTM XPT/CSV). Vectorized over subjects so the
+same code simulates 12 or 200,000 patients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS, SALT_WEIGHTS, conform
+from regrowth.simulate.design import TrialDesign
+from regrowth.rounding import round_half_up
+
+REGION_NOISE_SD = 1.5  # visit-to-visit noise of one region's % loss, in SALT points
+RACES = ["WHITE", "ASIAN", "BLACK OR AFRICAN AMERICAN", "OTHER"]
+RACE_P = [0.62, 0.18, 0.12, 0.08]
+AE_SEVERITY = ["MILD", "MODERATE"]
+AE_RELATION = ["NOT RELATED", "POSSIBLY RELATED", "RELATED"]
+
+
+def simulate(design: TrialDesign, seed: int) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    subjects = _draw_subjects(design, rng)
+    visits = _draw_visits(design, subjects, rng)
+    subjects["last_dose"] = _last_dose(design, subjects, visits)
+    rs = _salt_records(design, subjects, visits, rng)
+    tables = {
+        "dm": _dm(design, subjects, visits),
+        "ex": _ex(design, subjects),
+        "ds": _ds(design, subjects, visits),
+        "ae": _ae(design, subjects, rng),
+        "sv": _sv(design, visits),
+        "mh": _mh(design, subjects, rng),
+        "rs": rs,
+    }
+    return {name: conform(df, name).drop(columns=["SRCFILE", "SRCROW"]) for name, df in tables.items()}
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def _draw_subjects(design: TrialDesign, rng: np.random.Generator) -> pd.DataFrame:
+    n = design.n_subjects
+    sites = np.repeat(list(design.sites), list(design.sites.values()))
+    within = np.concatenate([np.arange(1, k + 1) for k in design.sites.values()])
+    if design.usubjid_style == "record":
+        subjid = np.arange(1, n + 1).astype(str)
+        usubjid = [f"{design.studyid}-{s}" for s in subjid]
+    else:
+        subjid = [f"{s}{i:03d}" for s, i in zip(sites, within)]
+        usubjid = [f"{design.studyid}-{s}-{i:03d}" for s, i in zip(sites, within)]
+    subtypes = list(design.subtype_mix)
+    subtype = rng.choice(subtypes, size=n, p=np.array(list(design.subtype_mix.values())))
+    duration = rng.gamma(2.0, 3.0, size=n).round(1) + 0.5  # years since onset
+    first = pd.Timestamp(design.enrolment_start) + pd.to_timedelta(
+        np.sort(rng.integers(0, design.enrolment_days, size=n)), unit="D"
+    )
+    df = pd.DataFrame(
+        {
+            "USUBJID": usubjid,
+            "SUBJID": subjid,
+            "SITEID": sites,
+            "AGE": rng.integers(18, 66, size=n).astype("float64"),
+            "SEX": rng.choice(["F", "M"], size=n, p=[0.6, 0.4]),
+            "RACE": rng.choice(RACES, size=n, p=RACE_P),
+            "ETHNIC": rng.choice(["HISPANIC OR LATINO", "NOT HISPANIC OR LATINO"], size=n, p=[0.15, 0.85]),
+            "subtype": subtype,
+            "duration_years": duration,
+            "first_dose": first,
+        }
+    )
+    df = pd.concat([df, _baseline_regions(design, subtype, rng)], axis=1)
+    return _assign_response(design, df, rng)
+
+
+def _baseline_regions(design: TrialDesign, subtype: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(subtype)
+    level = rng.uniform(design.entry_min_salt + 8, 97, size=n)
+    regions = np.clip(level[:, None] + rng.normal(0, 8, size=(n, 4)), 0, 100)
+    ophiasis = subtype == "OPHIASIS"  # band-like: back and sides worse than the top
+    regions[ophiasis, 0] = np.clip(regions[ophiasis, 0] - 20, 0, 100)
+    regions[ophiasis, 1:] = np.clip(regions[ophiasis, 1:] + 10, 0, 100)
+    total_scalp = np.isin(subtype, ["ALOPECIA TOTALIS", "ALOPECIA UNIVERSALIS"])
+    regions[total_scalp] = 100.0
+    regions = np.round(regions)
+    weights = np.array(list(SALT_WEIGHTS.values()))
+    # Entry criterion with a margin: lift every region until the total clears it.
+    deficit = np.clip(design.entry_min_salt + 5 - regions @ weights, 0, None)
+    regions = np.clip(np.round(regions + deficit[:, None] + 0.5 * (deficit[:, None] > 0)), 0, 100)
+    return pd.DataFrame(regions, columns=[f"base_{k}" for k in SALT_WEIGHTS])
+
+
+def _assign_response(design: TrialDesign, df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Order subjects by latent responsiveness, then fill categories best first."""
+    n = len(df)
+    if sum(c.count for c in design.categories) != n:
+        raise ValueError(f"{design.trial_id}: category counts do not add up to {n} subjects")
+    latent = (
+        df["subtype"].map(design.subtype_effect).to_numpy()
+        - 0.25 * np.log1p(df["duration_years"].to_numpy())
+        + rng.normal(0, 0.7, size=n)
+    )
+    order = np.argsort(-latent, kind="stable")
+    category = np.empty(n, dtype=object)
+    r = np.empty(n)
+    responder = np.zeros(n, dtype=bool)
+    start = 0
+    for cat in design.categories:
+        idx = order[start : start + cat.count]
+        category[idx] = cat.name
+        r[idx] = rng.uniform(cat.low, cat.high, size=cat.count)
+        responder[idx] = cat.responder
+        start += cat.count
+    df = df.assign(category=category, regrowth=r, responder=responder)
+
+    relapse = np.full(n, np.nan)
+    resp_idx = np.flatnonzero(responder)
+    if len(design.relapse_after_weeks) != len(resp_idx):
+        raise ValueError(f"{design.trial_id}: need one relapse time per responder ({len(resp_idx)})")
+    relapse[resp_idx] = rng.permutation(np.array(design.relapse_after_weeks))
+    df["relapse_after"] = relapse
+
+    stop = np.full(n, float(design.treatment_weeks + design.followup_weeks + 1))  # past the last visit
+    reason = np.full(n, "COMPLETED", dtype=object)
+    ae_term = np.full(n, None, dtype=object)
+    taken: set[int] = set()
+    for d in design.dropouts:
+        pool = [i for i in np.flatnonzero(category == d.category) if i not in taken]
+        pool = [i for i in pool if np.isnan(relapse[i])]  # keep relapse counts as designed
+        i = int(rng.choice(pool))
+        taken.add(i)
+        stop[i], reason[i], ae_term[i] = d.week, d.reason, d.ae_term
+    df["stop_week"] = stop
+    df["dsdecod"] = reason
+    df["dropout_ae"] = ae_term
+    return df
+
+
+# --- visits and SALT ------------------------------------------------------------------------
+
+
+def _draw_visits(design: TrialDesign, subjects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    every = design.visit_every_weeks
+    weeks = [-2, 0] + list(range(every, design.treatment_weeks + design.followup_weeks + 1, every))
+    names = ["SCREENING", "BASELINE"] + [f"WEEK {w}" for w in weeks[2:]]
+    n, k = len(subjects), len(weeks)
+    grid = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), k),
+            "week": np.tile(weeks, n),
+            "VISIT": np.tile(names, n),
+            "VISITNUM": np.tile(np.arange(1, k + 1, dtype="float64"), n),
+        }
+    )
+    stop = subjects["stop_week"].to_numpy()[grid["subject"]]
+    grid = grid[grid["week"] < stop].reset_index(drop=True)
+    offset = grid["week"].to_numpy() * 7 + rng.integers(-3, 4, size=len(grid))
+    screening = grid["week"].to_numpy() < 0
+    offset[screening] = -rng.integers(7, 22, size=int(screening.sum()))
+    offset[grid["week"].to_numpy() == 0] = 0
+    first = subjects["first_dose"].to_numpy()[grid["subject"]]
+    grid["date"] = pd.to_datetime(first) + pd.to_timedelta(offset, unit="D")
+    grid["USUBJID"] = subjects["USUBJID"].to_numpy()[grid["subject"]]
+    return grid
+
+
+def _last_dose(design: TrialDesign, subjects: pd.DataFrame, visits: pd.DataFrame) -> pd.Series:
+    """Completers take the last dose at the end-of-treatment visit; dropouts the day before they stop."""
+    eot = visits[visits["week"] == design.treatment_weeks].set_index("subject")["date"]
+    dropped = subjects["first_dose"] + pd.to_timedelta(subjects["stop_week"] * 7 - 1, unit="D")
+    last = pd.Series(eot.reindex(subjects.index).to_numpy(), index=subjects.index)
+    early = subjects["stop_week"] <= design.treatment_weeks
+    return last.where(~early, dropped).fillna(dropped)
+
+
+def _regrowth_fraction(design: TrialDesign, subjects: pd.DataFrame, visits: pd.DataFrame) -> np.ndarray:
+    """Fraction of baseline loss regrown at each visit (negative = worse)."""
+    s = visits["subject"].to_numpy()
+    w = visits["week"].to_numpy().astype(float)
+    r = subjects["regrowth"].to_numpy()[s]
+    T = float(design.treatment_weeks)
+    tau = T / 2.5
+    on = np.clip(w, 0, T)
+    frac = r * (1 - np.exp(-on / tau)) / (1 - np.exp(-T / tau))
+    off = np.clip(w - T, 0, None)
+    relapse = subjects["relapse_after"].to_numpy()[s]
+    with np.errstate(invalid="ignore"):
+        lost_relapser = 0.1 + 0.8 / (1 + np.exp(-(off - relapse + 1.5) / 0.5))
+    lost = np.where(np.isnan(relapse), np.minimum(0.3, 0.02 * off), lost_relapser)
+    return np.where(off > 0, frac * (1 - lost), frac)
+
+
+def _salt_records(design, subjects, visits, rng) -> pd.DataFrame:
+    frac = _regrowth_fraction(design, subjects, visits)
+    base = subjects[[f"base_{k}" for k in SALT_WEIGHTS]].to_numpy()[visits["subject"].to_numpy()]
+    true = np.clip(base * (1 - frac[:, None]), 0, 100)
+    noise = rng.normal(0, REGION_NOISE_SD, size=true.shape)
+    obs = np.where(true >= 100, 100 - np.abs(noise), true + noise)
+    obs = np.where(true <= 0, 0.0, obs)
+    screening = (visits["week"].to_numpy() < 0)[:, None]
+    obs = np.where(screening, base + noise, obs)  # screening: baseline disease plus noise
+    regions = np.round(np.clip(obs, 0, 100))
+    total = round_half_up(regions @ np.array(list(SALT_WEIGHTS.values())), 1)
+
+    codes = list(SALT_WEIGHTS) + ["SALTTOT"]
+    values = np.column_stack([regions, total])
+    k = len(codes)
+    rs = pd.DataFrame(
+        {
+            "USUBJID": np.repeat(visits["USUBJID"].to_numpy(), k),
+            "RSTESTCD": np.tile(codes, len(visits)),
+            "RSSTRESN": values.reshape(-1),
+            "VISITNUM": np.repeat(visits["VISITNUM"].to_numpy(), k),
+            "VISIT": np.repeat(visits["VISIT"].to_numpy(), k),
+            "RSDTC": np.repeat(visits["date"].dt.strftime("%Y-%m-%d").to_numpy(), k),
+        }
+    )
+    rs["STUDYID"] = design.studyid
+    rs["DOMAIN"] = "RS"
+    rs["RSCAT"] = "SALT"
+    rs["RSTEST"] = rs["RSTESTCD"].map(SALT_TESTS)
+    rs["RSORRES"] = _fmt_num(rs["RSSTRESN"])
+    rs["RSORRESU"] = "%"
+    rs["RSSTRESC"] = rs["RSORRES"]
+    rs["RSSTRESU"] = "%"
+    rs["RSSEQ"] = rs.groupby("USUBJID").cumcount().astype("float64") + 1
+    return rs
+
+
+def _fmt_num(x: pd.Series) -> pd.Series:
+    return x.map(lambda v: f"{v:g}")
+
+
+# --- other domains --------------------------------------------------------------------------
+
+
+def _iso(d) -> pd.Series:
+    return pd.to_datetime(d).dt.strftime("%Y-%m-%d")
+
+
+def _dm(design, subjects, visits) -> pd.DataFrame:
+    last_visit = visits.groupby("subject")["date"].max().reindex(subjects.index)
+    dm = subjects[["USUBJID", "SUBJID", "SITEID", "AGE", "SEX", "RACE", "ETHNIC"]].copy()
+    dm["STUDYID"] = design.studyid
+    dm["DOMAIN"] = "DM"
+    dm["RFSTDTC"] = _iso(subjects["first_dose"])
+    dm["RFENDTC"] = _iso(last_visit)
+    dm["RFXSTDTC"] = dm["RFSTDTC"]
+    dm["RFXENDTC"] = _iso(subjects["last_dose"])
+    dm["AGEU"] = "YEARS"
+    dm["ARMCD"] = design.armcd
+    dm["ARM"] = design.arm
+    dm["ACTARMCD"] = design.armcd
+    dm["ACTARM"] = design.arm
+    dm["COUNTRY"] = design.country
+    return dm
+
+
+def _ex(design, subjects) -> pd.DataFrame:
+    """One record per 4-week supply, the last one cut at the last dose."""
+    supply = 28
+    n_supplies = -(-design.treatment_weeks * 7 // supply)
+    k = np.arange(n_supplies)
+    s = np.repeat(np.arange(len(subjects)), n_supplies)
+    start = subjects["first_dose"].to_numpy()[s] + pd.to_timedelta(np.tile(k * supply, len(subjects)), unit="D")
+    end = start + pd.to_timedelta(supply - 1, unit="D")
+    last = subjects["last_dose"].to_numpy()[s]
+    keep = start <= last
+    ex = pd.DataFrame(
+        {
+            "USUBJID": subjects["USUBJID"].to_numpy()[s][keep],
+            "EXSTDTC": _iso(pd.Series(start[keep])),
+            "EXENDTC": _iso(pd.Series(np.minimum(end[keep], last[keep]))),
+        }
+    )
+    final = ~ex["USUBJID"].duplicated(keep="last")  # last supply runs to the last dose
+    ex.loc[final, "EXENDTC"] = _iso(pd.Series(last[keep][final.to_numpy()])).to_numpy()
+    if design.usubjid_style == "record":  # single-form REDCap capture: one record per subject
+        ex = ex.groupby("USUBJID", sort=False).agg(EXSTDTC=("EXSTDTC", "min"), EXENDTC=("EXENDTC", "max")).reset_index()
+    ex["STUDYID"] = design.studyid
+    ex["DOMAIN"] = "EX"
+    ex["EXSEQ"] = ex.groupby("USUBJID").cumcount().astype("float64") + 1
+    ex["EXTRT"] = design.treatment
+    ex["EXDOSE"] = design.dose
+    ex["EXDOSU"] = design.dose_unit
+    ex["EXDOSFRQ"] = design.frequency
+    ex["EXROUTE"] = "ORAL"
+    return ex
+
+
+def _ds(design, subjects, visits) -> pd.DataFrame:
+    consent = visits[visits["week"] < 0].set_index("subject")["date"].reindex(subjects.index)
+    last_visit = visits.groupby("subject")["date"].max().reindex(subjects.index)
+    on_treatment = subjects["stop_week"] <= design.treatment_weeks
+    epoch = np.where(on_treatment, "TREATMENT", "FOLLOW-UP")
+    epoch = np.where(subjects["dsdecod"] == "COMPLETED", "FOLLOW-UP", epoch)
+    milestone = pd.DataFrame(
+        {"USUBJID": subjects["USUBJID"], "DSTERM": "INFORMED CONSENT OBTAINED",
+         "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
+         "EPOCH": "SCREENING", "DSSTDTC": _iso(consent)}
+    )
+    disposition = pd.DataFrame(
+        {"USUBJID": subjects["USUBJID"], "DSTERM": subjects["dsdecod"], "DSDECOD": subjects["dsdecod"],
+         "DSCAT": "DISPOSITION EVENT", "EPOCH": epoch, "DSSTDTC": _iso(last_visit)}
+    )
+    ds = pd.concat([milestone, disposition]).sort_values("USUBJID", kind="stable").reset_index(drop=True)
+    ds["STUDYID"] = design.studyid
+    ds["DOMAIN"] = "DS"
+    ds["DSSEQ"] = ds.groupby("USUBJID").cumcount().astype("float64") + 1
+    return ds
+
+
+def _ae(design, subjects, rng) -> pd.DataFrame:
+    n = len(subjects)
+    days_on = (subjects["last_dose"] - subjects["first_dose"]).dt.days.to_numpy()
+    frames = []
+    for term in design.adverse_events:
+        has = rng.random(n) < term.probability
+        idx = np.flatnonzero(has)
+        start = rng.integers(-14, 1, size=len(idx)) + (rng.random(len(idx)) * (days_on[idx] + 45)).astype(int)
+        frames.append(pd.DataFrame({"subject": idx, "AETERM": term.term, "AEDECOD": term.decod,
+                                    "AEBODSYS": term.bodsys, "day": start,
+                                    "AESER": np.where(rng.random(len(idx)) < term.serious_probability, "Y", "N")}))
+    for i in np.flatnonzero(subjects["dropout_ae"].notna().to_numpy()):
+        decod = subjects["dropout_ae"].iloc[i]
+        frames.append(pd.DataFrame({"subject": [i], "AETERM": [decod.lower()], "AEDECOD": [decod],
+                                    "AEBODSYS": ["Investigations"], "day": [max(int(days_on[i]) - 3, 1)],
+                                    "AESER": ["N"]}))
+    ae = pd.concat(frames, ignore_index=True)
+    m = len(ae)
+    ae["AESEV"] = rng.choice(AE_SEVERITY, size=m, p=[0.7, 0.3])
+    ae["AEREL"] = rng.choice(AE_RELATION, size=m, p=[0.4, 0.4, 0.2])
+    first = subjects["first_dose"].to_numpy()[ae["subject"]]
+    start = pd.Series(first + pd.to_timedelta(ae["day"], unit="D"))
+    end = start + pd.to_timedelta(rng.integers(2, 30, size=m), unit="D")
+    ae["AESTDTC"] = _iso(start)
+    ae["AEENDTC"] = _iso(end).mask(rng.random(m) < 0.1)  # ongoing at data cut
+    partial = rng.random(m) < design.partial_ae_date_rate
+    ae.loc[partial, "AESTDTC"] = ae.loc[partial, "AESTDTC"].str[:7]
+    ae["USUBJID"] = subjects["USUBJID"].to_numpy()[ae["subject"]]
+    ae = ae.sort_values(["subject", "day", "AEDECOD"], kind="stable").reset_index(drop=True)
+    ae["STUDYID"] = design.studyid
+    ae["DOMAIN"] = "AE"
+    ae["AESEQ"] = ae.groupby("USUBJID").cumcount().astype("float64") + 1
+    return ae.drop(columns=["subject", "day"])
+
+
+def _sv(design, visits) -> pd.DataFrame:
+    sv = visits[["USUBJID", "VISITNUM", "VISIT"]].copy()
+    sv["SVSTDTC"] = _iso(visits["date"])
+    sv["SVENDTC"] = sv["SVSTDTC"]
+    sv["STUDYID"] = design.studyid
+    sv["DOMAIN"] = "SV"
+    return sv
+
+
+def _mh(design, subjects, rng) -> pd.DataFrame:
+    onset = subjects["first_dose"] - pd.to_timedelta((subjects["duration_years"] * 365.25).round(), unit="D")
+    mh = pd.DataFrame(
+        {"USUBJID": subjects["USUBJID"], "MHTERM": subjects["subtype"].str.capitalize(),
+         "MHDECOD": subjects["subtype"], "MHCAT": AA_SUBTYPE_CAT,
+         "MHSTDTC": onset.dt.strftime("%Y-%m")}  # onset known to the month
+    )
+    atopy = rng.random(len(subjects)) < 0.3
+    history = pd.DataFrame(
+        {"USUBJID": subjects["USUBJID"][atopy], "MHTERM": "atopic dermatitis", "MHDECOD": "Dermatitis atopic",
+         "MHCAT": "GENERAL MEDICAL HISTORY", "MHSTDTC": None}
+    )
+    mh = pd.concat([mh, history]).sort_values("USUBJID", kind="stable").reset_index(drop=True)
+    mh["STUDYID"] = design.studyid
+    mh["DOMAIN"] = "MH"
+    mh["MHSEQ"] = mh.groupby("USUBJID").cumcount().astype("float64") + 1
+    return mh

@@ -1,0 +1,1 @@
+"""Summarize: cross-trial tables (efficacy, relapse, safety, demographics) from ADaM data."""

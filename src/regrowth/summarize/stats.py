@@ -1,0 +1,71 @@
+"""Interval estimates used in the tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import beta, norm
+
+
+def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial confidence interval for x successes in n trials, as proportions."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    if not 0 <= x <= n:
+        raise ValueError(f"clopper_pearson: x={x} outside 0..n={n}")
+    a = (1 - level) / 2
+    low = 0.0 if x == 0 else float(beta.ppf(a, x, n - x + 1))
+    high = 1.0 if x == n else float(beta.ppf(1 - a, x + 1, n - x))
+    return low, high
+
+
+def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
+    """Product-limit estimate at each distinct time: time, n_risk, n_event, n_censor, surv, se_loglog.
+
+    se is Greenwood's variance on the log(-log S) scale, for log-log confidence limits.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    order = np.argsort(time, kind="stable")
+    time, event = time[order], event[order]
+    uniq = np.unique(time)
+    rows, surv, greenwood = [], 1.0, 0.0
+    for t in uniq:
+        at = time == t
+        n_risk = int((time >= t).sum())
+        d = int((at & event).sum())
+        c = int((at & ~event).sum())
+        if d:
+            surv *= 1 - d / n_risk
+            greenwood += d / (n_risk * (n_risk - d)) if n_risk > d else np.inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(greenwood) / abs(np.log(surv)) if 0 < surv < 1 else np.nan
+        rows.append((t, n_risk, d, c, surv, se))
+    return pd.DataFrame(rows, columns=["time", "n_risk", "n_event", "n_censor", "surv", "se_loglog"])
+
+
+def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
+    """Median survival time and its Brookmeyer-Crowley CI with log-log limits (as SAS LIFETEST).
+
+    The median is the smallest time with S(t) <= 0.5. The lower limit is the first time at which
+    the lower confidence band of S drops to 0.5 or below; the upper limit the first time at which
+    the upper band does (missing if never: 'not reached').
+    """
+    km = kaplan_meier(time, event)
+    if km.empty:
+        return (np.nan,) * 3
+    z = norm.ppf(1 - (1 - level) / 2)
+    s = km["surv"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loglog = np.log(-np.log(s))
+        lower = np.exp(-np.exp(loglog + z * km["se_loglog"].to_numpy()))
+        upper = np.exp(-np.exp(loglog - z * km["se_loglog"].to_numpy()))
+    lower = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, lower))
+    upper = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, upper))
+    t = km["time"].to_numpy()
+
+    def first_below(values):
+        hit = np.flatnonzero(values <= 0.5)
+        return float(t[hit[0]]) if len(hit) else np.nan
+
+    return first_below(s), first_below(lower), first_below(upper)

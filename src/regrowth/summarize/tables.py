@@ -1,0 +1,182 @@
+"""The cross-trial summary tables. Denominators always come from ADSL population flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from regrowth.derive.salt import TOTAL
+from regrowth.frames import require_columns
+from regrowth.summarize.stats import clopper_pearson, km_median
+
+OVERALL = "Overall"
+REGROWTH_BANDS = [  # (label, test on percent regrowth = -PCHG at end of treatment)
+    (">95%", lambda r: r > 95),
+    ("50-95%", lambda r: (r >= 50) & (r <= 95)),
+    ("5-<50%", lambda r: (r >= 5) & (r < 50)),
+    ("<5% or not assessed", None),  # the rest, missing included (non-responder imputation)
+]
+
+
+def _proportion_row(x: int, n: int) -> dict:
+    low, high = clopper_pearson(x, n)
+    return {"n_responders": x, "n_subjects": n, "pct": 100 * x / n if n else np.nan,
+            "ci_low": 100 * low, "ci_high": 100 * high}
+
+
+def _subgroups(adsl: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    groups = [(OVERALL, pd.Series(True, index=adsl.index))]
+    if "AATYPE" in adsl.columns:
+        for subtype in sorted(adsl["AATYPE"].dropna().unique()):
+            groups.append((subtype, adsl["AATYPE"] == subtype))
+    return groups
+
+
+def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoints: list[dict],
+                   weeks: list[int], imputation: str) -> pd.DataFrame:
+    """Responder rates by arm, endpoint and timepoint (EOT and configured weeks), FAS.
+
+    imputation 'NRI': every FAS subject is in the denominator; missing = non-responder.
+    'observed': only subjects with an analysed value at that visit are counted.
+    """
+    columns = ["trial_id", "arm", "subgroup", "endpoint", "timepoint", "n_responders", "n_subjects",
+               "pct", "ci_low", "ci_high", "imputation"]
+    if adsalt.empty:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    require_columns(adsl, ["USUBJID", "TRT01P", "FASFL"], "efficacy_table")
+    fas = adsl[adsl["FASFL"] == "Y"]
+    analysed = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y")]
+    timepoints = [("EOT", analysed[analysed["EOTFL"] == "Y"])]
+    timepoints += [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
+    rows = []
+    for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
+        for subgroup, mask in _subgroups(arm_adsl):
+            subjects = arm_adsl.loc[mask, "USUBJID"]
+            for label, records in timepoints:
+                recs = records[records["USUBJID"].isin(subjects)]
+                if recs.empty and label != "EOT":
+                    continue
+                for y, ep in enumerate(endpoints, start=1):
+                    flag = recs.set_index("USUBJID")[f"CRIT{y}FL"]
+                    x = int((flag == "Y").sum())
+                    n = len(subjects) if imputation == "NRI" else int(flag.notna().sum())
+                    rows.append({"trial_id": trial_id, "arm": arm, "subgroup": subgroup, "endpoint": ep["name"],
+                                 "timepoint": label, **_proportion_row(x, n), "imputation": imputation})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame) -> pd.DataFrame:
+    """Subjects by percent regrowth at end of treatment (FAS; missing counted in the last band)."""
+    columns = ["trial_id", "arm", "band", "n", "n_subjects", "pct"]
+    if adsalt.empty:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    fas = adsl[adsl["FASFL"] == "Y"]
+    eot = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y")].set_index("USUBJID")["PCHG"]
+    rows = []
+    for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
+        regrowth = -arm_adsl["USUBJID"].map(eot)
+        taken = pd.Series(False, index=arm_adsl.index)
+        for label, test in REGROWTH_BANDS:
+            member = ~taken if test is None else test(regrowth).fillna(False) & ~taken
+            taken |= member
+            n, total = int(member.sum()), len(arm_adsl)
+            rows.append({"trial_id": trial_id, "arm": arm, "band": label, "n": n, "n_subjects": total,
+                         "pct": 100 * n / total if total else np.nan})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def relapse_table(trial_id: str, adsl: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFrame:
+    """Kaplan-Meier time to relapse after the last dose among end-of-treatment responders (weeks)."""
+    columns = ["trial_id", "arm", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high"]
+    rel = adtte[adtte["PARAMCD"] == "TTRELAPS"] if not adtte.empty else adtte
+    rows = []
+    arms = sorted(adsl.loc[adsl["FASFL"] == "Y", "TRT01P"].dropna().unique()) if not adtte.empty else []
+    for arm in arms:
+        sub = rel[rel["TRT01P"] == arm]
+        weeks = sub["AVAL"].to_numpy(dtype=float) / 7
+        median, low, high = km_median(weeks, sub["CNSR"].to_numpy() == 0) if len(sub) else (np.nan,) * 3
+        rows.append({"trial_id": trial_id, "arm": arm, "n_at_risk": len(sub),
+                     "n_relapsed": int((sub["CNSR"] == 0).sum()), "median_weeks": median,
+                     "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def safety_table(trial_id: str, adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
+    """Subjects with treatment-emergent AEs by actual treatment, SOC and PT (safety population).
+
+    A subject counts once per SOC and once per PT; one row per SOC has pt '' (empty);
+    the first rows count subjects with any TEAE (soc 'ANY') and any serious TEAE
+    (soc 'ANY SERIOUS'). Sorted by descending frequency.
+    """
+    columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
+    saf = adsl[adsl["SAFFL"] == "Y"]
+    te = adae[(adae["TRTEMFL"] == "Y") & adae["USUBJID"].isin(saf["USUBJID"])] if not adae.empty else adae
+    rows = []
+    for arm, arm_adsl in saf.groupby("TRT01A", sort=True):
+        n_arm = len(arm_adsl)
+        arm_te = te[te["TRTA"] == arm] if not te.empty else te
+
+        def row(soc, pt, subjects):
+            n = int(subjects.nunique())
+            return {"trial_id": trial_id, "arm": arm, "soc": soc, "pt": pt, "n_subjects": n, "n_arm": n_arm,
+                    "pct": 100 * n / n_arm if n_arm else np.nan}
+
+        none = pd.Series(dtype="str")
+        rows.append(row("ANY", "", arm_te["USUBJID"] if not arm_te.empty else none))
+        serious = arm_te.loc[arm_te["AESER"] == "Y", "USUBJID"] if not arm_te.empty else none
+        rows.append(row("ANY SERIOUS", "", serious))
+        if arm_te.empty:
+            continue
+        socs = arm_te.assign(AEBODSYS=arm_te["AEBODSYS"].fillna("UNCODED"), AEDECOD=arm_te["AEDECOD"].fillna("UNCODED"))
+        soc_counts = socs.groupby("AEBODSYS")["USUBJID"].nunique()
+        for soc in sorted(soc_counts.index, key=lambda s: (-soc_counts[s], s)):
+            in_soc = socs[socs["AEBODSYS"] == soc]
+            rows.append(row(soc, "", in_soc["USUBJID"]))
+            pt_counts = in_soc.groupby("AEDECOD")["USUBJID"].nunique()
+            for pt in sorted(pt_counts.index, key=lambda p: (-pt_counts[p], p)):
+                rows.append(row(soc, pt, in_soc.loc[in_soc["AEDECOD"] == pt, "USUBJID"]))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def demographics_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
+    """Baseline characteristics by planned arm (ITT): one row per characteristic and category."""
+    columns = ["trial_id", "arm", "characteristic", "category", "n", "n_arm", "pct", "mean", "sd",
+               "median", "min", "max"]
+    itt = adsl[adsl["ITTFL"] == "Y"]
+    rows = []
+    for arm, a in itt.groupby("TRT01P", sort=True):
+        n_arm = len(a)
+        base = {"trial_id": trial_id, "arm": arm, "n_arm": n_arm}
+        for var, label in (("AGE", "Age (years)"), ("SALTBL", "Baseline SALT"), ("DURDIS", "Disease duration (years)")):
+            if var not in a.columns or a[var].notna().sum() == 0:
+                continue
+            x = a[var].dropna().astype(float)
+            rows.append({**base, "characteristic": label, "category": "", "n": len(x), "pct": np.nan,
+                         "mean": x.mean(), "sd": x.std(ddof=1) if len(x) > 1 else np.nan,
+                         "median": x.median(), "min": x.min(), "max": x.max()})
+        for var, label in (("SEX", "Sex"), ("RACE", "Race"), ("AATYPE", "Alopecia areata subtype"),
+                           ("EOSSTT", "End of study status")):
+            if var not in a.columns or a[var].notna().sum() == 0:
+                continue
+            counts = a[var].fillna("MISSING").value_counts()
+            for cat in sorted(counts.index, key=lambda c: (-counts[c], c)):
+                n = int(counts[cat])
+                rows.append({**base, "characteristic": label, "category": cat, "n": n, "pct": 100 * n / n_arm})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summarize_trial_table(table: str, trial_id: str, adam: dict[str, pd.DataFrame], **settings) -> pd.DataFrame:
+    """Dispatch by table name (the Snakemake wildcard) to the table's builder."""
+    adsl = adam["adsl"]
+    if table == "efficacy":
+        return efficacy_table(trial_id, adsl, adam["adsalt"], settings["endpoints"], settings["weeks"],
+                              settings["imputation"])
+    if table == "regrowth_bands":
+        return regrowth_bands_table(trial_id, adsl, adam["adsalt"])
+    if table == "relapse":
+        return relapse_table(trial_id, adsl, adam["adtte"])
+    if table == "safety":
+        return safety_table(trial_id, adsl, adam["adae"])
+    if table == "demographics":
+        return demographics_table(trial_id, adsl)
+    raise ValueError(f"unknown summary table {table!r}")

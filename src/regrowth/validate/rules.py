@@ -1,0 +1,59 @@
+"""The rule catalogue: every check has a stable id, severity, category and one-line description.
+
+Ids never change meaning once released; retire an id rather than reuse it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # error | warning | notice
+    category: str  # presence | type | terminology | range | format | uniqueness | consistency | cross-domain
+    description: str
+
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule("RG0001", "error", "presence", "A required variable is missing from the dataset"),
+        Rule("RG0002", "error", "presence", "A required variable has a missing value"),
+        Rule("RG0003", "error", "presence", "The trial has no DM subjects"),
+        Rule("RG0101", "error", "type", "A numeric variable holds text that is not a number"),
+        Rule("RG0201", "error", "terminology", "SEX is not in CDISC terminology (F, M, U, UNDIFFERENTIATED)"),
+        Rule("RG0202", "warning", "terminology", "AESEV is not MILD, MODERATE or SEVERE"),
+        Rule("RG0203", "warning", "terminology", "AESER is not Y or N"),
+        Rule("RG0204", "warning", "terminology", "SALT result unit (RSSTRESU) is not %"),
+        Rule("RG0205", "warning", "terminology", "Disposition DSDECOD is not a known NCOMPLT term"),
+        Rule("RG0206", "error", "terminology", "A REDCap choice code is not in the data dictionary"),
+        Rule("RG0301", "error", "range", "A SALT score (region or total) is outside 0-100"),
+        Rule("RG0302", "error", "range", "AGE is outside 0-120"),
+        Rule("RG0303", "error", "range", "EXDOSE is negative"),
+        Rule("RG0401", "error", "format", "A date (--DTC) is not ISO 8601 (full or partial)"),
+        Rule("RG0501", "error", "uniqueness", "USUBJID is not unique in DM"),
+        Rule("RG0502", "error", "uniqueness", "--SEQ is not unique within a subject"),
+        Rule("RG0503", "error", "uniqueness", "More than one SALT record per subject, test and visit"),
+        Rule("RG0601", "warning", "consistency", "SALT total differs from the weighted regions by more than rounding"),
+        Rule("RG0602", "error", "consistency", "AE end date is before its start date"),
+        Rule("RG0603", "error", "consistency", "Exposure end date is before its start date"),
+        Rule("RG0701", "error", "cross-domain", "A subject in this domain is not in DM"),
+        Rule("RG0702", "warning", "cross-domain", "A treated subject has no baseline SALT"),
+        Rule("RG0703", "notice", "cross-domain", "A subject assigned to an arm has no exposure record"),
+    ]
+}
+
+
+def catalogue() -> pd.DataFrame:
+    return pd.DataFrame([r.__dict__ for r in RULES.values()]).rename(columns={"id": "rule_id"})
+
+
+def catalogue_markdown() -> str:
+    lines = ["| rule | severity | category | description |", "|---|---|---|---|"]
+    for r in RULES.values():
+        lines.append(f"| {r.id} | {r.severity} | {r.category} | {r.description} |")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""pandera schemas for every canonical domain, built from the model and the rule catalogue.
+
+Each custom check is named by its rule id, so a failure maps straight back to the catalogue.
+Types are fixed by ingestion (no coercion here: coercion is the expensive part at scale).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from regrowth.dates import ISO8601_DATE
+from regrowth.model import DOMAINS, NUM, SALT_WEIGHTS
+
+SEX_CT = ["F", "M", "U", "UNDIFFERENTIATED"]
+AESEV_CT = ["MILD", "MODERATE", "SEVERE"]
+NY_CT = ["N", "Y"]
+NCOMPLT_CT = [
+    "COMPLETED", "ADVERSE EVENT", "DEATH", "LACK OF EFFICACY", "LOST TO FOLLOW-UP",
+    "PHYSICIAN DECISION", "PROTOCOL DEVIATION", "PROTOCOL VIOLATION", "WITHDRAWAL BY SUBJECT",
+    "STUDY TERMINATED BY SPONSOR", "SCREEN FAILURE", "PREGNANCY", "PROGRESSIVE DISEASE",
+    "RECOVERY", "NON-COMPLIANCE WITH STUDY DRUG", "OTHER",
+]
+
+
+def _element(rule_id: str, fn) -> pa.Check:
+    """Element-wise rule on non-null values (nulls are the presence rules' business)."""
+    return pa.Check(lambda s: s.isna() | fn(s), name=rule_id, element_wise=False, ignore_na=False)
+
+
+def _column_checks(domain: str, column: str) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if column.endswith("DTC"):
+        checks.append(_element("RG0401", lambda s: s.str.match(ISO8601_DATE)))
+    rules = {
+        ("dm", "SEX"): ("RG0201", lambda s: s.isin(SEX_CT)),
+        ("dm", "AGE"): ("RG0302", lambda s: s.between(0, 120)),
+        ("ae", "AESEV"): ("RG0202", lambda s: s.isin(AESEV_CT)),
+        ("ae", "AESER"): ("RG0203", lambda s: s.isin(NY_CT)),
+        ("ex", "EXDOSE"): ("RG0303", lambda s: s >= 0),
+        ("rs", "RSSTRESU"): ("RG0204", lambda s: s == "%"),
+        ("rs", "RSSTRESN"): ("RG0301", lambda s: s.between(0, 100)),
+    }
+    if (domain, column) in rules:
+        checks.append(_element(*rules[(domain, column)]))
+    return checks
+
+
+def _unique(rule_id: str, keys: list[str]) -> pa.Check:
+    def check(df: pd.DataFrame) -> pd.Series:
+        if any(k not in df.columns for k in keys):
+            return pd.Series(True, index=df.index)
+        present = df[keys].notna().all(axis=1)
+        return ~(df.duplicated(subset=keys, keep=False) & present)
+
+    return pa.Check(check, name=rule_id)
+
+
+def _frame_checks(domain: str) -> list[pa.Check]:
+    spec = DOMAINS[domain]
+    checks = []
+    if domain == "dm":
+        checks.append(_unique("RG0501", ["USUBJID"]))
+    seq = [k for k in spec.keys if k.endswith("SEQ")]
+    if seq:
+        checks.append(_unique("RG0502", ["USUBJID", seq[0]]))
+    if domain == "rs":
+        checks.append(_unique("RG0503", ["USUBJID", "RSTESTCD", "VISITNUM"]))
+    if domain == "ae":
+        checks.append(pa.Check(lambda df: _not_before("AESTDTC", "AEENDTC", df), name="RG0602"))
+    if domain == "ex":
+        checks.append(pa.Check(lambda df: _not_before("EXSTDTC", "EXENDTC", df), name="RG0603"))
+    return checks
+
+
+def _not_before(start: str, end: str, df: pd.DataFrame) -> pd.Series:
+    if start not in df.columns or end not in df.columns:
+        return pd.Series(True, index=df.index)
+    s, e = df[start].str[:10], df[end].str[:10]
+    comparable = (s.str.len() == 10) & (e.str.len() == 10)  # only full dates are comparable
+    return ~(comparable & (e < s)).fillna(False)
+
+
+def schema_for(domain: str) -> pa.DataFrameSchema:
+    spec = DOMAINS[domain]
+    columns = {}
+    for v in spec.variables:
+        columns[v.name] = pa.Column(
+            "float64" if v.kind == NUM else "str",
+            checks=_column_checks(domain, v.name),
+            nullable=not v.required,
+            required=v.required,
+            name=v.name,
+        )
+    return pa.DataFrameSchema(columns, checks=_frame_checks(domain), strict=False, coerce=False, name=spec.name)
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {d: schema_for(d) for d in DOMAINS}
+
+SALT_TOTAL_TOLERANCE = 0.1 + 1e-9  # the total is reported to one decimal
+SALT_REGIONS = list(SALT_WEIGHTS)

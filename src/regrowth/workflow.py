@@ -1,0 +1,55 @@
+"""Glue between Snakemake's `snakemake` object and the package: logging, errors, metadata.
+
+Scripts under workflow/scripts/ call run(snakemake, main) and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from regrowth import __version__
+from regrowth.errors import RegrowthError
+
+log = logging.getLogger("regrowth")
+
+
+def software_versions() -> dict[str, str]:
+    out = {"regrowth": __version__, "python": sys.version.split()[0]}
+    for pkg in ("snakemake", "pandas", "pyarrow", "pandera", "pyreadstat", "numpy", "scipy", "matplotlib", "jinja2"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def output_metadata(snakemake) -> dict:
+    """Key-value metadata every Parquet output of a job carries (no times: outputs stay byte-stable)."""
+    return {"rule": snakemake.rule, "wildcards": dict(snakemake.wildcards.items()), "versions": software_versions()}
+
+
+def run(snakemake, main: Callable) -> None:
+    log_path = Path(snakemake.log[0])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, mode="w")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        main(snakemake)
+    except RegrowthError as exc:
+        log.error("%s", exc)
+        sys.stderr.write(f"\nregrowth: {snakemake.rule} failed: {exc}\n(log: {log_path})\n")
+        sys.exit(1)
+    except Exception:
+        log.error("unexpected failure (a bug, please report it):\n%s", traceback.format_exc())
+        raise
+    finally:
+        handler.close()
+        root.removeHandler(handler)

@@ -1,0 +1,70 @@
+# Derive: ADaM-style analysis tables per trial.
+
+
+rule derive_adsl:
+    input:
+        dm="results/{trial}/sdtm/dm.parquet",
+        ex="results/{trial}/sdtm/ex.parquet",
+        ds="results/{trial}/sdtm/ds.parquet",
+        mh="results/{trial}/sdtm/mh.parquet",
+        rs="results/{trial}/sdtm/rs.parquet",
+    output:
+        adam("adsl"),
+    log:
+        "logs/{trial}/derive_adsl.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/derive_adsl.py"
+
+
+rule derive_adsalt:
+    input:
+        rs="results/{trial}/sdtm/rs.parquet",
+        adsl=adam("adsl"),
+    output:
+        adam("adsalt"),
+    params:
+        endpoints=DEFS["endpoints"],
+        grid_weeks=DEFS["visit_grid_weeks"],
+        window_days=DEFS["visit_window_days"],
+        eot_week=eot_week,
+    log:
+        "logs/{trial}/derive_adsalt.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/derive_adsalt.py"
+
+
+rule derive_adtte:
+    input:
+        adsl=adam("adsl"),
+        adsalt=adam("adsalt"),
+    output:
+        adam("adtte"),
+    params:
+        endpoints=DEFS["endpoints"],
+        relapse=DEFS["relapse"],
+    log:
+        "logs/{trial}/derive_adtte.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/derive_adtte.py"
+
+
+rule derive_adae:
+    input:
+        ae="results/{trial}/sdtm/ae.parquet",
+        adsl=adam("adsl"),
+    output:
+        adam("adae"),
+    params:
+        window_days=DEFS["teae_window_days"],
+    log:
+        "logs/{trial}/derive_adae.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/derive_adae.py"

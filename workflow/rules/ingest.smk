@@ -1,0 +1,19 @@
+# Ingest: each trial's exports (any supported format) -> canonical SDTM-named tables.
+
+
+rule ingest:
+    input:
+        trial_exports,
+    output:
+        **domain_paths("ingested"),
+        files="results/{trial}/ingested/files.parquet",
+        issues="results/{trial}/ingested/issues.parquet",
+    params:
+        folder=lambda w: trial(w)["path"],
+        fmt=lambda w: trial(w)["format"],
+    log:
+        "logs/{trial}/ingest.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/ingest.py"

@@ -1,0 +1,23 @@
+# Report: one self-contained HTML file comparing the drugs.
+
+
+rule report:
+    input:
+        tables=expand("results/tables/{table}.parquet", table=SUMMARY_TABLES),
+        adsl=expand(adam("adsl", "{trial}"), trial=TRIAL_IDS),
+        adsalt=expand(adam("adsalt", "{trial}"), trial=TRIAL_IDS),
+        adtte=expand(adam("adtte", "{trial}"), trial=TRIAL_IDS),
+        validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
+        inputs=expand("results/{trial}/ingested/files.parquet", trial=TRIAL_IDS),
+        published=config["published_results"],
+    output:
+        "results/report.html",
+    params:
+        trials=trial_meta(),
+        definitions=DEFS,
+    log:
+        "logs/report.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,46 @@
+# Summarize: per-trial summary tables, then one cross-trial table each.
+
+# Which ADaM tables and which definitions each summary table uses, so a changed definition
+# reruns only the tables that depend on it.
+SUMMARY_INPUTS = {
+    "efficacy": ["adsl", "adsalt"],
+    "regrowth_bands": ["adsl", "adsalt"],
+    "relapse": ["adsl", "adtte"],
+    "safety": ["adsl", "adae"],
+    "demographics": ["adsl"],
+}
+SUMMARY_PARAMS = {
+    "efficacy": {
+        "endpoints": DEFS["endpoints"],
+        "weeks": DEFS["report_weeks"],
+        "imputation": DEFS["imputation"],
+    },
+}
+
+
+rule summarize_trial:
+    input:
+        unpack(lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}),
+    output:
+        "results/{trial}/tables/{table}.parquet",
+    params:
+        settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),
+    log:
+        "logs/{trial}/summarize_{table}.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/summarize_trial.py"
+
+
+rule combine_table:
+    input:
+        expand("results/{trial}/tables/{{table}}.parquet", trial=TRIAL_IDS),
+    output:
+        "results/tables/{table}.parquet",
+    log:
+        "logs/combine_{table}.log",
+    conda:
+        "../envs/regrowth.yaml"
+    script:
+        "../scripts/combine_table.py"

@@ -1,0 +1,15 @@
+from regrowth.ingest import ingest_trial
+from regrowth.parquet_io import write_table
+from regrowth.workflow import output_metadata, run
+
+
+def main(snakemake):
+    meta = output_metadata(snakemake)
+    result = ingest_trial(snakemake.params.folder, snakemake.params.fmt)
+    for domain, table in result.tables.items():
+        write_table(table, snakemake.output[domain], meta)
+    write_table(result.files, snakemake.output.files, meta)
+    write_table(result.issues, snakemake.output.issues, meta)
+
+
+run(snakemake, main)  # noqa: F821 (injected by Snakemake)
