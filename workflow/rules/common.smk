@@ -72,7 +72,10 @@ def adam(name, trial_id="{trial}"):
 
 def trial_meta():
     keep = ["trial_id", "label", "format", "drug", "eot_week"]
-    return [{k: (None if pd.isna(r.get(k)) else r.get(k)) for k in keep} for r in TRIALS.loc[TRIAL_IDS].to_dict("records")]
+    return [
+        {k: (None if pd.isna(r.get(k)) else r.get(k)) for k in keep}
+        for r in TRIALS.loc[TRIAL_IDS].to_dict("records")
+    ]
 
 
 def final_outputs():

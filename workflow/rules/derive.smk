@@ -24,15 +24,15 @@ rule derive_adsalt:
         adsl=adam("adsl"),
     output:
         adam("adsalt"),
+    log:
+        "logs/{trial}/derive_adsalt.log",
+    conda:
+        "../envs/regrowth.yaml"
     params:
         endpoints=DEFS["endpoints"],
         grid_weeks=DEFS["visit_grid_weeks"],
         window_days=DEFS["visit_window_days"],
         eot_week=eot_week,
-    log:
-        "logs/{trial}/derive_adsalt.log",
-    conda:
-        "../envs/regrowth.yaml"
     script:
         "../scripts/derive_adsalt.py"
 
@@ -43,13 +43,13 @@ rule derive_adtte:
         adsalt=adam("adsalt"),
     output:
         adam("adtte"),
-    params:
-        endpoints=DEFS["endpoints"],
-        relapse=DEFS["relapse"],
     log:
         "logs/{trial}/derive_adtte.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        endpoints=DEFS["endpoints"],
+        relapse=DEFS["relapse"],
     script:
         "../scripts/derive_adtte.py"
 
@@ -60,11 +60,11 @@ rule derive_adae:
         adsl=adam("adsl"),
     output:
         adam("adae"),
-    params:
-        window_days=DEFS["teae_window_days"],
     log:
         "logs/{trial}/derive_adae.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        window_days=DEFS["teae_window_days"],
     script:
         "../scripts/derive_adae.py"

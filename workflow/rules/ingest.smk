@@ -8,12 +8,12 @@ rule ingest:
         **domain_paths("ingested"),
         files="results/{trial}/ingested/files.parquet",
         issues="results/{trial}/ingested/issues.parquet",
-    params:
-        folder=lambda w: trial(w)["path"],
-        fmt=lambda w: trial(w)["format"],
     log:
         "logs/{trial}/ingest.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        folder=lambda w: trial(w)["path"],
+        fmt=lambda w: trial(w)["format"],
     script:
         "../scripts/ingest.py"

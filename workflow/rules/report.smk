@@ -12,12 +12,12 @@ rule report:
         published=config["published_results"],
     output:
         "results/report.html",
-    params:
-        trials=trial_meta(),
-        definitions=DEFS,
     log:
         "logs/report.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        trials=trial_meta(),
+        definitions=DEFS,
     script:
         "../scripts/report.py"

@@ -20,15 +20,17 @@ SUMMARY_PARAMS = {
 
 rule summarize_trial:
     input:
-        unpack(lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}),
+        unpack(
+            lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}
+        ),
     output:
         "results/{trial}/tables/{table}.parquet",
-    params:
-        settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),
     log:
         "logs/{trial}/summarize_{table}.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),
     script:
         "../scripts/summarize_trial.py"
 

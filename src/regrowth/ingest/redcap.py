@@ -103,6 +103,12 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     if "redcap_repeat_instrument" not in raw.columns:
         raw["redcap_repeat_instrument"] = None
     file, issues = rec_path.name, []
+    for field in _expected_columns():
+        if field not in raw.columns:  # exports of a subset of forms omit fields
+            raw[field] = None
+            issues.append({"rule_id": "RG0004", "severity": "notice", "dataset": "REDCAP", "file": file,
+                           "usubjid": None, "row": None, "column": field, "value": None,
+                           "message": f"field {field} is not in the records export; its variables stay empty"})
     tables = {
         "dm": _dm(raw, issues, file),
         "ex": _ex(raw, issues, file),
@@ -118,13 +124,23 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     return tables, files, issues
 
 
+def _expected_columns() -> list[str]:
+    cols = []
+    for name, _form, ftype, _label, choices, *_ in layout.FIELDS:
+        if ftype == "checkbox":
+            cols += [f"{name}___{c.split(',')[0].strip()}" for c in choices.split("|")]
+        elif name != "record_id":
+            cols.append(name)
+    return cols
+
+
 def _rows(raw: pd.DataFrame, field: str) -> pd.DataFrame:
     """Rows on which a form was filled (its first field present)."""
-    return raw[raw[field].notna()] if field in raw.columns else raw.iloc[0:0]
+    return raw[raw[field].notna()]
 
 
 def _dm(raw, issues, file) -> pd.DataFrame:
-    demo = _rows(raw, "age").copy() if "age" in raw.columns else raw[raw["redcap_event_name"] == "screening_arm_1"]
+    demo = _rows(raw, "age")
     drug = _rows(raw, "drug_start").set_index("USUBJID")
     eos = _rows(raw, "eos_date").set_index("USUBJID")
     dm = _base(demo, "DM")

@@ -24,6 +24,7 @@ RULES: dict[str, Rule] = {
         Rule("RG0001", "error", "presence", "A required variable is missing from the dataset"),
         Rule("RG0002", "error", "presence", "A required variable has a missing value"),
         Rule("RG0003", "error", "presence", "The trial has no DM subjects"),
+        Rule("RG0004", "notice", "presence", "A mapped REDCap field is absent from the records export"),
         Rule("RG0101", "error", "type", "A numeric variable holds text that is not a number"),
         Rule("RG0201", "error", "terminology", "SEX is not in CDISC terminology (F, M, U, UNDIFFERENTIATED)"),
         Rule("RG0202", "warning", "terminology", "AESEV is not MILD, MODERATE or SEVERE"),

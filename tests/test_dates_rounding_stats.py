@@ -1,0 +1,109 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regrowth.dates import impute_date, study_day, to_date
+from regrowth.rounding import format_half_up, round_half_up
+from regrowth.summarize.stats import clopper_pearson, kaplan_meier, km_median
+
+
+def s(*values):
+    return pd.Series(list(values), dtype="str")
+
+
+def dt(*values):
+    return pd.Series(pd.to_datetime(list(values)))
+
+
+class TestStudyDay:
+    def test_no_day_zero(self):
+        ref = dt("2014-03-05", "2014-03-05", "2014-03-05", "2014-03-05")
+        days = study_day(dt("2014-03-05", "2014-03-06", "2014-03-04", "2014-02-05"), ref)
+        # the reference date is day 1, the day after day 2, the day before day -1
+        assert days.tolist() == [1.0, 2.0, -1.0, -28.0]
+
+
+class TestPartialDates:
+    def test_complete_dates_only(self):
+        assert to_date(s("2014-03-05", "2014-03", "2014", None)).isna().tolist() == [False, True, True, True]
+
+    def test_first_and_flags(self):
+        date, flag = impute_date(s("2014-03-05", "2014-03", "2014", None), how="first")
+        assert date.tolist()[:3] == list(pd.to_datetime(["2014-03-05", "2014-03-01", "2014-01-01"]))
+        assert pd.isna(date.iloc[3])
+        assert flag.tolist()[1:3] == ["D", "M"] and pd.isna(flag.iloc[0]) and pd.isna(flag.iloc[3])
+
+    def test_last_handles_month_length_and_leap_year(self):
+        date, _ = impute_date(s("2016-02", "2015-02", "2014"), how="last")
+        assert date.tolist() == list(pd.to_datetime(["2016-02-29", "2015-02-28", "2014-12-31"]))
+
+    def test_min_dates_keeps_partial_start_on_first_dose(self):
+        # '2014-03' admits the first dose 2014-03-10, so it is not imputed to before it
+        date, flag = impute_date(s("2014-03", "2014-02", "2014"), how="first",
+                                 min_dates=dt("2014-03-10", "2014-03-10", "2014-03-10"))
+        assert date.tolist() == list(pd.to_datetime(["2014-03-10", "2014-02-01", "2014-03-10"]))
+        assert flag.tolist() == ["D", "D", "M"]
+
+    def test_invalid_calendar_date_is_not_a_date(self):
+        assert to_date(s("2014-02-30")).isna().all()
+        assert impute_date(s("2014-02-30"), how="last")[0].isna().all()
+
+
+class TestRoundHalfUp:
+    @pytest.mark.parametrize("x,digits,expected", [(2.5, 0, 3.0), (0.125, 2, 0.13), (2.675, 2, 2.68),
+                                                   (-2.5, 0, -3.0), (31.81818, 1, 31.8), (0.05, 1, 0.1)])
+    def test_values(self, x, digits, expected):
+        assert round_half_up(x, digits) == expected
+
+    def test_differs_from_python_round(self):
+        assert round(2.5) == 2 and round_half_up(2.5) == 3.0
+
+    def test_format(self):
+        assert format_half_up(12.25, 1) == "12.3"
+        assert format_half_up(float("nan"), 1) == "–"
+
+
+class TestClopperPearson:
+    # Reference values: exact binomial intervals (R binom.test / SAS EXACT BINOMIAL).
+    @pytest.mark.parametrize("x,n,low,high", [
+        (9, 12, 0.4281415, 0.9451394),
+        (21, 66, 0.2088984, 0.4443922),
+        (0, 10, 0.0, 0.3084971),
+        (10, 10, 0.6915029, 1.0),
+        (1, 2, 0.01257912, 0.98742088),
+    ])
+    def test_known_values(self, x, n, low, high):
+        lo, hi = clopper_pearson(x, n)
+        assert lo == pytest.approx(low, abs=1e-6) and hi == pytest.approx(high, abs=1e-6)
+
+    def test_empty_denominator(self):
+        assert all(math.isnan(v) for v in clopper_pearson(0, 0))
+
+    def test_rejects_impossible_counts(self):
+        with pytest.raises(ValueError):
+            clopper_pearson(5, 4)
+
+
+class TestKaplanMeier:
+    # Gehan (1965) 6-MP arm of the leukaemia remission trial: a textbook example.
+    TIME = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+    EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+
+    def test_survival_estimates(self):
+        km = kaplan_meier(np.array(self.TIME), np.array(self.EVENT, bool)).set_index("time")
+        assert km.loc[6, "surv"] == pytest.approx(0.8571, abs=1e-4)
+        assert km.loc[13, "surv"] == pytest.approx(0.6902, abs=1e-4)
+        assert km.loc[22, "surv"] == pytest.approx(0.5378, abs=1e-4)
+        assert km.loc[23, "surv"] == pytest.approx(0.4482, abs=1e-4)
+        assert km.loc[6, "n_risk"] == 21 and km.loc[6, "n_event"] == 3 and km.loc[6, "n_censor"] == 1
+
+    def test_median_and_loglog_ci(self):
+        # SAS PROC LIFETEST (CONFTYPE=LOGLOG) gives median 23, 95% CI [13, .]
+        median, low, high = km_median(self.TIME, np.array(self.EVENT, bool))
+        assert median == 23 and low == 13 and math.isnan(high)
+
+    def test_median_not_reached(self):
+        median, _, _ = km_median([4, 8, 12, 12, 12], [True, False, False, False, False])
+        assert math.isnan(median)

@@ -1,0 +1,177 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from regrowth.derive.adae import derive_adae
+from regrowth.derive.adsalt import derive_adsalt, derive_vars_chg
+from regrowth.derive.adsl import derive_adsl
+from regrowth.derive.adtte import derive_adtte
+from regrowth.derive.salt import salt_records
+from regrowth.errors import ContractError
+from regrowth.model import conform
+from tests.builders import ENDPOINTS, dm, empty, ex, rs_regions, rs_totals
+
+
+def _adsl(subjects, exposure, rs):
+    return derive_adsl(dm(*subjects), ex(*exposure), empty("ds"), empty("mh"), rs)
+
+
+class TestSaltWeighting:
+    def test_total_computed_from_regions_when_not_exported(self):
+        # 0.40*50 + 0.24*20 + 0.18*10 + 0.18*0 = 20 + 4.8 + 1.8 = 26.6
+        rec = salt_records(rs_regions("S1", 1, "2020-01-01", 50, 20, 10, 0))
+        total = rec[rec["PARAMCD"] == "SALT"]
+        assert total["AVAL"].tolist() == [26.6]
+        assert total["DTYPE"].tolist() == ["DERIVED"]
+
+    def test_right_side_alone(self):
+        # domain guide example: 20 % loss on the right side adds 3.6
+        rec = salt_records(rs_regions("S1", 1, "2020-01-01", 0, 0, 20, 0))
+        assert rec.loc[rec["PARAMCD"] == "SALT", "AVAL"].tolist() == [3.6]
+
+    def test_reported_total_is_kept(self):
+        rs = pd.concat([rs_regions("S1", 1, "2020-01-01", 50, 20, 10, 0),
+                        rs_totals(("S1", 1, "2020-01-01", 26.6))])
+        rec = salt_records(rs.reset_index(drop=True))
+        total = rec[rec["PARAMCD"] == "SALT"]
+        assert len(total) == 1 and total["DTYPE"].isna().all()
+
+    def test_duplicate_assessment_is_loud(self):
+        rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 1, "2020-01-02", 61.0))
+        with pytest.raises(ContractError, match="share a key"):
+            salt_records(rs)
+
+
+class TestBaselineAndChange:
+    def test_baseline_is_last_value_on_or_before_first_dose(self):
+        rs = rs_totals(("S1", 1, "2020-01-01", 70.0), ("S1", 2, "2020-01-10", 60.0), ("S1", 3, "2020-02-07", 30.0))
+        adsl = _adsl(["S1"], [("S1", "2020-01-10", "2020-04-01")], rs)
+        adsalt = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        assert adsalt["ABLFL"].tolist() == [None, "Y", None] or adsalt["ABLFL"].fillna("").tolist() == ["", "Y", ""]
+        assert adsalt["BASE"].tolist() == [60.0, 60.0, 60.0]
+        assert adsalt["CHG"].tolist() == [10.0, 0.0, -30.0]
+        assert adsalt["PCHG"].tolist() == [pytest.approx(100 / 6), 0.0, -50.0]
+        assert adsl["SALTBL"].tolist() == [60.0]
+
+    def test_pchg_undefined_when_base_is_zero(self):
+        df = pd.DataFrame({"USUBJID": ["S1", "S1"], "PARAMCD": ["SALT", "SALT"], "AVAL": [0.0, 10.0],
+                           "ABLFL": ["Y", None]})
+        out = derive_vars_chg(df)
+        assert out["CHG"].tolist() == [0.0, 10.0]
+        assert out["PCHG"].isna().all()
+
+    def test_responder_flag_boundary_and_not_evaluable(self):
+        # PCHG exactly -50 is a SALT50 responder; a subject with BASE 0 is not evaluable (null)
+        rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 30.0),
+                       ("S2", 1, "2020-01-01", 0.0), ("S2", 2, "2020-01-29", 0.0))
+        adsl = _adsl(["S1", "S2"], [("S1", "2020-01-01", "2020-03-01"), ("S2", "2020-01-01", "2020-03-01")], rs)
+        a = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        post = a[a["AVISITN"] == 4].set_index("USUBJID")
+        assert post.loc["S1", "CRIT1FL"] == "Y" and post.loc["S1", "EOTFL"] == "Y"
+        assert pd.isna(post.loc["S2", "CRIT1FL"])
+        assert post.loc["S2", "CRIT2FL"] == "Y"  # SALT <= 20 is absolute, so evaluable
+
+
+class TestVisitWindows:
+    def test_closest_record_in_window_is_analysed(self):
+        # week 4 targets day 29; days 27 and 33 are both in a +/-14 window, day 27 is closer
+        rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-27", 40.0), ("S1", 3, "2020-02-02", 35.0))
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-03-01")], rs)
+        a = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        wk4 = a[a["AVISITN"] == 4]
+        assert wk4["ADY"].tolist() == [27.0, 33.0]
+        assert wk4["ANL01FL"].fillna("").tolist() == ["Y", ""]
+
+    def test_phase_on_treatment_until_last_dose(self):
+        rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 40.0), ("S1", 3, "2020-02-26", 45.0))
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
+        a = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        assert a["APHASE"].tolist() == ["PRE-TREATMENT", "ON TREATMENT", "OFF DRUG"]
+
+
+class TestRelapse:
+    def _trial(self, off_values):
+        # baseline 80, EOT (week 4, last dose) 20: regrowth 60 points; relapse threshold 20 + 0.5*60 = 50
+        visits = [("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 20.0)]
+        dates = ["2020-02-26", "2020-03-25", "2020-04-22"]
+        visits += [("S1", 3 + i, d, v) for i, (d, v) in enumerate(zip(dates, off_values))]
+        rs = rs_totals(*visits)
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
+        adsalt = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        tte = derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50", fraction_lost=0.5)
+        return tte[tte["PARAMCD"] == "TTRELAPS"].iloc[0]
+
+    def test_event_at_first_visit_losing_half_the_regrowth(self):
+        rel = self._trial([35.0, 50.0, 70.0])  # 50 = exactly half lost -> relapse on 2020-03-25
+        assert rel["CNSR"] == 0 and rel["ADT"] == pd.Timestamp("2020-03-25")
+        assert rel["AVAL"] == 56  # days after the last dose (2020-01-29)
+        assert rel["STARTDT"] == pd.Timestamp("2020-01-29")
+
+    def test_censored_at_last_off_drug_visit(self):
+        rel = self._trial([35.0, 49.9, 40.0])
+        assert rel["CNSR"] == 1 and rel["ADT"] == pd.Timestamp("2020-04-22") and rel["AVAL"] == 84
+
+    def test_non_responders_are_not_at_risk(self):
+        rs = rs_totals(("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 60.0), ("S1", 3, "2020-02-26", 80.0))
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
+        adsalt = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        tte = derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50", fraction_lost=0.5)
+        assert (tte["PARAMCD"] == "TTRELAPS").sum() == 0
+        resp = tte[tte["PARAMCD"] == "TTSALT50"].iloc[0]
+        assert resp["CNSR"] == 1 and resp["AVAL"] == 57  # censored at last assessment, day 57
+
+
+class TestTreatmentEmergence:
+    def _adae(self, starts, window=30):
+        adsl = _adsl(["S1"], [("S1", "2020-03-10", "2020-06-30")], empty("rs"))
+        ae = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "AE", "USUBJID": "S1",
+                                   "AESEQ": [float(i + 1) for i in range(len(starts))],
+                                   "AETERM": "x", "AEDECOD": [f"PT{i}" for i in range(len(starts))],
+                                   "AEBODSYS": "SOC", "AESTDTC": starts, "AEENDTC": None}), "ae")
+        return derive_adae(ae, adsl, window_days=window)
+
+    def test_partial_and_missing_dates(self):
+        a = self._adae(["2020-03-09", "2020-03", "2020-02", None, "2020-07-30", "2020-07-31", "2020"])
+        # day before first dose: no; month of first dose: imputed to first dose: yes;
+        # month before: no; missing: yes; last dose + 30: yes; + 31: no; year only: first dose, yes
+        assert a["TRTEMFL"].fillna("N").tolist() == ["N", "Y", "N", "Y", "Y", "N", "Y"]
+        assert a["ASTDTF"].fillna("").tolist() == ["", "D", "D", "", "", "", "M"]
+        assert a.loc[1, "ASTDT"] == pd.Timestamp("2020-03-10")
+
+    def test_first_occurrence_flags_count_subjects_once(self):
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-06-30")], empty("rs"))
+        ae = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "AE", "USUBJID": "S1", "AESEQ": [1.0, 2.0, 3.0],
+                                   "AETERM": "x", "AEDECOD": ["Headache", "Headache", "Acne"],
+                                   "AEBODSYS": ["Nervous", "Nervous", "Skin"],
+                                   "AESTDTC": ["2020-02-01", "2020-01-15", "2020-03-01"], "AEENDTC": None}), "ae")
+        a = derive_adae(ae, adsl, window_days=30).set_index("AESEQ")
+        assert a["AOCCPFL"].fillna("").tolist() == ["", "Y", "Y"]  # earliest headache is AESEQ 2
+        assert a["AOCCFL"].fillna("").tolist() == ["", "Y", ""]
+
+    def test_duplicate_seq_is_loud(self):
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-06-30")], empty("rs"))
+        ae = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "AE", "USUBJID": "S1", "AESEQ": [1.0, 1.0],
+                                   "AETERM": "x", "AESTDTC": None, "AEENDTC": None}), "ae")
+        with pytest.raises(ContractError):
+            derive_adae(ae, adsl, window_days=30)
+
+
+class TestAdsl:
+    def test_treatment_dates_populations_and_screen_failures(self):
+        dmx = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "DM", "USUBJID": ["S1", "S2", "S3"], "SEX": "M",
+                                    "ARM": ["Drug A", "Screen Failure", "Drug A"],
+                                    "ACTARM": ["Drug A", "Screen Failure", "Drug A"]}), "dm")
+        exp = ex(("S1", "2020-01-10", "2020-02-06"), ("S1", "2020-02-07", "2020-03-05"))
+        rs = rs_totals(("S1", 1, "2020-01-10", 55.0))
+        adsl = derive_adsl(dmx, exp, empty("ds"), empty("mh"), rs).set_index("USUBJID")
+        assert adsl.loc["S1", "TRTSDT"] == pd.Timestamp("2020-01-10")
+        assert adsl.loc["S1", "TRTEDT"] == pd.Timestamp("2020-03-05")
+        assert adsl.loc["S1", "TRTDURD"] == 56
+        assert adsl["SAFFL"].tolist() == ["Y", "N", "N"]
+        assert adsl["ITTFL"].tolist() == ["Y", "N", "Y"]
+        assert adsl["FASFL"].tolist() == ["Y", "N", "N"]
+        assert pd.isna(adsl.loc["S2", "TRT01P"])
+
+    def test_duplicate_subject_in_dm_is_loud(self):
+        with pytest.raises(ContractError, match="USUBJID"):
+            derive_adsl(dm("S1", "S1"), ex(), empty("ds"), empty("mh"), empty("rs"))

@@ -1,0 +1,137 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from regrowth.errors import InputError
+from regrowth.ingest import ingest_trial
+from regrowth.simulate.engine import simulate
+from regrowth.simulate.export_redcap import export_redcap
+from regrowth.simulate.export_sdtm import export_sdtm, write_xpt
+from regrowth.simulate.seed_trials import RUXOLITINIB, SEEDS
+
+
+def write_csv(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+class TestSdtmCsv:
+    def test_types_blanks_and_traceability(self, tmp_path):
+        write_csv(tmp_path, "DM.csv", "STUDYID,DOMAIN,USUBJID,SEX,AGE,ARM\nT,DM,T-1,F,34,Drug\nT,DM,T-2,M,,Drug\n")
+        write_csv(tmp_path, "ae.csv", "STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AESTDTC,EXTRA\nT,AE,T-1,1,Headache,2014-03,kept\n")
+        got = ingest_trial(tmp_path, "sdtm-csv")
+        dm = got.tables["dm"]
+        assert dm["AGE"].dtype == "float64" and dm["AGE"].tolist()[0] == 34.0 and np.isnan(dm["AGE"].iloc[1])
+        assert dm["SRCFILE"].tolist() == ["DM.csv", "DM.csv"] and dm["SRCROW"].tolist() == [1.0, 2.0]
+        ae = got.tables["ae"]
+        assert ae["AESTDTC"].tolist() == ["2014-03"]  # partial date not filled in SDTM
+        assert ae["EXTRA"].tolist() == ["kept"]  # sponsor variables are kept
+        assert got.tables["rs"].empty and list(got.tables["rs"].columns)[:3] == ["STUDYID", "DOMAIN", "USUBJID"]
+        assert got.files.set_index("file").loc["DM.csv", "rows_in"] == 2
+
+    def test_text_in_numeric_column_is_reported_not_dropped(self, tmp_path):
+        write_csv(tmp_path, "dm.csv", "STUDYID,DOMAIN,USUBJID,SEX,AGE\nT,DM,T-1,F,thirty\nT,DM,T-2,F,40\n")
+        got = ingest_trial(tmp_path, "sdtm-csv")
+        assert len(got.tables["dm"]) == 2
+        issue = got.issues.iloc[0]
+        assert (issue["rule_id"], issue["column"], issue["value"], issue["row"]) == ("RG0101", "AGE", "thirty", 1)
+
+    def test_no_datasets_is_a_clear_error(self, tmp_path):
+        (tmp_path / "notes.txt").write_text("hello")
+        with pytest.raises(InputError, match="no SDTM .csv datasets"):
+            ingest_trial(tmp_path, "sdtm-csv")
+
+    def test_missing_folder(self, tmp_path):
+        with pytest.raises(InputError, match="not found"):
+            ingest_trial(tmp_path / "nope", "sdtm-csv")
+
+
+class TestSdtmXpt:
+    def test_zero_survives_and_blanks_become_null(self, tmp_path):
+        df = pd.DataFrame({"STUDYID": ["T", "T"], "DOMAIN": ["EX", "EX"], "USUBJID": ["T-1", "T-2"],
+                           "EXSEQ": [1.0, 1.0], "EXTRT": ["PLACEBO", "DRUG"], "EXDOSE": [0.0, 5.0],
+                           "EXSTDTC": ["2014-01-01", "2014-01-02"], "EXENDTC": ["", "2014-02-01"]})
+        write_xpt(df, tmp_path / "ex.xpt", "ex")
+        ex = ingest_trial(tmp_path, "sdtm-xpt").tables["ex"]
+        assert ex["EXDOSE"].tolist() == [0.0, 5.0]  # exactly zero, not 5.4e-79
+        assert ex["EXENDTC"].isna().tolist() == [True, False]
+
+    def test_xpt_bytes_are_reproducible(self, tmp_path):
+        df = pd.DataFrame({"USUBJID": ["a"], "AGE": [1.0]})
+        write_xpt(df, tmp_path / "a.xpt", "dm")
+        write_xpt(df, tmp_path / "b.xpt", "dm")
+        assert (tmp_path / "a.xpt").read_bytes() == (tmp_path / "b.xpt").read_bytes()
+
+    def test_corrupt_xpt(self, tmp_path):
+        (tmp_path / "dm.xpt").write_bytes(b"HEADER RECORD*******LIBRARY junk" * 3)
+        with pytest.raises(InputError, match="dm.xpt: not a readable SAS XPORT"):
+            ingest_trial(tmp_path, "sdtm-xpt")
+
+
+class TestRedcap:
+    @pytest.fixture
+    def truth(self):
+        return simulate(RUXOLITINIB, SEEDS["NCT01950780"])
+
+    def test_round_trip_through_a_redcap_export(self, truth, tmp_path):
+        export_redcap(truth, tmp_path, stem="P")
+        got = ingest_trial(tmp_path, "redcap").tables
+        key = {"dm": ["USUBJID"], "rs": ["USUBJID", "VISITNUM", "RSTESTCD"], "ae": ["USUBJID", "AESEQ"],
+               "ex": ["USUBJID"], "mh": ["USUBJID", "MHDECOD"]}
+        cols = {"dm": ["AGE", "SEX", "RACE", "ETHNIC", "RFSTDTC", "RFXENDTC", "ARM"],
+                "rs": ["RSSTRESN", "RSDTC", "VISIT"], "ae": ["AEDECOD", "AEBODSYS", "AESEV", "AESER", "AESTDTC"],
+                "ex": ["EXSTDTC", "EXENDTC", "EXDOSE", "EXDOSFRQ"], "mh": ["MHCAT", "MHSTDTC"]}
+        for domain, k in key.items():
+            a = truth[domain].sort_values(k).reset_index(drop=True)[k + cols[domain]]
+            b = got[domain].sort_values(k).reset_index(drop=True)[k + cols[domain]]
+            pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=domain)
+
+    def test_repeating_forms_and_checkboxes(self, tmp_path):
+        d = tmp_path
+        pd.DataFrame(__import__("regrowth.ingest.redcap_layout", fromlist=["x"]).dictionary_rows()).to_csv(
+            d / "P_dictionary.csv", index=False)
+        header = ("record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,age,sex,"
+                  "race___1,race___2,race___3,race___4,race___5,race___6,ethnicity,drug_start,drug_stop,"
+                  "ae_term,ae_pt,ae_soc,ae_start,ae_severity,ae_serious,ae_related\n")
+        rows = ("7,screening_arm_1,,,30,2,1,0,1,0,0,0,2,,,,,,,,,\n"
+                "7,baseline_arm_1,,,,,,,,,,,,2020-01-01,2020-06-01,,,,,,,\n"
+                "7,adverse_events_arm_1,adverse_events,1,,,,,,,,,,,,cold,Nasopharyngitis,Infections,2020-02-01,1,0,1\n"
+                "7,adverse_events_arm_1,adverse_events,2,,,,,,,,,,,,rash,Rash,Skin,2020-03-01,2,1,3\n")
+        (d / "P_records.csv").write_text(header + rows)
+        t = ingest_trial(d, "redcap").tables
+        assert t["dm"]["RACE"].tolist() == ["MULTIPLE"]  # two boxes ticked
+        assert t["dm"]["SEX"].tolist() == ["M"]
+        assert t["ae"]["AESEQ"].tolist() == [1.0, 2.0] and t["ae"]["AESER"].tolist() == ["N", "Y"]
+        assert t["ae"]["SRCROW"].tolist() == [3.0, 4.0]
+        notices = ingest_trial(d, "redcap").issues
+        assert "eos_date" in set(notices.loc[notices["rule_id"] == "RG0004", "column"])
+
+    def test_unknown_choice_code_is_reported(self, truth, tmp_path):
+        export_redcap(truth, tmp_path, stem="P")
+        rec = pd.read_csv(tmp_path / "P_records.csv", dtype=str)
+        first = rec.index[rec["sex"].notna()][0]
+        rec.loc[first, "sex"] = "9"
+        rec.to_csv(tmp_path / "P_records.csv", index=False)
+        got = ingest_trial(tmp_path, "redcap")
+        issue = got.issues[got.issues["rule_id"] == "RG0206"].iloc[0]
+        assert issue["column"] == "sex" and issue["value"] == "9" and issue["row"] == first + 1
+
+    def test_not_a_redcap_export(self, tmp_path):
+        (tmp_path / "x_records.csv").write_text("a,b\n1,2\n")
+        (tmp_path / "x_dictionary.csv").write_text("a,b\n1,2\n")
+        with pytest.raises(InputError, match="not a REDCap data dictionary"):
+            ingest_trial(tmp_path, "redcap")
+
+    def test_missing_dictionary(self, tmp_path):
+        (tmp_path / "x_records.csv").write_text("record_id\n1\n")
+        with pytest.raises(InputError, match="exactly one"):
+            ingest_trial(tmp_path, "redcap")
+
+
+def test_sdtm_round_trip_of_simulated_trial(tmp_path):
+    truth = simulate(RUXOLITINIB, 7)
+    export_sdtm(truth, tmp_path, fmt="csv")
+    got = ingest_trial(tmp_path, "sdtm-csv").tables
+    for domain in ("dm", "rs", "ae"):
+        assert len(got[domain]) == len(truth[domain])
+    pd.testing.assert_series_equal(got["rs"]["RSSTRESN"], truth["rs"]["RSSTRESN"], check_names=False)

@@ -1,0 +1,127 @@
+import pandas as pd
+import pytest
+
+from regrowth.errors import ValidationFailed
+from regrowth.ingest import ingest_trial
+from regrowth.model import conform
+from regrowth.validate import validate_trial
+from regrowth.validate.gate import check_no_errors
+from regrowth.validate.rules import RULES, catalogue_markdown
+from tests.builders import dm, empty, ex, rs_regions, rs_totals
+
+
+def tables(**override):
+    base = {d: empty(d) for d in ("dm", "ex", "ds", "ae", "sv", "mh", "rs")}
+    base["dm"] = dm("S1", "S2")
+    base["ex"] = ex(("S1", "2020-01-01", "2020-02-01"), ("S2", "2020-01-01", "2020-02-01"))
+    base["rs"] = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S2", 1, "2020-01-01", 70.0))
+    base.update(override)
+    return base
+
+
+def rules_found(t):
+    return set(validate_trial(t)["rule_id"])
+
+
+def test_clean_tables_have_no_issues():
+    assert rules_found(tables()) == set()
+
+
+@pytest.mark.parametrize("domain,column,value,rule", [
+    ("dm", "SEX", "X", "RG0201"),
+    ("dm", "AGE", 130.0, "RG0302"),
+    ("ex", "EXSTDTC", "01/02/2020", "RG0401"),
+    ("ex", "EXDOSE", -1.0, "RG0303"),
+    ("rs", "RSSTRESN", 101.0, "RG0301"),
+    ("rs", "RSSTRESU", "cm", "RG0204"),
+    ("dm", "USUBJID", None, "RG0002"),
+])
+def test_row_rules(domain, column, value, rule):
+    t = tables()
+    t[domain] = t[domain].copy()
+    t[domain].loc[0, column] = value
+    issues = validate_trial(t)
+    hit = issues[issues["rule_id"] == rule]
+    assert len(hit) >= 1, issues
+    assert hit.iloc[0]["severity"] == RULES[rule].severity
+
+
+def test_missing_required_variable():
+    t = tables(dm=dm("S1", "S2").drop(columns=["SEX"]))
+    issues = validate_trial(t)
+    hit = issues[issues["rule_id"] == "RG0001"]
+    assert hit["column"].tolist() == ["SEX"]
+
+
+def test_duplicate_subject_and_seq():
+    t = tables(dm=dm("S1", "S1"))
+    assert "RG0501" in rules_found(t)
+    t = tables(ex=ex(("S1", "2020-01-01", "2020-02-01"), ("S2", "2020-01-01", "2020-02-01")).assign(EXSEQ=1.0))
+    assert "RG0502" not in rules_found(t)  # same SEQ, different subjects: fine
+    t["ex"].loc[1, "USUBJID"] = "S1"
+    assert "RG0502" in rules_found(t)
+
+
+def test_cross_domain_orphan_and_baseline():
+    t = tables(rs=rs_totals(("S1", 1, "2020-01-01", 60.0), ("S9", 1, "2020-01-01", 70.0)))
+    issues = validate_trial(t)
+    assert issues.loc[issues["rule_id"] == "RG0701", "usubjid"].tolist() == ["S9"]
+    assert issues.loc[issues["rule_id"] == "RG0702", "usubjid"].tolist() == ["S2"]
+
+
+def test_salt_total_consistency():
+    rs = pd.concat([rs_regions("S1", 1, "2020-01-01", 50, 20, 10, 0), rs_totals(("S1", 1, "2020-01-01", 26.6))],
+                   ignore_index=True)
+    rs["RSSEQ"] = range(1, len(rs) + 1)
+    rs["RSSEQ"] = rs["RSSEQ"].astype("float64")
+    t = tables(rs=rs, dm=dm("S1"), ex=ex(("S1", "2020-01-01", "2020-02-01")))
+    assert "RG0601" not in rules_found(t)
+    t["rs"].loc[t["rs"]["RSTESTCD"] == "SALTTOT", "RSSTRESN"] = 30.0
+    assert "RG0601" in rules_found(t)
+
+
+def test_ae_end_before_start():
+    ae = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "AE", "USUBJID": ["S1"], "AESEQ": [1.0], "AETERM": ["x"],
+                               "AESTDTC": ["2020-02-01"], "AEENDTC": ["2020-01-01"]}), "ae")
+    assert "RG0602" in rules_found(tables(ae=ae))
+
+
+def test_no_subjects():
+    assert "RG0003" in rules_found(tables(dm=empty("dm")))
+
+
+def test_issue_names_file_row_subject(tmp_path):
+    (tmp_path / "dm.csv").write_text("STUDYID,DOMAIN,USUBJID,SEX\nT,DM,T-1,F\nT,DM,T-2,Q\n")
+    got = ingest_trial(tmp_path, "sdtm-csv")
+    issue = validate_trial(got.tables, got.issues).iloc[0]
+    assert (issue["rule_id"], issue["file"], issue["row"], issue["usubjid"], issue["column"], issue["value"]) == (
+        "RG0201", "dm.csv", 2, "T-2", "SEX", "Q")
+
+
+def test_gate_stops_on_errors_and_names_the_issue():
+    issues = validate_trial(tables(dm=dm("S1", "S2").assign(SEX=["F", "X"])))
+    with pytest.raises(ValidationFailed) as exc:
+        check_no_errors(issues, "T1", "results/T1/validation.parquet")
+    text = str(exc.value)
+    assert "RG0201" in text and "S2" in text and "SEX" in text and "validation.parquet" in text
+
+
+def test_gate_lets_warnings_pass():
+    issues = validate_trial(tables(rs=rs_totals(("S1", 1, "2020-01-01", 60.0))))
+    assert set(issues["severity"]) == {"warning"}
+    check_no_errors(issues, "T1", "x")
+
+
+def test_catalogue_is_complete_and_rendered():
+    md = catalogue_markdown()
+    for rule_id, rule in RULES.items():
+        assert rule.severity in {"error", "warning", "notice"}
+        assert f"| {rule_id} |" in md
+
+
+def test_readme_shows_the_current_rule_catalogue():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("<!-- rule-catalogue:start -->")[1].split("<!-- rule-catalogue:end -->")[0]
+    assert block.strip() == catalogue_markdown(), "README rule catalogue is stale: regenerate it"

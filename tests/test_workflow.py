@@ -1,0 +1,156 @@
+"""The workflow end to end, in a fresh copy, as a user runs it."""
+
+import re
+
+import markupsafe
+
+import pandas as pd
+import pytest
+
+from regrowth.parquet_io import read_table
+from regrowth.simulate.engine import simulate
+from regrowth.simulate.export_sdtm import export_sdtm
+from regrowth.simulate.seed_trials import RUXOLITINIB
+from tests.conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+RUX, TOFA = "NCT01950780", "NCT02197455"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    snakemake(work, check=True)
+    return work
+
+
+def eot(run_dir, trial, endpoint="SALT50"):
+    e = read_table(run_dir / "results/tables/efficacy.parquet")
+    row = e[(e.trial_id == trial) & (e.subgroup == "Overall") & (e.timepoint == "EOT") & (e.endpoint == endpoint)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_output_contract(run_dir):
+    for trial in (RUX, TOFA):
+        for domain in ("dm", "ex", "ds", "ae", "rs", "sv", "mh"):
+            assert (run_dir / f"results/{trial}/sdtm/{domain}.parquet").is_file()
+        v = read_table(run_dir / f"results/{trial}/validation.parquet")
+        assert list(v.columns)[:9] == ["rule_id", "severity", "dataset", "file", "usubjid", "row", "column",
+                                       "value", "message"]
+    adsalt = read_table(run_dir / f"results/{TOFA}/adam/adsalt.parquet")
+    for col in ["USUBJID", "PARAMCD", "AVISIT", "AVISITN", "ADT", "ADY", "AVAL", "BASE", "CHG", "PCHG", "ABLFL",
+                "APHASE", "CRIT1", "CRIT1FL"]:
+        assert col in adsalt.columns
+    adtte = read_table(run_dir / f"results/{TOFA}/adam/adtte.parquet")
+    assert {"PARAMCD", "STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC"} <= set(adtte.columns)
+    adae = read_table(run_dir / f"results/{TOFA}/adam/adae.parquet")
+    assert {"TRTEMFL", "ASTDT", "ASTDTF", "AOCCFL", "AOCCSFL", "AOCCPFL"} <= set(adae.columns)
+    eff = read_table(run_dir / "results/tables/efficacy.parquet")
+    assert set(eff["endpoint"]) == {"SALT50", "SALT75", "SALT90", "SALTLE20", "SALTLE10"}
+    assert {"EOT", "W12", "W24"} <= set(eff["timepoint"])
+    for name in ("relapse", "safety", "demographics"):
+        assert len(read_table(run_dir / f"results/tables/{name}.parquet")) > 0
+
+
+def test_ruxolitinib_calibration(run_dir):
+    row = eot(run_dir, RUX)
+    assert (row.n_responders, row.n_subjects) == (9, 12)
+    bands = read_table(run_dir / "results/tables/regrowth_bands.parquet").query("trial_id == @RUX").set_index("band")
+    assert bands.loc[">95%", "n"] == 7
+    rel = read_table(run_dir / "results/tables/relapse.parquet").query("trial_id == @RUX").iloc[0]
+    assert (rel.n_at_risk, rel.n_relapsed) == (9, 3)
+
+
+def test_tofacitinib_calibration(run_dir):
+    row = eot(run_dir, TOFA)
+    assert (row.n_responders, row.n_subjects) == (21, 66)
+    assert row.ci_low == pytest.approx(20.89, abs=0.01) and row.ci_high == pytest.approx(44.44, abs=0.01)
+    bands = read_table(run_dir / "results/tables/regrowth_bands.parquet").query("trial_id == @TOFA").set_index("band")
+    assert bands.loc["5-<50%", "n"] == 21
+    assert bands.loc["<5% or not assessed", "n"] == 24
+    rel = read_table(run_dir / "results/tables/relapse.parquet").query("trial_id == @TOFA").iloc[0]
+    assert rel.n_at_risk == 21 and 7 <= rel.median_weeks <= 10
+
+
+def test_aa_and_ophiasis_respond_more_than_at_au(run_dir):
+    adsl = read_table(run_dir / f"results/{TOFA}/adam/adsl.parquet")
+    adsalt = read_table(run_dir / f"results/{TOFA}/adam/adsalt.parquet")
+    resp = adsalt[(adsalt.PARAMCD == "SALT") & (adsalt.EOTFL == "Y") & (adsalt.CRIT1FL == "Y")]["USUBJID"]
+    fas = adsl[adsl.FASFL == "Y"].assign(resp=lambda d: d.USUBJID.isin(resp))
+    patchy = fas[fas.AATYPE.isin(["PATCHY AA", "OPHIASIS"])]["resp"].mean()
+    total = fas[fas.AATYPE.isin(["ALOPECIA TOTALIS", "ALOPECIA UNIVERSALIS"])]["resp"].mean()
+    assert patchy > total
+
+
+def test_report_is_self_contained_and_shows_key_numbers(run_dir):
+    text = (run_dir / "results/report.html").read_text()
+    assert "9/12 (75.0%)" in text and "21/66 (31.8%)" in text
+    assert not re.search(r"""(src|href)=["']https?://""", text), "report must not load anything from the network"
+    assert "<script src" not in text
+    for section in ("Demographics", "Relapse after stopping", "Published results", "Provenance", "Cross-trial caveat"):
+        assert section in text
+    assert "BRAVE-AA1" in text  # published phase 3 context
+    sha = read_table(run_dir / f"results/{TOFA}/ingested/files.parquet")["sha256"].iloc[0]
+    assert sha in text
+
+
+def test_rerun_has_nothing_to_do(run_dir):
+    out = snakemake(run_dir, "-n", check=True)
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_lint_is_clean(run_dir):
+    out = snakemake(run_dir, "--lint")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Congratulations" in out.stdout + out.stderr
+
+
+def test_other_sheet_and_hostile_text(run_dir):
+    truth = simulate(RUXOLITINIB, 11)
+    attack = "<script>alert('x')</script>"
+    truth["ae"]["AEDECOD"] = attack  # every AE, so it reaches the TEAE table
+    truth["ae"].loc[0, "AESEV"] = "<img src=x onerror=alert(1)>"  # a warning shown in data quality
+    victim = truth["dm"]["USUBJID"].iloc[0]
+    for name in truth:
+        truth[name]["STUDYID"] = "HOSTILE"
+        truth[name]["USUBJID"] = truth[name]["USUBJID"].replace(victim, "<svg onload=alert(2)>")
+    export_sdtm(truth, run_dir / "hostile", fmt="csv")
+    sheet = pd.read_csv(run_dir / "config/trials.tsv", sep="\t", dtype=str)
+    sheet.loc[len(sheet)] = {"trial_id": "HOSTILE1", "format": "sdtm-csv", "path": "hostile",
+                             "label": "<b>bold</b> trial", "drug": "x", "eot_week": "24"}
+    sheet.to_csv(run_dir / "three.tsv", sep="\t", index=False)
+    plan = snakemake(run_dir, "-n", "--config", "trials=three.tsv", check=True).stdout
+    # only the new trial's chain plus the cross-trial tables and the report
+    planned = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, flags=re.M))
+    assert planned["ingest"] == "1" and planned["combine_table"] == "5" and planned["report"] == "1"
+    snakemake(run_dir, "--config", "trials=three.tsv", check=True)
+    text = (run_dir / "results/report.html").read_text()
+    for raw in (attack, "<img src=x onerror=alert(1)>", "<b>bold</b>"):
+        assert raw not in text
+    assert str(markupsafe.escape(attack)) in text
+    assert str(markupsafe.escape("<img src=x onerror=alert(1)>")) in text
+    # restore the default results for the other tests
+    snakemake(run_dir, check=True)
+
+
+def test_trial_with_errors_stops_with_a_clear_message(run_dir):
+    truth = simulate(RUXOLITINIB, 3)
+    truth["dm"].loc[2, "SEX"] = "Q"
+    export_sdtm(truth, run_dir / "bad", fmt="csv")
+    (run_dir / "bad.tsv").write_text("trial_id\tformat\tpath\tlabel\nBAD1\tsdtm-csv\tbad\tBad trial\n")
+    out = snakemake(run_dir, "--config", "trials=bad.tsv")
+    assert out.returncode != 0
+    msg = out.stdout + out.stderr
+    assert "RG0201" in msg and "dm.csv" in msg and "row 3" in msg and "SEX" in msg
+    issues = read_table(run_dir / "results/BAD1/validation.parquet")
+    assert issues.loc[issues.rule_id == "RG0201", "value"].tolist() == ["Q"]
+    assert not (run_dir / "results/BAD1/sdtm/dm.parquet").exists()
+
+
+def test_invalid_sheet_is_rejected_at_parse_time(run_dir):
+    (run_dir / "broken.tsv").write_text("trial_id\tformat\tpath\tlabel\nX1\tspss\tsomewhere\tX\n")
+    out = snakemake(run_dir, "-n", "--config", "trials=broken.tsv")
+    assert out.returncode != 0
+    msg = out.stdout + out.stderr
+    assert "broken.tsv, line 2" in msg and "spss" in msg
