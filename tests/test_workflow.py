@@ -130,6 +130,7 @@ def test_other_sheet_and_hostile_text(run_dir):
         assert raw not in text
     assert str(markupsafe.escape(attack)) in text
     assert str(markupsafe.escape("<img src=x onerror=alert(1)>")) in text
+    assert "RG0202" in text  # the warning is listed in the data-quality section
     # restore the default results for the other tests
     snakemake(run_dir, check=True)
 
@@ -154,3 +155,11 @@ def test_invalid_sheet_is_rejected_at_parse_time(run_dir):
     assert out.returncode != 0
     msg = out.stdout + out.stderr
     assert "broken.tsv, line 2" in msg and "spss" in msg
+
+
+def test_invalid_definition_is_rejected_at_parse_time(run_dir):
+    (run_dir / "bad_config.yaml").write_text("definitions:\n  imputation: LOCF\n")
+    out = snakemake(run_dir, "-n", "--configfile", "bad_config.yaml")
+    assert out.returncode != 0
+    msg = out.stdout + out.stderr
+    assert "LOCF" in msg and "imputation" in msg

@@ -103,7 +103,7 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     if "redcap_repeat_instrument" not in raw.columns:
         raw["redcap_repeat_instrument"] = None
     file, issues = rec_path.name, []
-    for field in _expected_columns():
+    for field in layout.field_columns():
         if field not in raw.columns:  # exports of a subset of forms omit fields
             raw[field] = None
             issues.append({"rule_id": "RG0004", "severity": "notice", "dataset": "REDCAP", "file": file,
@@ -122,16 +122,6 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     files = [file_record(rec_path, "redcap", len(raw), "DM EX DS AE SV MH RS"),
              file_record(dict_path, "redcap-dictionary", len(dictionary), "")]
     return tables, files, issues
-
-
-def _expected_columns() -> list[str]:
-    cols = []
-    for name, _form, ftype, _label, choices, *_ in layout.FIELDS:
-        if ftype == "checkbox":
-            cols += [f"{name}___{c.split(',')[0].strip()}" for c in choices.split("|")]
-        elif name != "record_id":
-            cols.append(name)
-    return cols
 
 
 def _rows(raw: pd.DataFrame, field: str) -> pd.DataFrame:

@@ -98,6 +98,34 @@ def visitnum_for_visit(visit: str) -> float:
     return 2.0 + int(visit.split()[1]) / 4
 
 
+def field_columns() -> list[str]:
+    """Data columns of the records export, checkbox fields expanded to field___code."""
+    cols = []
+    for name, _form, ftype, _label, choices, *_ in FIELDS:
+        if ftype == "checkbox":
+            cols += [f"{name}___{c.split(',')[0].strip()}" for c in choices.split("|")]
+        elif name != "record_id":
+            cols.append(name)
+    return cols
+
+
+def record_columns() -> list[str]:
+    """Every column of the records export in REDCap's order: ids, each form's fields, form_complete."""
+    cols = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
+    fields = field_columns()
+    k = 0
+    forms = list(dict.fromkeys(form for _n, form, *_ in FIELDS))
+    for form in forms:
+        for name, f, ftype, *_ in FIELDS:
+            if f != form or name == "record_id":
+                continue
+            width = len([c for c in fields if c == name or c.startswith(f"{name}___")])
+            cols += fields[k : k + width]
+            k += width
+        cols.append(f"{form}_complete")
+    return cols
+
+
 def dictionary_rows() -> list[dict[str, str]]:
     """The data dictionary in REDCap's 18-column layout."""
     out = []

@@ -8,11 +8,11 @@ import pandas as pd
 
 from regrowth.ingest.redcap_layout import (
     CODES,
-    FIELDS,
     REPEATING_FORMS,
     SALT_FIELDS,
     dictionary_rows,
     event_for_visit,
+    record_columns,
 )
 
 ID_COLS = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
@@ -21,23 +21,6 @@ ID_COLS = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap
 def _encode(field: str, values: pd.Series) -> pd.Series:
     inverse = {v: k for k, v in CODES[field].items()}
     return values.map(inverse)
-
-
-def _columns() -> list[str]:
-    cols, forms = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"], []
-    for name, form, ftype, _label, choices, *_ in FIELDS:
-        if forms and forms[-1] != form:
-            cols.append(f"{forms[-1]}_complete")
-        if not forms or forms[-1] != form:
-            forms.append(form)
-        if name == "record_id":
-            continue
-        if ftype == "checkbox":
-            cols += [f"{name}___{c.split(',')[0].strip()}" for c in choices.split("|")]
-        else:
-            cols.append(name)
-    cols.append(f"{forms[-1]}_complete")
-    return cols
 
 
 def _record_id(usubjid: pd.Series, studyid: str) -> pd.Series:
@@ -113,9 +96,9 @@ def export_redcap(tables: dict[str, pd.DataFrame], outdir: Path, stem: str) -> l
     out = out.sort_values(["_subject", "_order", "_instance"], kind="stable")
     out["record_id"] = _record_id(out["USUBJID"], studyid)
     # REDCap fills other forms' checkboxes with 0 on every row of the record's events
-    for col in [c for c in _columns() if "___" in c]:
+    for col in [c for c in record_columns() if "___" in c]:
         out[col] = out[col].where(out["redcap_event_name"] == "screening_arm_1")
-    records = out.reindex(columns=_columns())
+    records = out.reindex(columns=record_columns())
 
     outdir.mkdir(parents=True, exist_ok=True)
     rec_path, dict_path = outdir / f"{stem}_records.csv", outdir / f"{stem}_dictionary.csv"
