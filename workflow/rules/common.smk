@@ -34,7 +34,14 @@ def load_trials(path):
 TRIALS = load_trials(config["trials"])
 TRIAL_IDS = sorted(TRIALS.index)
 DEFS = config["definitions"]
-SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics"]
+SUMMARY_TABLES = [
+    "efficacy",
+    "regrowth_bands",
+    "relapse",
+    "safety",
+    "demographics",
+    "disposition",
+]
 
 
 wildcard_constraints:

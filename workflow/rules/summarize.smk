@@ -8,6 +8,7 @@ SUMMARY_INPUTS = {
     "relapse": ["adsl", "adtte"],
     "safety": ["adsl", "adae"],
     "demographics": ["adsl"],
+    "disposition": ["adsl"],
 }
 SUMMARY_PARAMS = {
     "efficacy": {

@@ -51,7 +51,7 @@ def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -
                     "rule_id": "RG0101",
                     "severity": "error",
                     "dataset": spec.name,
-                    "file": file,
+                    "file": out.at[i, "SRCFILE"] if "SRCFILE" in out.columns else file,
                     "usubjid": out.at[i, "USUBJID"] if "USUBJID" in out.columns else None,
                     "row": int(out.at[i, "SRCROW"]) if "SRCROW" in out.columns else None,
                     "column": col,

@@ -90,9 +90,10 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     rec_path, dict_path = find_export(folder)
     require_file(rec_path, "REDCap records export")
     require_file(dict_path, "REDCap data dictionary")
-    dictionary = read_csv(dict_path)
+    issues: list[dict] = []
+    dictionary = read_csv(dict_path, issues)
     _check_dictionary(dictionary, dict_path)
-    raw = read_csv(rec_path)
+    raw = read_csv(rec_path, issues)
     missing = [c for c in ID_COLS if c not in raw.columns]
     if missing:
         raise InputError(f"{rec_path}: not a REDCap records export (missing column(s): {', '.join(missing)})")
@@ -102,7 +103,7 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     raw["USUBJID"] = layout.STUDY["STUDYID"] + "-" + raw["record_id"].astype("str")
     if "redcap_repeat_instrument" not in raw.columns:
         raw["redcap_repeat_instrument"] = None
-    file, issues = rec_path.name, []
+    file = rec_path.name
     for field in layout.field_columns():
         if field not in raw.columns:  # exports of a subset of forms omit fields
             raw[field] = None

@@ -133,9 +133,20 @@ def _validation_summary(t: TrialData, limit: int = 50) -> dict:
             "first": v.head(limit).fillna("").to_dict("records")}
 
 
+def _arm_switches(trials: list[TrialData]) -> list[dict]:
+    """Treated subjects whose actual treatment differs from the planned one, per trial."""
+    out = []
+    for t in trials:
+        saf = t.adsl[t.adsl["SAFFL"] == "Y"]
+        n = int((saf["TRT01P"].fillna("") != saf["TRT01A"].fillna("")).sum())
+        if n:
+            out.append({"trial_id": t.trial_id, "n": n})
+    return out
+
+
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
-                 demographics: pd.DataFrame, bands: pd.DataFrame, published: pd.DataFrame, definitions: dict,
-                 versions: dict) -> str:
+                 demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
+                 published: pd.DataFrame, definitions: dict, versions: dict) -> str:
     arm_series = []
     for t in trials:
         for arm in sorted(set(t.adsalt["TRT01P"].dropna())) if not t.adsalt.empty else []:
@@ -156,6 +167,9 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     template = env.get_template("report.html.j2")
     return template.render(
         trials=trials,
+        no_salt=[t for t in trials if t.adsalt.empty],
+        arm_switches=_arm_switches(trials),
+        disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
         summary=_summary_rows(trials, efficacy, relapse, safety),
         demo_headers=demo_headers, demo_rows=demo_rows,
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),

@@ -147,7 +147,8 @@ def demographics_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
     for arm, a in itt.groupby("TRT01P", sort=True):
         n_arm = len(a)
         base = {"trial_id": trial_id, "arm": arm, "n_arm": n_arm}
-        for var, label in (("AGE", "Age (years)"), ("SALTBL", "Baseline SALT"), ("DURDIS", "Disease duration (years)")):
+        for var, label in (("AGE", "Age (years)"), ("SALTBL", "Baseline SALT"), ("DURDIS", "Disease duration (years)"),
+                           ("TRTDURD", "Treatment duration (days)")):
             if var not in a.columns or a[var].notna().sum() == 0:
                 continue
             x = a[var].dropna().astype(float)
@@ -165,6 +166,24 @@ def demographics_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+NOT_ASSIGNED = "Not assigned (screen failure)"
+
+
+def disposition_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
+    """Every DM subject by planned arm and end-of-study status and reason; screen failures
+    are counted here (as not assigned) although no analysis population includes them."""
+    columns = ["trial_id", "arm", "status", "reason", "n", "n_arm", "pct"]
+    require_columns(adsl, ["TRT01P", "EOSSTT", "DCSREAS"], "disposition_table")
+    d = adsl.assign(arm=adsl["TRT01P"].fillna(NOT_ASSIGNED), reason=adsl["DCSREAS"].fillna(""))
+    rows = []
+    for arm, a in d.groupby("arm", sort=True):
+        counts = a.groupby(["EOSSTT", "reason"]).size()
+        for (status, reason), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+            rows.append({"trial_id": trial_id, "arm": arm, "status": status, "reason": reason, "n": int(n),
+                         "n_arm": len(a), "pct": 100 * n / len(a)})
+    return pd.DataFrame(rows, columns=columns)
+
+
 def summarize_trial_table(table: str, trial_id: str, adam: dict[str, pd.DataFrame], **settings) -> pd.DataFrame:
     """Dispatch by table name (the Snakemake wildcard) to the table's builder."""
     adsl = adam["adsl"]
@@ -179,4 +198,6 @@ def summarize_trial_table(table: str, trial_id: str, adam: dict[str, pd.DataFram
         return safety_table(trial_id, adsl, adam["adae"])
     if table == "demographics":
         return demographics_table(trial_id, adsl)
+    if table == "disposition":
+        return disposition_table(trial_id, adsl)
     raise ValueError(f"unknown summary table {table!r}")

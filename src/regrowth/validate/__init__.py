@@ -17,7 +17,7 @@ from regrowth.validate.schemas import SALT_TOTAL_TOLERANCE, SCHEMAS
 
 BUILTIN_RULES = {"column_in_dataframe": "RG0001", "not_nullable": "RG0002", "column_in_schema": None}
 # Frame-level rules report on their key, not on every column of the row.
-FRAME_RULE_COLUMNS = {"RG0501": "USUBJID", "RG0502": "--SEQ", "RG0503": "RSTESTCD",
+FRAME_RULE_COLUMNS = {"RG0501": "USUBJID", "RG0502": "--SEQ", "RG0503": "RSTESTCD", "RG0205": "DSDECOD",
                       "RG0602": "AEENDTC", "RG0603": "EXENDTC"}
 
 

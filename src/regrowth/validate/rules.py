@@ -25,6 +25,7 @@ RULES: dict[str, Rule] = {
         Rule("RG0002", "error", "presence", "A required variable has a missing value"),
         Rule("RG0003", "error", "presence", "The trial has no DM subjects"),
         Rule("RG0004", "notice", "presence", "A mapped REDCap field is absent from the records export"),
+        Rule("RG0005", "notice", "format", "A text file is not UTF-8 and was read as cp1252 or latin-1"),
         Rule("RG0101", "error", "type", "A numeric variable holds text that is not a number"),
         Rule("RG0201", "error", "terminology", "SEX is not in CDISC terminology (F, M, U, UNDIFFERENTIATED)"),
         Rule("RG0202", "warning", "terminology", "AESEV is not MILD, MODERATE or SEVERE"),
@@ -58,3 +59,23 @@ def catalogue_markdown() -> str:
     for r in RULES.values():
         lines.append(f"| {r.id} | {r.severity} | {r.category} | {r.description} |")
     return "\n".join(lines)
+
+
+START, END = "<!-- rule-catalogue:start -->", "<!-- rule-catalogue:end -->"
+
+
+def write_catalogue(readme: str) -> None:
+    """Rewrite the catalogue block of a Markdown file: python -m regrowth.validate.rules README.md"""
+    from pathlib import Path
+
+    path = Path(readme)
+    text = path.read_text()
+    head, rest = text.split(START)
+    _old, tail = rest.split(END)
+    path.write_text(f"{head}{START}\n{catalogue_markdown()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_catalogue(sys.argv[1] if len(sys.argv) > 1 else "README.md")

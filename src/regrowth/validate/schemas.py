@@ -66,11 +66,21 @@ def _frame_checks(domain: str) -> list[pa.Check]:
         checks.append(_unique("RG0502", ["USUBJID", seq[0]]))
     if domain == "rs":
         checks.append(_unique("RG0503", ["USUBJID", "RSTESTCD", "VISITNUM"]))
+    if domain == "ds":
+        checks.append(pa.Check(_disposition_terms, name="RG0205"))
     if domain == "ae":
         checks.append(pa.Check(lambda df: _not_before("AESTDTC", "AEENDTC", df), name="RG0602"))
     if domain == "ex":
         checks.append(pa.Check(lambda df: _not_before("EXSTDTC", "EXENDTC", df), name="RG0603"))
     return checks
+
+
+def _disposition_terms(df: pd.DataFrame) -> pd.Series:
+    """Disposition events (not milestones or other events) use NCOMPLT terms."""
+    if not {"DSCAT", "DSDECOD"} <= set(df.columns):
+        return pd.Series(True, index=df.index)
+    event = df["DSCAT"].str.upper().eq("DISPOSITION EVENT").fillna(False)
+    return ~event | df["DSDECOD"].isna() | df["DSDECOD"].str.upper().isin(NCOMPLT_CT)
 
 
 def _not_before(start: str, end: str, df: pd.DataFrame) -> pd.Series:
