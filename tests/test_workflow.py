@@ -14,7 +14,7 @@ from regrowth.simulate.seed_trials import RUXOLITINIB
 from tests.conftest import copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
-RUX, TOFA = "NCT01950780", "NCT02197455"
+RUX, TOFA, BARI = "NCT01950780", "NCT02197455", "NCT03570749"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,22 @@ def test_tofacitinib_calibration(run_dir):
     assert bands.loc["<5% or not assessed", "n"] == 24
     rel = read_table(run_dir / "results/tables/relapse.parquet").query("trial_id == @TOFA").iloc[0]
     assert rel.n_at_risk == 21 and 7 <= rel.median_weeks <= 10
+
+
+def test_baricitinib_matches_brave_aa1(run_dir):
+    e = read_table(run_dir / "results/tables/efficacy.parquet")
+    e = e[(e.trial_id == BARI) & (e.subgroup == "Overall") & (e.timepoint == "EOT") & (e.endpoint == "SALTLE20")]
+    got = {r.arm: (r.n_responders, r.n_subjects) for r in e.itertuples()}
+    # published 38.8 %, 22.8 %, 6.2 % of 281, 184, 189 (654 randomized 3:2:2)
+    assert got == {"Baricitinib 4 mg QD": (109, 281), "Baricitinib 2 mg QD": (42, 184), "Placebo": (12, 189)}
+    comp = read_table(run_dir / "results/tables/comparisons.parquet")
+    four = comp[(comp.arm == "Baricitinib 4 mg QD") & (comp.endpoint == "SALTLE20")].iloc[0]
+    assert four.control == "Placebo" and four.difference == pytest.approx(100 * (109 / 281 - 12 / 189))
+    assert four.ci_low < four.difference < four.ci_high
+    rel = read_table(run_dir / "results/tables/relapse.parquet").query("trial_id == @BARI")
+    assert (rel.n_at_risk == 0).all()  # no off-drug follow-up in BRAVE-AA1
+    text = (run_dir / "results/report.html").read_text()
+    assert "Randomized comparisons against placebo" in text and "no off-drug follow-up" in text
 
 
 def test_aa_and_ophiasis_respond_more_than_at_au(run_dir):

@@ -41,6 +41,7 @@ SUMMARY_TABLES = [
     "safety",
     "demographics",
     "disposition",
+    "comparisons",
 ]
 
 

@@ -9,11 +9,16 @@ SUMMARY_INPUTS = {
     "safety": ["adsl", "adae"],
     "demographics": ["adsl"],
     "disposition": ["adsl"],
+    "comparisons": ["adsl", "adsalt"],
 }
 SUMMARY_PARAMS = {
     "efficacy": {
         "endpoints": DEFS["endpoints"],
         "weeks": DEFS["report_weeks"],
+        "imputation": DEFS["imputation"],
+    },
+    "comparisons": {
+        "endpoints": DEFS["endpoints"],
         "imputation": DEFS["imputation"],
     },
 }

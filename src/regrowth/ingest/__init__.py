@@ -11,7 +11,7 @@ from regrowth.errors import InputError
 from regrowth.issues import issues_frame
 from regrowth.model import DOMAIN_NAMES, conform, empty_domain
 
-FORMATS = ("redcap", "sdtm-xpt", "sdtm-csv")
+FORMATS = ("redcap", "sdtm-xpt", "sdtm-csv", "dataset-json")
 
 
 @dataclass
@@ -33,6 +33,10 @@ def ingest_trial(folder: str | Path, fmt: str) -> Ingested:
         from regrowth.ingest.sdtm import ingest_sdtm
 
         tables, files, issues = ingest_sdtm(folder, fmt)
+    elif fmt == "dataset-json":
+        from regrowth.ingest.dataset_json import ingest_dataset_json
+
+        tables, files, issues = ingest_dataset_json(folder)
     else:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out = {d: conform(tables[d], d) if d in tables else empty_domain(d) for d in DOMAIN_NAMES}
@@ -46,6 +50,10 @@ def export_files(folder: str | Path, fmt: str) -> list[Path]:
         from regrowth.ingest.redcap import find_export
 
         return list(find_export(folder))
+    if fmt == "dataset-json":
+        from regrowth.ingest.dataset_json import find_dataset_files
+
+        return sorted(find_dataset_files(folder).values())
     from regrowth.ingest.sdtm import find_domain_files
 
     return sorted(find_domain_files(folder, fmt).values())

@@ -168,14 +168,19 @@ def ingest_sdtm(folder: Path, fmt: str) -> tuple[dict[str, pd.DataFrame], list[d
     for role, path in files.items():
         raw[role] = _read(path, fmt, issues)
         records.append(file_record(path, fmt, len(raw[role]), role.upper()))
+    return assemble_domains(raw, files, issues), records, issues
+
+
+def assemble_domains(raw: dict[str, pd.DataFrame], files: dict[str, Path], issues: list[dict]) -> dict[str, pd.DataFrame]:
+    """Datasets as read -> canonical domains: SALT from QS joins RS, SUPPxx join their parents,
+    numeric variables typed (values that are not numbers reported)."""
+    raw = dict(raw)
     if "qs" in raw:
         from_qs = salt_from_qs(raw.pop("qs"))
         if len(from_qs):
             raw["rs"] = pd.concat([raw["rs"], from_qs], ignore_index=True) if "rs" in raw else from_qs
     for role in [r for r in raw if r.startswith("supp")]:
         supp = raw.pop(role)
-        parent = role[4:]
-        if parent in raw:
-            raw[parent] = merge_supp(raw[parent], supp, files[role].name)
-    tables = {d: type_columns(df, d, df["SRCFILE"].iloc[0] if len(df) else "", issues) for d, df in raw.items()}
-    return tables, records, issues
+        if role[4:] in raw:
+            raw[role[4:]] = merge_supp(raw[role[4:]], supp, files[role].name)
+    return {d: type_columns(df, d, df["SRCFILE"].iloc[0] if len(df) else "", issues) for d, df in raw.items()}

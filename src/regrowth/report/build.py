@@ -66,8 +66,10 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
                 return f"{int(r.n_responders)}/{int(r.n_subjects)} ({pct(r.pct)}%) [{ci(r.ci_low, r.ci_high)}]"
 
             rel = relapse[(relapse["trial_id"] == t.trial_id) & (relapse["arm"] == arm)]
-            if rel.empty or rel.iloc[0].n_at_risk == 0:
+            if rel.empty or rel.iloc[0].n_responders == 0:
                 relapse_text = "–"
+            elif rel.iloc[0].n_at_risk == 0:
+                relapse_text = "no off-drug follow-up"
             else:
                 r = rel.iloc[0]
                 med = "not reached" if np.isnan(r.median_weeks) else f"{format_half_up(r.median_weeks, 1)} wk"
@@ -146,19 +148,21 @@ def _arm_switches(trials: list[TrialData]) -> list[dict]:
 
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
                  demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
-                 published: pd.DataFrame, definitions: dict, versions: dict) -> str:
+                 comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict) -> str:
     arm_series = []
     for t in trials:
         for arm in sorted(set(t.adsalt["TRT01P"].dropna())) if not t.adsalt.empty else []:
             arm_series.append((f"{arm} ({t.trial_id})", t.adsalt[t.adsalt["TRT01P"] == arm],
-                               t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")]
-                               if not t.adtte.empty else t.adtte))
+                               t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")
+                                       & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
     has_salt = bool(arm_series)
     figs = {}
     if has_salt:
         figs["salt"] = figures.salt_over_time([(label, a) for label, a, _ in arm_series])
         figs["waterfall"] = figures.waterfall([(label, a) for label, a, _ in arm_series])
-        figs["relapse"] = figures.km_plot([(label, r) for label, _, r in arm_series], "Weeks since last dose")
+        followed = [(label, r) for label, _, r in arm_series if len(r)]
+        if followed:
+            figs["relapse"] = figures.km_plot(followed, "Weeks since last dose")
     demo_headers, demo_rows = _demographics_matrix(demographics)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
@@ -168,13 +172,18 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     return template.render(
         trials=trials,
         no_salt=[t for t in trials if t.adsalt.empty],
+        comparisons=[{**r, "n": f"{r['n_responders']}/{r['n_subjects']}",
+                      "control_n": f"{r['control_responders']}/{r['control_subjects']}",
+                      "diff_text": format_half_up(r["difference"], 1), "ci": ci(r["ci_low"], r["ci_high"])}
+                     for r in comparisons.to_dict("records")],
         arm_switches=_arm_switches(trials),
         disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
         summary=_summary_rows(trials, efficacy, relapse, safety),
         demo_headers=demo_headers, demo_rows=demo_rows,
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
         bands=bands.assign(pct_text=bands["pct"].map(pct)).to_dict("records") if len(bands) else [],
-        relapse=[{**r, "median": "not reached" if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1),
+        relapse=[{**r, "median": ("no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
+                             if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),
                   "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
         safety=safety.assign(pct_text=safety["pct"].map(pct)).to_dict("records") if len(safety) else [],
         published=published.fillna("").to_dict("records"),

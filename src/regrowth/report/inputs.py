@@ -28,6 +28,6 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
     t = _by_name(tables)
     return build_report(trials=data, efficacy=t["efficacy"], relapse=t["relapse"], safety=t["safety"],
                         demographics=t["demographics"], bands=t["regrowth_bands"],
-                        disposition=t["disposition"],
+                        disposition=t["disposition"], comparisons=t["comparisons"],
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions())

@@ -9,10 +9,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from regrowth.simulate.engine import simulate
+from regrowth.simulate.engine import simulate, simulate_arms
+from regrowth.simulate.export_dataset_json import export_dataset_json
 from regrowth.simulate.export_redcap import export_redcap
 from regrowth.simulate.export_sdtm import export_sdtm
-from regrowth.simulate.seed_trials import SEED_TRIALS, SEEDS
+from regrowth.simulate.seed_trials import BARICITINIB, SEED_TRIALS, SEEDS
 
 SEED_FORMATS = {"NCT01950780": "redcap", "NCT02197455": "sdtm-xpt"}
 
@@ -26,6 +27,8 @@ def write_seed_trials(out: Path) -> list[Path]:
             written += export_redcap(tables, folder, stem=trial_id)
         else:
             written += export_sdtm(tables, folder, fmt="xpt")
+    bari = BARICITINIB[0].trial_id
+    written += export_dataset_json(simulate_arms(BARICITINIB, SEEDS[bari]), out / bari)
     return written
 
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="regrowth-simulate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    seed = sub.add_parser("seed-trials", help="write the two calibrated seed trials' exports")
+    seed = sub.add_parser("seed-trials", help="write the bundled example trials' exports")
     seed.add_argument("--out", type=Path, default=Path("resources/trials"))
     args = parser.parse_args(argv)
     if args.command == "seed-trials":

@@ -7,13 +7,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ResponseCategory:
-    """Subjects whose regrowth at end of treatment lies in [low, high] (fraction of baseline loss)."""
+    """Subjects whose state at end of treatment lies in [low, high].
+
+    scale 'regrowth': fraction of baseline loss regrown; scale 'salt': the SALT score itself
+    (for absolute endpoints such as SALT <= 20).
+    """
 
     name: str
     count: int
     low: float
     high: float
     responder: bool = False
+    scale: str = "regrowth"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class TrialDesign:
     enrolment_days: int
     partial_ae_date_rate: float = 0.0
     usubjid_style: str = "site"  # "site": STUDYID-SITE-NNN; "record": STUDYID-N (REDCap)
+    subject_offset: int = 0  # first subject number minus one (arms of one trial do not overlap)
+    export_regions: bool = True  # False: the export carries SALT totals only
     country: str = "USA"
     extra: dict = field(default_factory=dict)
 

@@ -21,12 +21,24 @@ AE_SEVERITY = ["MILD", "MODERATE"]
 AE_RELATION = ["NOT RELATED", "POSSIBLY RELATED", "RELATED"]
 
 
+def simulate_arms(designs: tuple[TrialDesign, ...], seed: int) -> dict[str, pd.DataFrame]:
+    """A randomized trial: each arm drawn from its own design, tables stacked by subject."""
+    parts = [simulate(d, seed + k) for k, d in enumerate(designs)]
+    out = {}
+    for name in parts[0]:
+        out[name] = pd.concat([p[name] for p in parts], ignore_index=True)
+    return out
+
+
 def simulate(design: TrialDesign, seed: int) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     subjects = _draw_subjects(design, rng)
     visits = _draw_visits(design, subjects, rng)
     subjects["last_dose"] = _last_dose(design, subjects, visits)
     rs = _salt_records(design, subjects, visits, rng)
+    if not design.export_regions:
+        rs = rs[rs["RSTESTCD"] == "SALTTOT"].reset_index(drop=True)
+        rs["RSSEQ"] = rs.groupby("USUBJID").cumcount().astype("float64") + 1
     tables = {
         "dm": _dm(design, subjects, visits),
         "ex": _ex(design, subjects),
@@ -45,9 +57,9 @@ def simulate(design: TrialDesign, seed: int) -> dict[str, pd.DataFrame]:
 def _draw_subjects(design: TrialDesign, rng: np.random.Generator) -> pd.DataFrame:
     n = design.n_subjects
     sites = np.repeat(list(design.sites), list(design.sites.values()))
-    within = np.concatenate([np.arange(1, k + 1) for k in design.sites.values()])
+    within = np.concatenate([np.arange(1, k + 1) for k in design.sites.values()]) + design.subject_offset
     if design.usubjid_style == "record":
-        subjid = np.arange(1, n + 1).astype(str)
+        subjid = (np.arange(1, n + 1) + design.subject_offset).astype(str)
         usubjid = [f"{design.studyid}-{s}" for s in subjid]
     else:
         subjid = [f"{s}{i:03d}" for s, i in zip(sites, within)]
@@ -108,10 +120,13 @@ def _assign_response(design: TrialDesign, df: pd.DataFrame, rng: np.random.Gener
     r = np.empty(n)
     responder = np.zeros(n, dtype=bool)
     start = 0
+    weights = np.array(list(SALT_WEIGHTS.values()))
+    base_total = df[[f"base_{k}" for k in SALT_WEIGHTS]].to_numpy() @ weights
     for cat in design.categories:
         idx = order[start : start + cat.count]
         category[idx] = cat.name
-        r[idx] = rng.uniform(cat.low, cat.high, size=cat.count)
+        draw = rng.uniform(cat.low, cat.high, size=cat.count)
+        r[idx] = draw if cat.scale == "regrowth" else 1 - draw / base_total[idx]
         responder[idx] = cat.responder
         start += cat.count
     df = df.assign(category=category, regrowth=r, responder=responder)

@@ -105,3 +105,50 @@ TOFACITINIB = TrialDesign(
 
 SEED_TRIALS = {d.trial_id: d for d in (RUXOLITINIB, TOFACITINIB)}
 SEEDS = {"NCT01950780": 1950780, "NCT02197455": 2197455}
+
+
+# BRAVE-AA1 (NCT03570749), baricitinib: randomized 3:2:2 to 4 mg, 2 mg, placebo once daily;
+# SALT <= 20 at week 36 in 38.8 %, 22.8 %, 6.2 % (King 2022). Arm sizes as published
+# (281, 184, 189 = 654); responders 109/281 (38.8 %), 42/184 (22.8 %), 12/189 (6.3 %: the
+# nearest count to 6.2 %). Responders end treatment at SALT 0-14, well inside <= 20; the rest
+# regrow at most 40 % of a baseline >= 55, so they stay above 30. Dropouts are non-responders.
+_BRAVE_AE = (
+    ("upper respiratory tract infection", "Upper respiratory tract infection", INFECTIONS),
+    ("common cold", "Nasopharyngitis", INFECTIONS),
+    ("headache", "Headache", "Nervous system disorders"),
+    ("acne", "Acne", "Skin and subcutaneous tissue disorders"),
+    ("CPK elevated", "Blood creatine phosphokinase increased", "Investigations"),
+    ("high cholesterol", "Hypercholesterolaemia", "Metabolism and nutrition disorders"),
+)
+
+
+def _brave_arm(arm, armcd, dose, n, responders, offset, ae_scale, dropouts):
+    probs = (0.10, 0.08, 0.06, 0.05, 0.04, 0.04)
+    return TrialDesign(
+        trial_id="NCT03570749", studyid="NCT03570749", arm=arm, armcd=armcd,
+        treatment="PLACEBO" if dose == 0 else "BARICITINIB", dose=dose, dose_unit="mg", frequency="QD",
+        treatment_weeks=36, followup_weeks=0, visit_every_weeks=4, sites={"01": n},
+        entry_min_salt=50.0, entry_at_au=True,
+        subtype_mix={"PATCHY AA": 0.55, "OPHIASIS": 0.05, "ALOPECIA TOTALIS": 0.15, "ALOPECIA UNIVERSALIS": 0.25},
+        subtype_effect={"PATCHY AA": 1.0, "OPHIASIS": 1.0, "ALOPECIA TOTALIS": -0.4, "ALOPECIA UNIVERSALIS": -0.7},
+        categories=(
+            ResponseCategory("salt_le_20", responders, 0.0, 14.0, responder=True, scale="salt"),
+            ResponseCategory("none", n - responders, -0.05, 0.40),
+        ),
+        relapse_after_weeks=(NAN,) * responders,
+        dropouts=tuple(Dropout("none", reason, week) for reason, week in dropouts),
+        adverse_events=tuple(AdverseEventTerm(t, d, b, p * ae_scale) for (t, d, b), p in zip(_BRAVE_AE, probs)),
+        enrolment_start="2018-09-03", enrolment_days=420, partial_ae_date_rate=0.03,
+        subject_offset=offset, export_regions=False,
+    )
+
+
+BARICITINIB = (
+    _brave_arm("Baricitinib 4 mg QD", "BARI4", 4.0, 281, 109, 0, 1.4,
+               [("ADVERSE EVENT", 10), ("WITHDRAWAL BY SUBJECT", 14), ("LOST TO FOLLOW-UP", 22)] * 4),
+    _brave_arm("Baricitinib 2 mg QD", "BARI2", 2.0, 184, 42, 281, 1.2,
+               [("ADVERSE EVENT", 12), ("WITHDRAWAL BY SUBJECT", 18), ("LACK OF EFFICACY", 26)] * 4),
+    _brave_arm("Placebo", "PBO", 0.0, 189, 12, 465, 1.0,
+               [("LACK OF EFFICACY", 16), ("WITHDRAWAL BY SUBJECT", 20), ("LACK OF EFFICACY", 28)] * 6),
+)
+SEEDS["NCT03570749"] = 3570749

@@ -69,3 +69,28 @@ def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
         return float(t[hit[0]]) if len(hit) else np.nan
 
     return first_below(s), first_below(lower), first_below(upper)
+
+
+def wilson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for one proportion."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = norm.ppf(1 - (1 - level) / 2)
+    p = x / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(centre - half), float(centre + half)
+
+
+def newcombe_diff(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> tuple[float, float, float]:
+    """Difference p1 - p2 with Newcombe's hybrid score interval (1998, method 10)."""
+    if n1 <= 0 or n2 <= 0:
+        return (float("nan"),) * 3
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson(x1, n1, level)
+    l2, u2 = wilson(x2, n2, level)
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return float(d), float(low), float(high)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from regrowth.derive.salt import TOTAL
 from regrowth.frames import require_columns
-from regrowth.summarize.stats import clopper_pearson, km_median
+from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
 REGROWTH_BANDS = [  # (label, test on percent regrowth = -PCHG at end of treatment)
@@ -86,16 +86,21 @@ def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame
 
 
 def relapse_table(trial_id: str, adsl: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFrame:
-    """Kaplan-Meier time to relapse after the last dose among end-of-treatment responders (weeks)."""
-    columns = ["trial_id", "arm", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high"]
+    """Kaplan-Meier time to relapse after the last dose among end-of-treatment responders (weeks).
+
+    n_at_risk counts responders with at least one off-drug assessment (the others, CNSR 2,
+    carry no information on relapse); n_responders counts all end-of-treatment responders.
+    """
+    columns = ["trial_id", "arm", "n_responders", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high"]
     rel = adtte[adtte["PARAMCD"] == "TTRELAPS"] if not adtte.empty else adtte
     rows = []
     arms = sorted(adsl.loc[adsl["FASFL"] == "Y", "TRT01P"].dropna().unique()) if not adtte.empty else []
     for arm in arms:
-        sub = rel[rel["TRT01P"] == arm]
+        responders = rel[rel["TRT01P"] == arm]
+        sub = responders[responders["CNSR"] != 2]
         weeks = sub["AVAL"].to_numpy(dtype=float) / 7
         median, low, high = km_median(weeks, sub["CNSR"].to_numpy() == 0) if len(sub) else (np.nan,) * 3
-        rows.append({"trial_id": trial_id, "arm": arm, "n_at_risk": len(sub),
+        rows.append({"trial_id": trial_id, "arm": arm, "n_responders": len(responders), "n_at_risk": len(sub),
                      "n_relapsed": int((sub["CNSR"] == 0).sum()), "median_weeks": median,
                      "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows, columns=columns)
@@ -166,6 +171,35 @@ def demographics_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+PLACEBO = "placebo"
+
+
+def comparisons_table(efficacy: pd.DataFrame) -> pd.DataFrame:
+    """Each active arm against placebo, per endpoint at EOT (overall): difference in response
+    rate (percentage points) with Newcombe's hybrid score 95 % interval. Trials without a
+    placebo arm give no rows."""
+    columns = ["trial_id", "arm", "control", "endpoint", "timepoint", "n_responders", "n_subjects",
+               "control_responders", "control_subjects", "difference", "ci_low", "ci_high"]
+    e = efficacy[(efficacy["subgroup"] == OVERALL) & (efficacy["timepoint"] == "EOT")] if len(efficacy) else efficacy
+    rows = []
+    for trial_id, t in (e.groupby("trial_id", sort=True) if len(e) else []):
+        controls = sorted(a for a in t["arm"].unique() if PLACEBO in a.lower())
+        if not controls:
+            continue
+        control = controls[0]
+        for arm in sorted(a for a in t["arm"].unique() if a != control):
+            for endpoint in t["endpoint"].unique():
+                a = t[(t["arm"] == arm) & (t["endpoint"] == endpoint)].iloc[0]
+                c = t[(t["arm"] == control) & (t["endpoint"] == endpoint)].iloc[0]
+                d, low, high = newcombe_diff(int(a.n_responders), int(a.n_subjects), int(c.n_responders),
+                                             int(c.n_subjects))
+                rows.append({"trial_id": trial_id, "arm": arm, "control": control, "endpoint": endpoint,
+                             "timepoint": "EOT", "n_responders": int(a.n_responders), "n_subjects": int(a.n_subjects),
+                             "control_responders": int(c.n_responders), "control_subjects": int(c.n_subjects),
+                             "difference": 100 * d, "ci_low": 100 * low, "ci_high": 100 * high})
+    return pd.DataFrame(rows, columns=columns)
+
+
 NOT_ASSIGNED = "Not assigned (screen failure)"
 
 
@@ -200,4 +234,7 @@ def summarize_trial_table(table: str, trial_id: str, adam: dict[str, pd.DataFram
         return demographics_table(trial_id, adsl)
     if table == "disposition":
         return disposition_table(trial_id, adsl)
+    if table == "comparisons":
+        eff = efficacy_table(trial_id, adsl, adam["adsalt"], settings["endpoints"], [], settings["imputation"])
+        return comparisons_table(eff)
     raise ValueError(f"unknown summary table {table!r}")

@@ -1,0 +1,139 @@
+"""CDISC Dataset-JSON v1.1: one dataset per file, as .json or .ndjson.
+
+Structure is checked against the v1.1 layout (JSON Schema for the metadata, then every row's
+length); values are cast from each column's dataType/targetDataType. The reader keeps JSON
+null and "" apart, as the standard defines them; the canonical model later treats both as
+missing, as SDTM does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+
+from regrowth.errors import InputError
+from regrowth.ingest.common import file_record, require_file
+from regrowth.ingest.sdtm import assemble_domains
+from regrowth.model import DOMAINS
+
+DATA_TYPES = ["string", "integer", "decimal", "float", "double", "boolean", "datetime", "date", "time", "URI"]
+NUMERIC = {"integer", "decimal", "float", "double"}
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"
+METADATA_SCHEMA = {
+    "type": "object",
+    "required": ["datasetJSONCreationDateTime", "datasetJSONVersion", "itemGroupOID", "records", "name", "label",
+                 "columns"],
+    "properties": {
+        "datasetJSONCreationDateTime": {"type": "string", "pattern": ISO_DATETIME},
+        "datasetJSONVersion": {"type": "string", "pattern": r"^1\.1(\.(0|[1-9][0-9]*))?$"},
+        "itemGroupOID": {"type": "string"},
+        "records": {"type": "integer", "minimum": 0},
+        "name": {"type": "string", "minLength": 1},
+        "label": {"type": "string"},
+        "columns": {
+            "type": "array", "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["itemOID", "name", "label", "dataType"],
+                "properties": {
+                    "itemOID": {"type": "string"}, "name": {"type": "string", "minLength": 1},
+                    "label": {"type": "string"}, "dataType": {"enum": DATA_TYPES},
+                    "targetDataType": {"enum": ["integer", "decimal"]},
+                    "length": {"type": "integer", "minimum": 1}, "keySequence": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+        "rows": {"type": "array", "items": {"type": "array"}},
+    },
+}
+
+
+def _check_metadata(meta, path: Path) -> None:
+    errors = sorted(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(meta), key=lambda e: list(e.path))
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "top level"
+        raise InputError(f"{path}: not a Dataset-JSON v1.1 file ({where}: {e.message})")
+
+
+def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
+    """Rows as text/number/None exactly as written, plus the metadata (without rows)."""
+    require_file(path, "Dataset-JSON file")
+    try:
+        if path.suffix.lower() == ".ndjson":
+            with open(path, encoding="utf-8") as fh:
+                meta = json.loads(fh.readline())
+                rows = [json.loads(line) for line in fh if line.strip()]
+        else:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            rows = meta.get("rows", []) if isinstance(meta, dict) else []
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text, as Dataset-JSON requires ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    _check_metadata(meta, path)
+    meta = {k: v for k, v in meta.items() if k != "rows"}
+    names = [c["name"] for c in meta["columns"]]
+    if len(set(n.upper() for n in names)) != len(names):
+        raise InputError(f"{path}: duplicate column names in 'columns'")
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, list) or len(row) != len(names):
+            got = len(row) if isinstance(row, list) else type(row).__name__
+            raise InputError(f"{path}: row {i} has {got} values but {len(names)} columns are declared")
+    if meta["records"] != len(rows):
+        raise InputError(f"{path}: 'records' says {meta['records']} but the file holds {len(rows)} rows")
+    frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
+    return frame, meta
+
+
+def cast_columns(frame: pd.DataFrame, meta: dict, path: Path) -> pd.DataFrame:
+    """Numbers from integer/decimal/float/double (decimal may be written as text), the rest as text."""
+    out = {}
+    for col in meta["columns"]:
+        name, dtype = col["name"], col["dataType"]
+        values = frame[name]
+        if dtype in NUMERIC or col.get("targetDataType") in ("integer", "decimal") and dtype not in ("date", "datetime", "time"):
+            num = pd.to_numeric(values.where(values.notna(), None), errors="coerce")
+            bad = values.notna() & (values.astype("str").str.strip() != "") & num.isna()
+            if bad.any():
+                i = int(bad.idxmax())
+                raise InputError(f"{path}: column {name} is {dtype} but row {i + 1} holds {values[i]!r}")
+            out[name] = num.astype("float64")
+        elif dtype == "boolean":
+            out[name] = values.map(lambda v: None if v is None else ("Y" if v is True else "N" if v is False else str(v)))
+            out[name] = out[name].astype("str")
+        else:
+            out[name] = values.map(lambda v: None if v is None else str(v)).astype("str")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def find_dataset_files(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        stem = path.stem.lower()
+        if path.suffix.lower() not in (".json", ".ndjson"):
+            continue
+        if stem in DOMAINS or stem == "qs" or (stem.startswith("supp") and stem[4:] in DOMAINS):
+            if stem in found:
+                raise InputError(f"{folder}: two files for dataset {stem.upper()}: {found[stem].name}, {path.name}")
+            found[stem] = path
+    return found
+
+
+def ingest_dataset_json(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
+    files = find_dataset_files(folder)
+    if not any(role in DOMAINS for role in files):
+        raise InputError(f"{folder}: no Dataset-JSON datasets found (expected dm.json or dm.ndjson, ...)")
+    raw, records, issues = {}, [], []
+    for role, path in files.items():
+        frame, meta = read_dataset_json(path)
+        df = cast_columns(frame, meta, path)
+        df.columns = [c.upper() for c in df.columns]
+        df.insert(0, "SRCROW", range(1, len(df) + 1))
+        df.insert(0, "SRCFILE", path.name)
+        raw[role] = df
+        records.append(file_record(path, "dataset-json", len(df), role.upper()))
+    return assemble_domains(raw, files, issues), records, issues
