@@ -8,6 +8,14 @@ from regrowth.simulate.engine import simulate
 from regrowth.simulate.export_redcap import export_redcap
 from regrowth.simulate.export_sdtm import export_sdtm, write_xpt
 from regrowth.simulate.seed_trials import RUXOLITINIB, SEEDS
+from tests.conftest import ROOT
+
+MAPPING = ROOT / "resources/trials/NCT01950780/mapping.yaml"
+
+
+def redcap_export(truth, folder):
+    export_redcap(truth, folder, stem="P")
+    (folder / "mapping.yaml").write_text(MAPPING.read_text())
 
 
 def write_csv(folder, name, text):
@@ -74,7 +82,7 @@ class TestRedcap:
         return simulate(RUXOLITINIB, SEEDS["NCT01950780"])
 
     def test_round_trip_through_a_redcap_export(self, truth, tmp_path):
-        export_redcap(truth, tmp_path, stem="P")
+        redcap_export(truth, tmp_path)
         got = ingest_trial(tmp_path, "redcap").tables
         key = {"dm": ["USUBJID"], "rs": ["USUBJID", "VISITNUM", "RSTESTCD"], "ae": ["USUBJID", "AESEQ"],
                "ex": ["USUBJID"], "mh": ["USUBJID", "MHDECOD"]}
@@ -88,8 +96,10 @@ class TestRedcap:
 
     def test_repeating_forms_and_checkboxes(self, tmp_path):
         d = tmp_path
-        pd.DataFrame(__import__("regrowth.ingest.redcap_layout", fromlist=["x"]).dictionary_rows()).to_csv(
-            d / "P_dictionary.csv", index=False)
+        from regrowth.simulate.redcap_project import dictionary_rows
+
+        pd.DataFrame(dictionary_rows()).to_csv(d / "P_dictionary.csv", index=False)
+        (d / "mapping.yaml").write_text(MAPPING.read_text())
         header = ("record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,age,sex,"
                   "race___1,race___2,race___3,race___4,race___5,race___6,ethnicity,drug_start,drug_stop,"
                   "ae_term,ae_pt,ae_soc,ae_start,ae_severity,ae_serious,ae_related\n")
@@ -107,7 +117,7 @@ class TestRedcap:
         assert "eos_date" in set(notices.loc[notices["rule_id"] == "RG0004", "column"])
 
     def test_unknown_choice_code_is_reported(self, truth, tmp_path):
-        export_redcap(truth, tmp_path, stem="P")
+        redcap_export(truth, tmp_path)
         rec = pd.read_csv(tmp_path / "P_records.csv", dtype=str)
         first = rec.index[rec["sex"].notna()][0]
         rec.loc[first, "sex"] = "9"
@@ -117,6 +127,7 @@ class TestRedcap:
         assert issue["column"] == "sex" and issue["value"] == "9" and issue["row"] == first + 1
 
     def test_not_a_redcap_export(self, tmp_path):
+        (tmp_path / "mapping.yaml").write_text(MAPPING.read_text())
         (tmp_path / "x_records.csv").write_text("a,b\n1,2\n")
         (tmp_path / "x_dictionary.csv").write_text("a,b\n1,2\n")
         with pytest.raises(InputError, match="not a REDCap data dictionary"):

@@ -1,27 +1,63 @@
-"""REDCap project export (records CSV + data dictionary CSV) to the canonical model.
+"""REDCap project export (records CSV + data dictionary CSV + mapping YAML) to the canonical model.
 
 The export is flat: one row per record and event, an extra row per instance of a repeating
-form, checkbox fields as field___code columns. Codes are decoded to CDISC terms through the
-layout's code lists, checked against the data dictionary's choices.
+form, checkbox fields as field___code columns. The trial's mapping file says which field plays
+which role, which event is which visit, and how choice codes translate to CDISC terms. Values
+are checked against the data dictionary (validation type, min/max, choices) and every problem
+is reported with its record row.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
+import yaml
 
 from regrowth.errors import InputError
-from regrowth.ingest import redcap_layout as layout
 from regrowth.ingest.common import file_record, require_file, type_columns
 from regrowth.ingest.sdtm import read_csv
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS
 
 ID_COLS = ["record_id", "redcap_event_name"]
-DICTIONARY_COLS = ["Variable / Field Name", "Form Name", "Field Type", "Choices, Calculations, OR Slider Labels"]
+DICT_FIELD, DICT_FORM, DICT_TYPE = "Variable / Field Name", "Form Name", "Field Type"
+DICT_CHOICES, DICT_VALIDATION = "Choices, Calculations, OR Slider Labels", "Text Validation Type OR Show Slider Number"
+DICT_MIN, DICT_MAX = "Text Validation Min", "Text Validation Max"
+DICTIONARY_COLS = [DICT_FIELD, DICT_FORM, DICT_TYPE, DICT_CHOICES]
+SALT_ROLES = {"SALT01": "salt_top", "SALT02": "salt_back", "SALT03": "salt_right", "SALT04": "salt_left",
+              "SALTTOT": "salt_total"}
+# Roles a required SDTM variable depends on, and when (which other role makes the domain present).
+REQUIRED_ROLES = {"sex": ("DM.SEX", None), "drug_start": ("EX.EXSTDTC", "drug_stop"),
+                  "ae_term": ("AE.AETERM", "ae_pt"), "salt_date": ("RS.RSDTC", "salt_total")}
+DATE_YMD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def find_export(folder: Path) -> tuple[Path, Path]:
+@cache
+def _mapping_schema() -> dict:
+    return yaml.safe_load(resources.files("regrowth.ingest").joinpath("redcap_mapping.schema.yaml").read_text())
+
+
+def load_mapping(path: Path) -> dict:
+    require_file(path, "REDCap mapping file")
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+    errors = sorted(jsonschema.Draft202012Validator(_mapping_schema()).iter_errors(mapping), key=lambda e: list(e.path))
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "top level"
+        raise InputError(f"{path}: invalid REDCap mapping at {where}: {e.message}")
+    mapping.setdefault("usubjid", "{STUDYID}-{record_id}")
+    mapping.setdefault("codes", {})
+    return mapping
+
+
+def find_export(folder: Path) -> tuple[Path, Path, Path]:
     records = sorted(folder.glob("*_records.csv"))
     dictionary = sorted(folder.glob("*_dictionary.csv"))
     if len(records) != 1 or len(dictionary) != 1:
@@ -29,56 +65,118 @@ def find_export(folder: Path) -> tuple[Path, Path]:
             f"{folder}: a REDCap export needs exactly one *_records.csv and one *_dictionary.csv "
             f"(found {len(records)} and {len(dictionary)})"
         )
-    return records[0], dictionary[0]
+    return records[0], dictionary[0], folder / "mapping.yaml"
 
 
-def _check_dictionary(dictionary: pd.DataFrame, path: Path) -> None:
-    missing = [c for c in DICTIONARY_COLS if c not in dictionary.columns]
-    if missing:
-        raise InputError(f"{path}: not a REDCap data dictionary (missing columns: {', '.join(missing)})")
-    fields = set(dictionary["Variable / Field Name"])
-    expected = {f[0] for f in layout.FIELDS}
-    absent = sorted(expected - fields)
-    if absent:
-        raise InputError(f"{path}: the data dictionary lacks field(s) the mapping needs: {', '.join(absent)}")
-    # Code lists in the layout must agree with the dictionary's choices.
-    for field, codes in layout.CODES.items():
-        row = dictionary.loc[dictionary["Variable / Field Name"] == field]
-        choices = str(row["Choices, Calculations, OR Slider Labels"].iloc[0])
-        ftype = str(row["Field Type"].iloc[0])
-        if ftype == "yesno":
-            allowed = {"0", "1"}
-        else:
-            allowed = {c.split(",")[0].strip() for c in choices.split("|") if c.strip()}
-        unknown = sorted(set(codes) - allowed)
-        if unknown:
-            raise InputError(f"{path}: field {field} has no choice(s) {', '.join(unknown)} in the dictionary")
+def _check_mapping_against_dictionary(mapping: dict, dictionary: pd.DataFrame, path: Path) -> None:
+    fields = set(dictionary[DICT_FIELD])
+    roles = mapping["fields"]
+    unknown = sorted(f"{role} -> {field}" for role, field in roles.items() if field not in fields)
+    problems = [f"mapped field(s) not in the data dictionary: {', '.join(unknown)}"] if unknown else []
+    unmapped = [f"{var} (role '{role}')" for role, (var, when) in REQUIRED_ROLES.items()
+                if role not in roles and (when is None or when in roles)]
+    if unmapped:
+        problems.append(f"unmapped required variable(s): {', '.join(unmapped)}")
+    if problems:
+        raise InputError(f"{path}: " + "; ".join(problems))
 
 
-def _decode(df: pd.DataFrame, field: str, issues: list[dict], dataset: str, file: str) -> pd.Series:
-    codes = layout.CODES[field]
-    raw = df[field]
-    out = raw.map(codes)
-    bad = raw.notna() & out.isna()
-    for i in raw.index[bad]:
-        issues.append({"rule_id": "RG0206", "severity": "error", "dataset": dataset, "file": file,
-                       "usubjid": df.at[i, "USUBJID"], "row": int(df.at[i, "SRCROW"]), "column": field,
-                       "value": str(raw.at[i]),
-                       "message": f"{field}: code '{raw.at[i]}' is not one of the dictionary's choices"})
+def _issue(rule, severity, row, field, value, message, file) -> dict:
+    return {"rule_id": rule, "severity": severity, "dataset": "REDCAP", "file": file,
+            "usubjid": row["USUBJID"], "row": int(row["SRCROW"]), "column": field, "value": value,
+            "message": message}
+
+
+def dictionary_issues(raw: pd.DataFrame, dictionary: pd.DataFrame, file: str) -> list[dict]:
+    """Check values against the data dictionary: choices, validation type, min/max."""
+    out: list[dict] = []
+    for spec in dictionary.to_dict("records"):
+        field, ftype = spec[DICT_FIELD], spec[DICT_TYPE]
+        if ftype in ("radio", "dropdown", "yesno", "truefalse"):
+            allowed = ({"0", "1"} if ftype in ("yesno", "truefalse") else
+                       {c.split(",")[0].strip() for c in str(spec[DICT_CHOICES]).split("|") if c.strip()})
+            if field not in raw.columns:
+                continue
+            values = raw[field]
+            for i in values.index[values.notna() & ~values.isin(allowed)]:
+                out.append(_issue("RG0206", "error", raw.loc[i], field, values[i],
+                                  f"{field}: code '{values[i]}' is not one of the dictionary's choices "
+                                  f"({', '.join(sorted(allowed))})", file))
+        elif ftype == "checkbox":
+            for col in [c for c in raw.columns if c.startswith(f"{field}___")]:
+                values = raw[col]
+                for i in values.index[values.notna() & ~values.isin(["0", "1"])]:
+                    out.append(_issue("RG0206", "error", raw.loc[i], col, values[i],
+                                      f"{col}: checkbox value '{values[i]}' is not 0 or 1", file))
+        elif ftype == "text" and field in raw.columns:
+            out += _text_issues(raw, field, str(spec.get(DICT_VALIDATION, "") or ""), spec, file)
     return out
 
 
-def _race(df: pd.DataFrame) -> pd.Series:
-    cols = [f"race___{c}" for c in layout.CODES["race"]]
-    ticked = df[cols].eq("1")
-    n = ticked.sum(axis=1)
-    single = ticked.idxmax(axis=1).str.removeprefix("race___").map(layout.CODES["race"])
-    return single.where(n == 1, pd.Series("MULTIPLE", index=df.index).where(n > 1))
+def _text_issues(raw, field, validation, spec, file) -> list[dict]:
+    values = raw[field]
+    present = values.notna()
+    out = []
+    if validation.startswith("date_"):
+        bad = present & ~values.astype("str").str.match(DATE_YMD.pattern)
+        parsed = pd.to_datetime(values.where(present & ~bad), format="%Y-%m-%d", errors="coerce")
+        bad |= present & ~bad & parsed.isna()
+        for i in values.index[bad]:
+            out.append(_issue("RG0207", "error", raw.loc[i], field, values[i],
+                              f"{field}: '{values[i]}' is not a valid date (YYYY-MM-DD)", file))
+        return out
+    if validation not in ("integer", "number"):
+        return out
+    num = pd.to_numeric(values, errors="coerce")
+    bad = present & num.isna()
+    if validation == "integer":
+        bad |= present & num.notna() & (num % 1 != 0)
+    for i in values.index[bad]:
+        out.append(_issue("RG0207", "error", raw.loc[i], field, values[i],
+                          f"{field}: '{values[i]}' is not a valid {validation}", file))
+    lo = pd.to_numeric(pd.Series([spec.get(DICT_MIN)]), errors="coerce")[0]
+    hi = pd.to_numeric(pd.Series([spec.get(DICT_MAX)]), errors="coerce")[0]
+    outside = present & num.notna() & (((num < lo) if pd.notna(lo) else False) | ((num > hi) if pd.notna(hi) else False))
+    for i in values.index[outside]:
+        out.append(_issue("RG0304", "error", raw.loc[i], field, values[i],
+                          f"{field}: {values[i]} is outside the dictionary's range {spec.get(DICT_MIN)}-{spec.get(DICT_MAX)}",
+                          file))
+    return out
 
 
-def _base(df: pd.DataFrame, domain: str) -> pd.DataFrame:
-    return pd.DataFrame({"STUDYID": layout.STUDY["STUDYID"], "DOMAIN": domain, "USUBJID": df["USUBJID"],
-                         "SRCFILE": df["SRCFILE"], "SRCROW": df["SRCROW"]}, index=df.index)
+class _Export:
+    """The records export with the mapping applied: role -> column, code decoding, visits."""
+
+    def __init__(self, raw: pd.DataFrame, mapping: dict):
+        self.raw, self.mapping = raw, mapping
+        self.study = mapping["study"]
+
+    def has(self, role: str) -> bool:
+        return role in self.mapping["fields"]
+
+    def col(self, rows: pd.DataFrame, role: str) -> pd.Series:
+        field = self.mapping["fields"].get(role)
+        if field is None or field not in rows.columns:
+            return pd.Series(None, index=rows.index, dtype="str")
+        return rows[field]
+
+    def decoded(self, rows: pd.DataFrame, role: str) -> pd.Series:
+        codes = {str(k): v for k, v in self.mapping["codes"].get(role, {}).items()}
+        values = self.col(rows, role)
+        return values.map(codes).where(values.notna()) if codes else values
+
+    def rows_with(self, role: str) -> pd.DataFrame:
+        return self.raw[self.col(self.raw, role).notna()] if self.has(role) else self.raw.iloc[0:0]
+
+    def base(self, rows: pd.DataFrame, domain: str) -> pd.DataFrame:
+        return pd.DataFrame({"STUDYID": self.study["STUDYID"], "DOMAIN": domain, "USUBJID": rows["USUBJID"],
+                             "SRCFILE": rows["SRCFILE"], "SRCROW": rows["SRCROW"]}, index=rows.index)
+
+    def visits(self, rows: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+        visits = self.mapping["visits"]
+        df["VISIT"] = rows["redcap_event_name"].map(lambda e: visits.get(e, {}).get("VISIT"))
+        df["VISITNUM"] = rows["redcap_event_name"].map(lambda e: visits.get(e, {}).get("VISITNUM"))
+        return df
 
 
 def _seq(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -86,13 +184,18 @@ def _seq(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
-def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
-    rec_path, dict_path = find_export(folder)
+def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
+    rec_path, dict_path, default_mapping = find_export(folder)
+    mapping_path = mapping_path or default_mapping
     require_file(rec_path, "REDCap records export")
     require_file(dict_path, "REDCap data dictionary")
+    mapping = load_mapping(mapping_path)
     issues: list[dict] = []
     dictionary = read_csv(dict_path, issues)
-    _check_dictionary(dictionary, dict_path)
+    missing = [c for c in DICTIONARY_COLS if c not in dictionary.columns]
+    if missing:
+        raise InputError(f"{dict_path}: not a REDCap data dictionary (missing columns: {', '.join(missing)})")
+    _check_mapping_against_dictionary(mapping, dictionary, mapping_path)
     raw = read_csv(rec_path, issues)
     missing = [c for c in ID_COLS if c not in raw.columns]
     if missing:
@@ -100,151 +203,142 @@ def ingest_redcap(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], li
     raw = raw.map(lambda v: v.strip() if isinstance(v, str) else v).replace("", None)
     raw.insert(0, "SRCROW", range(1, len(raw) + 1))
     raw.insert(0, "SRCFILE", rec_path.name)
-    raw["USUBJID"] = layout.STUDY["STUDYID"] + "-" + raw["record_id"].astype("str")
+    subst = {k: v for k, v in mapping["study"].items()}
+    raw["USUBJID"] = [mapping["usubjid"].format(record_id=r, **subst) for r in raw["record_id"].astype("str")]
     if "redcap_repeat_instrument" not in raw.columns:
         raw["redcap_repeat_instrument"] = None
     file = rec_path.name
-    for field in layout.field_columns():
-        if field not in raw.columns:  # exports of a subset of forms omit fields
+    for role, field in mapping["fields"].items():
+        checkbox = any(c.startswith(f"{field}___") for c in raw.columns)
+        if field not in raw.columns and not checkbox:  # exports of a subset of forms omit fields
             raw[field] = None
             issues.append({"rule_id": "RG0004", "severity": "notice", "dataset": "REDCAP", "file": file,
                            "usubjid": None, "row": None, "column": field, "value": None,
-                           "message": f"field {field} is not in the records export; its variables stay empty"})
-    tables = {
-        "dm": _dm(raw, issues, file),
-        "ex": _ex(raw, issues, file),
-        "ds": _ds(raw, issues, file),
-        "ae": _ae(raw, issues, file),
-        "sv": _sv(raw),
-        "mh": _mh(raw, issues, file),
-        "rs": _rs(raw),
-    }
+                           "message": f"field {field} (role '{role}') is not in the records export; its variables stay empty"})
+    issues += dictionary_issues(raw, dictionary, file)
+    ex = _Export(raw, mapping)
+    tables = {"dm": _dm(ex), "ex": _ex(ex), "ds": _ds(ex), "ae": _ae(ex), "sv": _sv(ex), "mh": _mh(ex), "rs": _rs(ex)}
     tables = {d: type_columns(t, d, file, issues) for d, t in tables.items()}
     files = [file_record(rec_path, "redcap", len(raw), "DM EX DS AE SV MH RS"),
-             file_record(dict_path, "redcap-dictionary", len(dictionary), "")]
+             file_record(dict_path, "redcap-dictionary", len(dictionary), ""),
+             file_record(mapping_path, "redcap-mapping", 0, "")]
     return tables, files, issues
 
 
-def _rows(raw: pd.DataFrame, field: str) -> pd.DataFrame:
-    """Rows on which a form was filled (its first field present)."""
-    return raw[raw[field].notna()]
+def _race(ex: _Export, rows: pd.DataFrame) -> pd.Series:
+    field = ex.mapping["fields"].get("race")
+    codes = {str(k): v for k, v in ex.mapping["codes"].get("race", {}).items()}
+    cols = [c for c in rows.columns if field and c.startswith(f"{field}___")]
+    if not cols:
+        return ex.decoded(rows, "race")  # a radio field instead of a checkbox
+    ticked = rows[cols].eq("1")
+    n = ticked.sum(axis=1)
+    single = ticked.idxmax(axis=1).str.split("___").str[1].map(codes)
+    return single.where(n == 1, pd.Series("MULTIPLE", index=rows.index).where(n > 1))
 
 
-def _dm(raw, issues, file) -> pd.DataFrame:
-    demo = _rows(raw, "age")
-    drug = _rows(raw, "drug_start").set_index("USUBJID")
-    eos = _rows(raw, "eos_date").set_index("USUBJID")
-    dm = _base(demo, "DM")
+def _dm(ex: _Export) -> pd.DataFrame:
+    demo = ex.rows_with("sex")
+    demo = demo[~demo["USUBJID"].duplicated()]
+    first_of = lambda role: ex.rows_with(role).drop_duplicates("USUBJID").set_index("USUBJID")  # noqa: E731
+    drug, eos = first_of("drug_start"), first_of("eos_date")
+    dm = ex.base(demo, "DM")
     dm["SUBJID"] = demo["record_id"]
-    dm["SITEID"] = layout.STUDY["SITEID"]
-    dm["RFSTDTC"] = demo["USUBJID"].map(drug["drug_start"])
-    dm["RFENDTC"] = demo["USUBJID"].map(eos["eos_date"])
+    dm["SITEID"] = ex.study.get("SITEID")
+    dm["RFSTDTC"] = demo["USUBJID"].map(ex.col(drug, "drug_start"))
+    dm["RFENDTC"] = demo["USUBJID"].map(ex.col(eos, "eos_date"))
     dm["RFXSTDTC"] = dm["RFSTDTC"]
-    dm["RFXENDTC"] = demo["USUBJID"].map(drug["drug_stop"])
-    dm["AGE"] = demo["age"]
+    dm["RFXENDTC"] = demo["USUBJID"].map(ex.col(drug, "drug_stop"))
+    dm["AGE"] = ex.col(demo, "age")
     dm["AGEU"] = "YEARS"
-    dm["SEX"] = _decode(demo, "sex", issues, "DM", file)
-    dm["RACE"] = _race(demo)
-    dm["ETHNIC"] = _decode(demo, "ethnicity", issues, "DM", file)
+    dm["SEX"] = ex.decoded(demo, "sex")
+    dm["RACE"] = _race(ex, demo)
+    dm["ETHNIC"] = ex.decoded(demo, "ethnicity")
     treated = dm["RFSTDTC"].notna()
-    for var in ("ARM", "ACTARM"):
-        dm[var] = layout.STUDY["ARM"]
-    for var in ("ARMCD", "ACTARMCD"):
-        dm[var] = layout.STUDY["ARMCD"]
+    dm["ARM"] = dm["ACTARM"] = ex.study["ARM"]
+    dm["ARMCD"] = dm["ACTARMCD"] = ex.study.get("ARMCD")
     dm.loc[~treated, ["ACTARM", "ACTARMCD"]] = None  # enrolled but never dosed
-    dm["COUNTRY"] = layout.STUDY["COUNTRY"]
+    dm["COUNTRY"] = ex.study.get("COUNTRY")
     return dm
 
 
-def _ex(raw, issues, file) -> pd.DataFrame:
-    drug = _rows(raw, "drug_start")
-    ex = _base(drug, "EX")
-    ex["EXTRT"] = layout.STUDY["EXTRT"]
-    ex["EXDOSE"] = drug["drug_dose"]
-    ex["EXDOSU"] = layout.STUDY["EXDOSU"]
-    ex["EXDOSFRQ"] = _decode(drug, "drug_freq", issues, "EX", file)
-    ex["EXROUTE"] = layout.STUDY["EXROUTE"]
-    ex["EXSTDTC"] = drug["drug_start"]
-    ex["EXENDTC"] = drug["drug_stop"]
-    return _seq(ex, "EXSEQ")
+def _ex(ex: _Export) -> pd.DataFrame:
+    drug = ex.rows_with("drug_start")
+    out = ex.base(drug, "EX")
+    out["EXTRT"] = ex.study.get("EXTRT")
+    out["EXDOSE"] = ex.col(drug, "drug_dose")
+    out["EXDOSU"] = ex.study.get("EXDOSU")
+    out["EXDOSFRQ"] = ex.decoded(drug, "drug_freq")
+    out["EXROUTE"] = ex.study.get("EXROUTE")
+    out["EXSTDTC"] = ex.col(drug, "drug_start")
+    out["EXENDTC"] = ex.col(drug, "drug_stop")
+    return _seq(out, "EXSEQ")
 
 
-def _ds(raw, issues, file) -> pd.DataFrame:
-    consent = _rows(raw, "consent_date")
-    ic = _base(consent, "DS")
+def _ds(ex: _Export) -> pd.DataFrame:
+    consent = ex.rows_with("consent_date")
+    ic = ex.base(consent, "DS")
     ic["DSTERM"] = ic["DSDECOD"] = "INFORMED CONSENT OBTAINED"
     ic["DSCAT"] = "PROTOCOL MILESTONE"
-    ic["DSSTDTC"] = consent["consent_date"]
-    eos = _rows(raw, "eos_status")
-    disp = _base(eos, "DS")
-    disp["DSDECOD"] = _decode(eos, "eos_status", issues, "DS", file)
+    ic["DSSTDTC"] = ex.col(consent, "consent_date")
+    eos = ex.rows_with("eos_status")
+    disp = ex.base(eos, "DS")
+    disp["DSDECOD"] = ex.decoded(eos, "eos_status")
     disp["DSTERM"] = disp["DSDECOD"]
     disp["DSCAT"] = "DISPOSITION EVENT"
-    disp["DSSTDTC"] = eos["eos_date"]
-    ds = pd.concat([ic, disp]).sort_values(["SRCROW"], kind="stable")
-    return _seq(ds, "DSSEQ")
+    disp["DSSTDTC"] = ex.col(eos, "eos_date")
+    return _seq(pd.concat([ic, disp]).sort_values(["SRCROW"], kind="stable"), "DSSEQ")
 
 
-def _ae(raw, issues, file) -> pd.DataFrame:
-    rows = raw[raw["redcap_repeat_instrument"] == "adverse_events"]
-    ae = _base(rows, "AE")
-    ae["AETERM"] = rows["ae_term"]
-    ae["AEDECOD"] = rows["ae_pt"]
-    ae["AEBODSYS"] = rows["ae_soc"]
-    ae["AESEV"] = _decode(rows, "ae_severity", issues, "AE", file)
-    ae["AESER"] = _decode(rows, "ae_serious", issues, "AE", file)
-    ae["AEREL"] = _decode(rows, "ae_related", issues, "AE", file)
-    ae["AESTDTC"] = rows["ae_start"]
-    ae["AEENDTC"] = rows["ae_end"]
+def _ae(ex: _Export) -> pd.DataFrame:
+    form = ex.mapping.get("adverse_event_form")
+    rows = ex.raw[ex.raw["redcap_repeat_instrument"] == form] if form else ex.rows_with("ae_term")
+    ae = ex.base(rows, "AE")
+    for var, role in (("AETERM", "ae_term"), ("AEDECOD", "ae_pt"), ("AEBODSYS", "ae_soc"),
+                      ("AESTDTC", "ae_start"), ("AEENDTC", "ae_end")):
+        ae[var] = ex.col(rows, role)
+    for var, role in (("AESEV", "ae_severity"), ("AESER", "ae_serious"), ("AEREL", "ae_related")):
+        ae[var] = ex.decoded(rows, role)
     return _seq(ae, "AESEQ")
 
 
-def _visit_columns(rows: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
-    df["VISIT"] = rows["redcap_event_name"].map(layout.visit_for_event)
-    df["VISITNUM"] = df["VISIT"].map(layout.visitnum_for_visit)
-    return df
-
-
-def _sv(raw) -> pd.DataFrame:
-    rows = _rows(raw, "salt_date")
-    sv = _visit_columns(rows, _base(rows, "SV"))
-    sv["SVSTDTC"] = rows["salt_date"]
-    sv["SVENDTC"] = rows["salt_date"]
+def _sv(ex: _Export) -> pd.DataFrame:
+    rows = ex.rows_with("salt_date")
+    sv = ex.visits(rows, ex.base(rows, "SV"))
+    sv["SVSTDTC"] = sv["SVENDTC"] = ex.col(rows, "salt_date")
     return sv
 
 
-def _mh(raw, issues, file) -> pd.DataFrame:
-    demo = _rows(raw, "aa_subtype")
-    sub = _base(demo, "MH")
-    sub["MHDECOD"] = _decode(demo, "aa_subtype", issues, "MH", file)
+def _mh(ex: _Export) -> pd.DataFrame:
+    demo = ex.rows_with("aa_subtype")
+    sub = ex.base(demo, "MH")
+    sub["MHDECOD"] = ex.decoded(demo, "aa_subtype")
     sub["MHTERM"] = sub["MHDECOD"].str.capitalize()
     sub["MHCAT"] = AA_SUBTYPE_CAT
-    sub["MHSTDTC"] = demo["aa_onset"]
-    atopic = demo[demo["atopic_derm"] == "1"]
-    hist = _base(atopic, "MH")
+    sub["MHSTDTC"] = ex.col(demo, "aa_onset")
+    history = ex.decoded(demo, "atopic_history")
+    atopic = demo[history.eq("Y").fillna(False)]
+    hist = ex.base(atopic, "MH")
     hist["MHTERM"] = "atopic dermatitis"
     hist["MHDECOD"] = "Dermatitis atopic"
     hist["MHCAT"] = "GENERAL MEDICAL HISTORY"
-    mh = pd.concat([sub, hist]).sort_values(["SRCROW"], kind="stable")
-    return _seq(mh, "MHSEQ")
+    return _seq(pd.concat([sub, hist]).sort_values(["SRCROW"], kind="stable"), "MHSEQ")
 
 
-def _rs(raw) -> pd.DataFrame:
-    rows = _rows(raw, "salt_date")
+def _rs(ex: _Export) -> pd.DataFrame:
+    rows = ex.rows_with("salt_date")
     parts = []
-    for code, field in layout.SALT_FIELDS.items():
-        present = rows[rows[field].notna()]
-        part = _visit_columns(present, _base(present, "RS"))
+    for order, (code, role) in enumerate(SALT_ROLES.items()):
+        values = ex.col(rows, role)
+        present = rows[values.notna()]
+        part = ex.visits(present, ex.base(present, "RS"))
         part["RSCAT"] = "SALT"
         part["RSTESTCD"] = code
         part["RSTEST"] = SALT_TESTS[code]
-        part["RSORRES"] = present[field]
-        part["RSORRESU"] = "%"
-        part["RSSTRESC"] = present[field]
-        part["RSSTRESN"] = present[field]
-        part["RSSTRESU"] = "%"
-        part["RSDTC"] = present["salt_date"]
-        part["_order"] = list(layout.SALT_FIELDS).index(code)
+        part["RSORRES"] = part["RSSTRESC"] = part["RSSTRESN"] = values[values.notna()]
+        part["RSORRESU"] = part["RSSTRESU"] = "%"
+        part["RSDTC"] = ex.col(present, "salt_date")
+        part["_order"] = order
         parts.append(part)
     rs = pd.concat(parts).sort_values(["SRCROW", "_order"], kind="stable").drop(columns="_order")
     return _seq(rs, "RSSEQ")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from regrowth.ingest.redcap_layout import (
+from regrowth.simulate.redcap_project import (
     CODES,
     REPEATING_FORMS,
     SALT_FIELDS,

@@ -1,7 +1,8 @@
-"""The REDCap project layout of the bundled ruxolitinib pilot: forms, fields, events, codes.
+"""The simulated REDCap project of the ruxolitinib pilot: forms, fields, events, codes.
 
-Both the simulator (which writes an export in this layout) and the REDCap adapter (which maps
-it onto the canonical model) read it from here, so the two cannot drift apart.
+The simulator writes its export in this layout. Ingestion does not read this module: like any
+project's, this export is mapped by its mapping file (resources/trials/NCT01950780/mapping.yaml),
+and the round-trip test keeps the two in agreement.
 """
 
 from __future__ import annotations
