@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles"]
+WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles", "src"]
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,9 @@ def copy_workflow(dest: Path) -> Path:
 
 def snakemake(workdir: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+    # The copy's own package comes first, so a test may change library code in its copy only.
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc

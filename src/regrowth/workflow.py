@@ -30,7 +30,9 @@ def software_versions() -> dict[str, str]:
 
 def output_metadata(snakemake) -> dict:
     """Key-value metadata every Parquet output of a job carries (no times: outputs stay byte-stable)."""
-    return {"rule": snakemake.rule, "wildcards": dict(snakemake.wildcards.items()), "versions": software_versions()}
+    from regrowth.provenance import job_metadata
+
+    return job_metadata(snakemake, software_versions())
 
 
 def run(snakemake, main: Callable) -> None:

@@ -1,10 +1,12 @@
 # Helpers shared by the rules: config and sheet validation, trial lookups, path lists.
 import re
+from pathlib import Path
 
 import pandas as pd
 from snakemake.utils import validate
 
 from regrowth.model import DOMAIN_NAMES
+from regrowth.provenance import code_version
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -32,6 +34,23 @@ def load_trials(path):
 
 
 TRIALS = load_trials(config["trials"])
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+CUT_IN_PATH = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def code(script):
+    """Hash of a script and the regrowth code it imports: a param, so code changes rerun the rule."""
+    return code_version(SCRIPTS / script)
+
+
+def data_cut(row):
+    """The data cut of a trial's exports: sheet column data_cut, else a date in the folder name."""
+    if isinstance(row.get("data_cut"), str) and row.get("data_cut"):
+        return row["data_cut"]
+    found = CUT_IN_PATH.findall(str(row["path"]))
+    return found[-1] if found else None
+
+
 TRIAL_IDS = sorted(TRIALS.index)
 DEFS = config["definitions"]
 SUMMARY_TABLES = [
@@ -79,11 +98,47 @@ def adam(name, trial_id="{trial}"):
 
 
 def trial_meta():
-    keep = ["trial_id", "label", "format", "drug", "eot_week"]
-    return [
-        {k: (None if pd.isna(r.get(k)) else r.get(k)) for k in keep}
-        for r in TRIALS.loc[TRIAL_IDS].to_dict("records")
-    ]
+    keep = ["trial_id", "label", "format", "path", "drug", "eot_week"]
+    out = []
+    for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
+        meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}
+        meta["data_cut"] = data_cut(r)
+        out.append(meta)
+    return out
+
+
+def output_rules():
+    """Every final output and the rule that writes it (for the provenance manifest)."""
+    out = {}
+    for t in TRIAL_IDS:
+        out.update({p: "ingest" for p in domain_paths("ingested", t).values()})
+        out[f"results/{t}/ingested/files.parquet"] = "ingest"
+        out[f"results/{t}/ingested/issues.parquet"] = "ingest"
+        out[f"results/{t}/validation.parquet"] = "validate"
+        out.update({p: "accept" for p in domain_paths("sdtm", t).values()})
+        out.update(
+            {adam(n, t): f"derive_{n}" for n in ("adsl", "adsalt", "adtte", "adae")}
+        )
+        out.update(
+            {
+                f"results/{t}/tables/{n}.parquet": "summarize_trial"
+                for n in SUMMARY_TABLES
+            }
+        )
+    out.update({f"results/tables/{n}.parquet": "combine_table" for n in SUMMARY_TABLES})
+    out["results/report.html"] = "report"
+    out["results/provenance/rulegraph.dot"] = "rulegraph"
+    return out
+
+
+def all_exports():
+    from regrowth.ingest import export_files
+
+    files = []
+    for t in TRIAL_IDS:
+        row = TRIALS.loc[t]
+        files += [str(p) for p in export_files(row["path"], row["format"])]
+    return sorted(files)
 
 
 def final_outputs():
@@ -93,4 +148,8 @@ def final_outputs():
         per_trial += [adam(n, t) for n in ("adsl", "adsalt", "adtte", "adae")]
         per_trial.append(f"results/{t}/validation.parquet")
     tables = [f"results/tables/{n}.parquet" for n in SUMMARY_TABLES]
-    return per_trial + tables + ["results/report.html"]
+    provenance = [
+        "results/provenance/manifest.json",
+        "results/provenance/ro-crate-metadata.json",
+    ]
+    return per_trial + tables + ["results/report.html"] + provenance

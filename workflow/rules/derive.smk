@@ -14,6 +14,8 @@ rule derive_adsl:
         "logs/{trial}/derive_adsl.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        code=code("derive_adsl.py"),
     script:
         "../scripts/derive_adsl.py"
 
@@ -29,6 +31,7 @@ rule derive_adsalt:
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("derive_adsalt.py"),
         endpoints=DEFS["endpoints"],
         grid_weeks=DEFS["visit_grid_weeks"],
         window_days=DEFS["visit_window_days"],
@@ -48,6 +51,7 @@ rule derive_adtte:
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("derive_adtte.py"),
         endpoints=DEFS["endpoints"],
         relapse=DEFS["relapse"],
     script:
@@ -65,6 +69,7 @@ rule derive_adae:
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("derive_adae.py"),
         window_days=DEFS["teae_window_days"],
     script:
         "../scripts/derive_adae.py"

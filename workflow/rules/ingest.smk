@@ -13,6 +13,7 @@ rule ingest:
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("ingest.py"),
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
     script:

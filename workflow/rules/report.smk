@@ -10,14 +10,21 @@ rule report:
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
         inputs=expand("results/{trial}/ingested/files.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
+        rulegraph="results/provenance/rulegraph.dot",
     output:
-        "results/report.html",
+        report(
+            "results/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
     log:
         "logs/report.log",
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("report.py"),
         trials=trial_meta(),
         definitions=DEFS,
+        config=config,
     script:
         "../scripts/report.py"

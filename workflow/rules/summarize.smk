@@ -36,6 +36,7 @@ rule summarize_trial:
     conda:
         "../envs/regrowth.yaml"
     params:
+        code=code("summarize_trial.py"),
         settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),
     script:
         "../scripts/summarize_trial.py"
@@ -45,10 +46,17 @@ rule combine_table:
     input:
         expand("results/{trial}/tables/{{table}}.parquet", trial=TRIAL_IDS),
     output:
-        "results/tables/{table}.parquet",
+        report(
+            "results/tables/{table}.parquet",
+            caption="../report/table.rst",
+            category="Summary tables",
+            labels={"table": "{table}"},
+        ),
     log:
         "logs/combine_{table}.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        code=code("combine_table.py"),
     script:
         "../scripts/combine_table.py"

@@ -11,6 +11,8 @@ rule validate:
         "logs/{trial}/validate.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        code=code("validate.py"),
     script:
         "../scripts/validate.py"
 
@@ -26,5 +28,7 @@ rule accept:
         "logs/{trial}/accept.log",
     conda:
         "../envs/regrowth.yaml"
+    params:
+        code=code("accept.py"),
     script:
         "../scripts/accept.py"

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from regrowth.errors import InputError
 from regrowth.frames import blank_to_null
+from regrowth.hashing import sha256_file
 from regrowth.model import DOMAINS, NUM
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def file_record(path: Path, fmt: str, rows_in: int, domains: str) -> dict:

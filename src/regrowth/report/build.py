@@ -30,6 +30,7 @@ class TrialData:
     adtte: pd.DataFrame
     validation: pd.DataFrame
     inputs: pd.DataFrame
+    data_cut: str | None = None
 
 
 def pct(x) -> str:
@@ -148,7 +149,8 @@ def _arm_switches(trials: list[TrialData]) -> list[dict]:
 
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
                  demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
-                 comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict) -> str:
+                 comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict,
+                 provenance: dict | None = None) -> str:
     arm_series = []
     for t in trials:
         for arm in sorted(set(t.adsalt["TRT01P"].dropna())) if not t.adsalt.empty else []:
@@ -188,6 +190,8 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
         safety=safety.assign(pct_text=safety["pct"].map(pct)).to_dict("records") if len(safety) else [],
         published=published.fillna("").to_dict("records"),
         quality=[_validation_summary(t) for t in trials],
-        inputs=[{"trial_id": t.trial_id, **r} for t in trials for r in t.inputs.to_dict("records")],
+        inputs=[{"trial_id": t.trial_id, "data_cut": t.data_cut or "not stated", **r}
+                for t in trials for r in t.inputs.to_dict("records")],
+        provenance=provenance or {"code": {}, "config": "", "rules": []},
         definitions=definitions, versions=versions, figs=figs, has_salt=has_salt,
     )

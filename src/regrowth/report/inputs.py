@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from regrowth.parquet_io import read_table
 from regrowth.report.build import TrialData, build_report
+from regrowth.provenance import git_version
 from regrowth.workflow import software_versions
 
 
@@ -17,11 +20,12 @@ def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
 
 def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
                       adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
-                      published: str) -> str:
+                      published: str, rulegraph: str, config: dict, workflow_dir: str) -> str:
     data = []
     for k, meta in enumerate(trials):
         data.append(TrialData(
             trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
+            data_cut=meta.get("data_cut"),
             adsl=read_table(adsl[k]), adsalt=read_table(adsalt[k]), adtte=read_table(adtte[k]),
             validation=read_table(validation[k]), inputs=read_table(inputs[k]),
         ))
@@ -30,4 +34,22 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
                         demographics=t["demographics"], bands=t["regrowth_bands"],
                         disposition=t["disposition"], comparisons=t["comparisons"],
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
-                        definitions=definitions, versions=software_versions())
+                        definitions=definitions, versions=software_versions(),
+                        provenance=provenance_appendix(rulegraph, config, workflow_dir))
+
+
+def rule_edges(dot: str) -> list[tuple[str, str]]:
+    """(upstream, downstream) rule names from `snakemake --rulegraph` DOT output."""
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', dot, flags=re.M))
+    edges = re.findall(r"^\s*(\d+) -> (\d+)", dot, flags=re.M)
+    return sorted({(labels[a], labels[b]) for a, b in edges if a in labels and b in labels})
+
+
+def provenance_appendix(rulegraph: str, config: dict, workflow_dir: str) -> dict:
+    edges = rule_edges(Path(rulegraph).read_text())
+    downstream: dict[str, list[str]] = {}
+    for a, b in edges:
+        downstream.setdefault(a, []).append(b)
+    return {"code": git_version(str(Path(workflow_dir).resolve())),
+            "config": yaml.safe_dump(config, sort_keys=True, default_flow_style=False),
+            "rules": sorted(downstream.items())}

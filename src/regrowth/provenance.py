@@ -1,0 +1,184 @@
+"""Provenance: what code, inputs and settings produced each output, and whether anything changed.
+
+- code_version(script): a hash of a workflow script and of every regrowth module it imports,
+  directly or not (found statically), with their package data. Snakemake does not track modules
+  imported by scripts; rules pass this hash as a param, so a change to the code a rule runs
+  reruns that rule and nothing else.
+- job_metadata(snakemake): the key-value metadata each Parquet output carries.
+- build_manifest / verify_manifest: sha256 of every input and output, and a check against disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import regrowth
+from regrowth.hashing import sha256_file
+
+PACKAGE_ROOT = Path(regrowth.__file__).resolve().parent
+DATA_SUFFIXES = {".j2", ".yaml", ".json", ".css", ".js"}
+
+
+def _module_file(name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    base = PACKAGE_ROOT.joinpath(*parts)
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    """regrowth modules a file imports (including parent packages, which Python executes too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name == "regrowth" or name.startswith("regrowth."):
+                parts = name.split(".")
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return {n for n in found if _module_file(n) is not None}
+
+
+@cache
+def _closure(start: tuple[str, ...]) -> tuple[Path, ...]:
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(_imports(_module_file(name)) - seen)
+    files = {_module_file(n) for n in seen}
+    for f in list(files):  # a module's package data (templates, schemas) travels with it
+        files.update(p for p in f.parent.iterdir() if p.suffix in DATA_SUFFIXES)
+    return tuple(sorted(files))
+
+
+def code_version(script: str | os.PathLike) -> str:
+    """Hash of a workflow script and all regrowth code and package data it can reach."""
+    script = Path(script)
+    files = [script, *_closure(tuple(sorted(_imports(script))))]
+    h = hashlib.sha256()
+    for f in files:
+        rel = f.name if f == script else str(f.relative_to(PACKAGE_ROOT))
+        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+@cache
+def git_version(where: str) -> dict:
+    """Commit of the workflow's repository and whether its tree differs from it."""
+    def git(*args):
+        return subprocess.run(["git", "-C", where, *args], capture_output=True, text=True, timeout=30)
+    try:
+        head = git("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return {"git_commit": "unknown", "git_dirty": None}
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+        return {"git_commit": head.stdout.strip(), "git_dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": "unknown", "git_dirty": None}
+
+
+def config_hash(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def job_metadata(snakemake, versions: dict) -> dict:
+    """Key-value metadata for every Parquet output of a job. Holds no times, so reruns from the
+    same inputs, code and settings write the same bytes."""
+    params = {k: v for k, v in snakemake.params.items()}
+    inputs = sorted({str(p) for p in snakemake.input})
+    return {
+        "rule": snakemake.rule,
+        "wildcards": dict(snakemake.wildcards.items()),
+        "inputs": {p: sha256_file(Path(p)) for p in inputs if Path(p).is_file()},
+        "code": {**git_version(str(Path(snakemake.scriptdir).resolve())), "package_version": versions["regrowth"],
+                 "code_hash": params.get("code")},
+        "config_hash": config_hash({k: v for k, v in params.items() if k != "code"}),
+        "versions": versions,
+    }
+
+
+# --- manifest -------------------------------------------------------------------------------
+
+
+def file_entry(path: str, rule: str | None) -> dict:
+    p = Path(path)
+    return {"path": path, "sha256": sha256_file(p), "bytes": p.stat().st_size, "rule": rule}
+
+
+def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict], config: dict) -> dict:
+    return {
+        "manifest_version": 1,
+        "trials": trials,
+        "config": config,
+        "inputs": [file_entry(p, None) for p in sorted(set(inputs))],
+        "outputs": [file_entry(p, r) for p, r in sorted(outputs.items())],
+    }
+
+
+def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = ".") -> list[dict]:
+    """Differences between the manifest and the files on disk: changed, missing, added.
+
+    'added' covers files under results/ (but results/provenance/) and under each trial's
+    export folder that the manifest does not list.
+    """
+    root = Path(root)
+    manifest = json.loads(Path(manifest_path).read_text())
+    listed = {e["path"]: e for e in manifest["inputs"] + manifest["outputs"]}
+    out = []
+    for path, entry in sorted(listed.items()):
+        p = root / path
+        if not p.is_file():
+            out.append({"status": "missing", "path": path, "rule": entry["rule"]})
+        elif p.stat().st_size != entry["bytes"] or sha256_file(p) != entry["sha256"]:
+            out.append({"status": "changed", "path": path, "rule": entry["rule"]})
+    folders = {str(Path(e["path"]).parent) for e in manifest["inputs"]}
+    scanned = [root / "results"] + [root / f for f in folders]
+    for folder in scanned:
+        if not folder.is_dir():
+            continue
+        for p in sorted(folder.rglob("*")):
+            rel = os.path.relpath(p, root)
+            if p.is_file() and rel not in listed and not rel.startswith(os.path.join("results", "provenance")):
+                if folder != root / "results" and p.parent != folder:
+                    continue  # trial folders: only their own files, not subfolders
+                out.append({"status": "added", "path": rel, "rule": None})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="regrowth-verify",
+                                     description="Check results and inputs against the provenance manifest.")
+    parser.add_argument("--manifest", default="results/provenance/manifest.json")
+    parser.add_argument("--root", default=".", help="folder the manifest's paths are relative to")
+    args = parser.parse_args(argv)
+    if not Path(args.manifest).is_file():
+        print(f"regrowth-verify: {args.manifest} not found (run the workflow first)")
+        return 2
+    diffs = verify_manifest(args.manifest, args.root)
+    for d in diffs:
+        print(f"{d['status']:8} {d['path']}" + (f"  (rule {d['rule']})" if d["rule"] else ""))
+    n = len(json.loads(Path(args.manifest).read_text())["outputs"])
+    print(f"{'OK' if not diffs else 'DIFFERENT'}: {len(diffs)} difference(s); {n} outputs listed")
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

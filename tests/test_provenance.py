@@ -1,0 +1,159 @@
+"""Provenance carried by every output, the manifest and its verification, determinism."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from regrowth.parquet_io import read_metadata
+from regrowth.provenance import code_version, git_version, verify_manifest
+from tests.conftest import ROOT, copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def digests(results: Path) -> dict[str, str]:
+    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(results.rglob("*")) if p.is_file() and "provenance" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("prov"))
+    sheet = pd.read_csv(work / "config/trials.tsv", sep="\t", dtype=str)
+    sheet["data_cut"] = ["2016-03-01", "", ""]
+    sheet.to_csv(work / "config/trials.tsv", sep="\t", index=False)
+    snakemake(work, check=True)
+    return work
+
+
+def test_every_parquet_carries_provenance(run):
+    parquets = sorted((run / "results").rglob("*.parquet"))
+    assert len(parquets) > 60
+    for path in parquets:
+        meta = read_metadata(path)
+        assert meta["rule"], path
+        for inp, sha in meta["inputs"].items():
+            assert hashlib.sha256((run / inp).read_bytes()).hexdigest() == sha, (path, inp)
+        assert {"git_commit", "git_dirty", "package_version", "code_hash"} <= set(meta["code"])
+        assert len(meta["config_hash"]) == 16
+        assert {"python", "snakemake", "pandas", "pyarrow", "pandera"} <= set(meta["versions"])
+    adae = read_metadata(run / "results/NCT02197455/adam/adae.parquet")
+    assert adae["rule"] == "derive_adae" and set(adae["inputs"]) == {
+        "results/NCT02197455/adam/adsl.parquet", "results/NCT02197455/sdtm/ae.parquet"}
+    assert adae["code"]["code_hash"] == code_version(run / "workflow/scripts/derive_adae.py")
+
+
+def test_manifest_lists_every_input_and_output(run):
+    manifest = json.loads((run / "results/provenance/manifest.json").read_text())
+    outputs = {e["path"]: e for e in manifest["outputs"]}
+    assert outputs["results/report.html"]["rule"] == "report"
+    assert outputs["results/NCT01950780/adam/adsl.parquet"]["rule"] == "derive_adsl"
+    on_disk = {str(p.relative_to(run)) for p in (run / "results").rglob("*")
+               if p.is_file() and "provenance" not in p.parts}
+    assert on_disk - set(outputs) == set()
+    inputs = {e["path"] for e in manifest["inputs"]}
+    assert "resources/trials/NCT02197455/rs.xpt" in inputs and "resources/trials/NCT01950780/mapping.yaml" in inputs
+    entry = outputs["results/tables/efficacy.parquet"]
+    assert entry["sha256"] == hashlib.sha256((run / entry["path"]).read_bytes()).hexdigest()
+    assert entry["bytes"] == (run / entry["path"]).stat().st_size
+    assert manifest["trials"][0]["data_cut"] == "2016-03-01"
+
+
+def test_run_crate(run):
+    crate = json.loads((run / "results/provenance/ro-crate-metadata.json").read_text())
+    graph = {e["@id"]: e for e in crate["@graph"]}
+    root = graph["./"]
+    assert root["mainEntity"]["@id"] == "Snakefile"
+    assert {"@id": "https://w3id.org/ro/wfrun/provenance/0.5"} in root["conformsTo"]
+    assert "ComputationalWorkflow" in graph["Snakefile"]["@type"]
+    actions = [e for e in crate["@graph"] if e.get("@type") == "CreateAction"]
+    jobs = [a for a in actions if a["@id"].startswith("#job-")]
+    rules = {graph[a["instrument"]["@id"]]["name"] for a in jobs}
+    assert {"ingest", "validate", "accept", "derive_adsl", "derive_adtte", "combine_table", "report"} <= rules
+    for a in jobs:
+        assert a["startTime"] <= a["endTime"] and a["result"], a["@id"]
+    report_job = next(a for a in jobs if graph[a["instrument"]["@id"]]["name"] == "report")
+    assert {"@id": "results/report.html"} in report_job["result"]
+    assert any(o["@id"] == "results/tables/efficacy.parquet" for o in report_job["object"])
+
+
+def test_verify_names_every_difference(run, tmp_path):
+    work = tmp_path / "w"
+    work.mkdir()
+    copy_workflow(work)
+    (work / "results").mkdir()
+    import shutil
+    shutil.copytree(run / "results", work / "results", dirs_exist_ok=True)
+    verify = [sys.executable, "-m", "regrowth.provenance"]
+    ok = subprocess.run(verify, cwd=work, capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout
+    with open(work / "results/tables/safety.parquet", "ab") as fh:
+        fh.write(b"\0")  # an output altered
+    (work / "resources/trials/NCT02197455/ae.xpt").write_bytes(b"tampered")  # an input altered
+    (work / "results/NCT01950780/adam/adtte.parquet").unlink()  # an output deleted
+    (work / "results/tables/extra.csv").write_text("x\n")  # a file added
+    bad = subprocess.run(verify, cwd=work, capture_output=True, text=True)
+    assert bad.returncode == 1
+    lines = set(bad.stdout.splitlines())
+    assert "changed  results/tables/safety.parquet  (rule combine_table)" in lines
+    assert "changed  resources/trials/NCT02197455/ae.xpt" in lines
+    assert "missing  results/NCT01950780/adam/adtte.parquet  (rule derive_adtte)" in lines
+    assert "added    results/tables/extra.csv" in lines
+    assert len(verify_manifest(work / "results/provenance/manifest.json", work)) == 4
+
+
+def test_two_clean_runs_give_the_same_bytes(run, tmp_path):
+    again = copy_workflow(tmp_path)
+    sheet = pd.read_csv(again / "config/trials.tsv", sep="\t", dtype=str)
+    sheet["data_cut"] = ["2016-03-01", "", ""]
+    sheet.to_csv(again / "config/trials.tsv", sep="\t", index=False)
+    snakemake(again, check=True)
+    first, second = digests(run / "results"), digests(again / "results")
+    assert len(first) > 60 and first == second
+
+
+def test_report_provenance_appendix(run):
+    text = (run / "results/report.html").read_text()
+    appendix = text[text.index('id="provenance"'):]
+    assert "2016-03-01" in appendix and "not stated" in appendix  # data cut per trial
+    assert "git commit" in appendix and "fraction_of_regrowth_lost: 0.5" in appendix
+    assert "<td>derive_adsl</td><td>" in appendix and "derive_adtte" in appendix  # rule graph
+    assert "sha256" in appendix
+
+
+def test_snakemake_report(run, tmp_path):
+    out = snakemake(run, "--report", str(tmp_path / "snakemake-report.zip"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "snakemake-report.zip").stat().st_size > 10_000
+
+
+def test_git_version(tmp_path):
+    assert git_version(str(tmp_path))["git_commit"] == "unknown"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    (repo / "a.txt").write_text("a")
+    subprocess.run(git + ["add", "a.txt"], check=True)
+    subprocess.run(git + ["commit", "-qm", "x"], check=True)
+    clean = git_version.__wrapped__(str(repo))
+    (repo / "a.txt").write_text("b")
+    dirty = git_version.__wrapped__(str(repo))
+    assert len(clean["git_commit"]) == 40 and clean["git_dirty"] is False and dirty["git_dirty"] is True
+
+
+def test_code_version_follows_imports(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("from regrowth.derive.adae import derive_adae\n")
+    base = code_version(script)
+    script.write_text("from regrowth.derive.adae import derive_adae\nx = 1\n")
+    assert code_version(script) != base  # the script itself counts
+    other = tmp_path / "o.py"
+    other.write_text("from regrowth.summarize.stats import wilson\n")
+    assert code_version(other) != base
+    assert ROOT.joinpath("src/regrowth/derive/adae.py").is_file()
