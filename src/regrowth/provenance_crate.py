@@ -40,8 +40,11 @@ def write_run_crate(manifest: dict, metadata_dir: Path, crate_path: Path) -> Non
     crate.root_dataset["conformsTo"] = [{"@id": p} for p in PROFILES]
     files = {}
     for entry in manifest["inputs"] + manifest["outputs"]:
-        files[entry["path"]] = crate.add_file(root / entry["path"], entry["path"], properties={
-            "sha256": entry["sha256"], "contentSize": entry["bytes"]})
+        path, props = entry["path"], {"sha256": entry["sha256"], "contentSize": entry["bytes"]}
+        if Path(path).is_absolute() or path.startswith(".."):  # outside the crate root: by URI
+            files[path] = crate.add_file(Path(path).resolve().as_uri(), properties=props)
+        else:
+            files[path] = crate.add_file(root / path, path, properties=props)
     records = _job_records(metadata_dir, [e["path"] for e in manifest["outputs"]])
     steps = {}
     jobs: dict[tuple, dict] = {}
