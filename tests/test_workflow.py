@@ -1,5 +1,6 @@
 """The workflow end to end, in a fresh copy, as a user runs it."""
 
+import csv
 import re
 
 import markupsafe
@@ -89,6 +90,34 @@ def test_baricitinib_matches_brave_aa1(run_dir):
     assert "Randomized comparisons against placebo" in text and "no off-drug follow-up" in text
 
 
+def test_accounting_holds_and_is_reported(run_dir):
+    text = (run_dir / "results/report.html").read_text()
+    assert "rows in = accepted + quarantined" in text and "Validation policy: <strong>strict</strong>" in text
+    for trial in (RUX, TOFA, BARI):
+        acc = read_table(run_dir / f"results/{trial}/accounting.parquet")
+        assert (acc.rows_in == acc.rows_accepted + acc.rows_quarantined).all()
+        assert acc.rows_in.sum() > 0
+
+
+def test_quarantine_policy_lets_the_rest_continue(run_dir):
+    truth = simulate(RUXOLITINIB, 4)
+    truth["dm"].loc[1, "SEX"] = "Q"  # one bad subject
+    export_sdtm(truth, run_dir / "q", fmt="csv")
+    (run_dir / "q.tsv").write_text("trial_id\tformat\tpath\tlabel\teot_week\tpolicy\n"
+                                   "Q1\tsdtm-csv\tq\tQuarantined trial\t24\tquarantine\n")
+    snakemake(run_dir, "--config", "trials=q.tsv", check=True)
+    bad = truth["dm"].loc[1, "USUBJID"]
+    qdm = read_table(run_dir / "results/Q1/quarantine/dm.parquet")
+    assert qdm.USUBJID.tolist() == [bad] and qdm.QRULES.tolist() == ["RG0201"]
+    assert bad not in set(read_table(run_dir / "results/Q1/adam/adsl.parquet").USUBJID)
+    assert set(read_table(run_dir / "results/Q1/quarantine/rs.parquet").QRULES) == {"RG0708"}
+    acc = read_table(run_dir / "results/Q1/accounting.parquet").set_index("file")
+    assert acc.loc["dm.csv", "rows_quarantined"] == 1
+    assert (acc.rows_in == acc.rows_accepted + acc.rows_quarantined).all()
+    assert "Validation policy: <strong>quarantine</strong>" in (run_dir / "results/report.html").read_text()
+    snakemake(run_dir, check=True)
+
+
 def test_aa_and_ophiasis_respond_more_than_at_au(run_dir):
     adsl = read_table(run_dir / f"results/{TOFA}/adam/adsl.parquet")
     adsalt = read_table(run_dir / f"results/{TOFA}/adam/adsalt.parquet")
@@ -149,6 +178,12 @@ def test_other_sheet_and_hostile_text(run_dir):
     assert str(markupsafe.escape(attack)) in text
     assert str(markupsafe.escape("<img src=x onerror=alert(1)>")) in text
     assert "RG0202" in text  # the warning is listed in the data-quality section
+    # every CSV the project writes is safe to open in a spreadsheet
+    for path in (run_dir / "results").rglob("*.csv"):
+        for row in csv.reader(path.open(newline="")):
+            assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row), (path, row)
+    issues_csv = (run_dir / "results/HOSTILE1/validation.csv").read_text()
+    assert "'<svg" not in issues_csv and "<img src=x onerror=alert(1)>" in issues_csv  # text kept, only formulas defused
     # restore the default results for the other tests
     snakemake(run_dir, check=True)
 

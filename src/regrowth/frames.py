@@ -36,3 +36,12 @@ def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
             s = s.str.strip()
             out[col] = s.mask(s == "")
     return out
+
+
+def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """values[key] for each key, aligned to `keys` (missing keys give null of values' dtype).
+
+    Like keys.map(values), but also safe when `values` is empty (pandas 3 cannot map through
+    an empty datetime Series). `values` must have a unique index.
+    """
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)

@@ -89,6 +89,17 @@ def eot_week(wildcards):
     return None if pd.isna(value) else int(value)
 
 
+def policy(wildcards):
+    value = trial(wildcards).get("policy")
+    return value if isinstance(value, str) and value else config["validation"]["policy"]
+
+
+def quarantine_paths(trial_id="{trial}"):
+    paths = {d: f"results/{trial_id}/quarantine/{d}.parquet" for d in DOMAIN_NAMES}
+    paths["unmapped"] = f"results/{trial_id}/quarantine/unmapped.parquet"
+    return {f"q_{k}": v for k, v in paths.items()}
+
+
 def domain_paths(stage, trial_id="{trial}"):
     return {d: f"results/{trial_id}/{stage}/{d}.parquet" for d in DOMAIN_NAMES}
 
@@ -103,6 +114,7 @@ def trial_meta():
     for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
         meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}
         meta["data_cut"] = data_cut(r)
+        meta["policy"] = policy(type("W", (), {"trial": r["trial_id"]})())
         out.append(meta)
     return out
 
@@ -114,8 +126,13 @@ def output_rules():
         out.update({p: "ingest" for p in domain_paths("ingested", t).values()})
         out[f"results/{t}/ingested/files.parquet"] = "ingest"
         out[f"results/{t}/ingested/issues.parquet"] = "ingest"
+        out[f"results/{t}/ingested/unmapped.parquet"] = "ingest"
+        out[f"results/{t}/ingested/links.parquet"] = "ingest"
         out[f"results/{t}/validation.parquet"] = "validate"
+        out[f"results/{t}/validation.csv"] = "validate"
         out.update({p: "accept" for p in domain_paths("sdtm", t).values()})
+        out.update({p: "accept" for p in quarantine_paths(t).values()})
+        out[f"results/{t}/accounting.parquet"] = "accept"
         out.update(
             {adam(n, t): f"derive_{n}" for n in ("adsl", "adsalt", "adtte", "adae")}
         )
@@ -147,6 +164,7 @@ def final_outputs():
         per_trial += list(domain_paths("sdtm", t).values())
         per_trial += [adam(n, t) for n in ("adsl", "adsalt", "adtte", "adae")]
         per_trial.append(f"results/{t}/validation.parquet")
+        per_trial.append(f"results/{t}/accounting.parquet")
     tables = [f"results/tables/{n}.parquet" for n in SUMMARY_TABLES]
     provenance = [
         "results/provenance/manifest.json",

@@ -8,6 +8,8 @@ rule ingest:
         **domain_paths("ingested"),
         files="results/{trial}/ingested/files.parquet",
         issues="results/{trial}/ingested/issues.parquet",
+        unmapped="results/{trial}/ingested/unmapped.parquet",
+        links="results/{trial}/ingested/links.parquet",
     log:
         "logs/{trial}/ingest.log",
     conda:

@@ -9,6 +9,7 @@ rule report:
         adtte=expand(adam("adtte", "{trial}"), trial=TRIAL_IDS),
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
         inputs=expand("results/{trial}/ingested/files.parquet", trial=TRIAL_IDS),
+        accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
         rulegraph="results/provenance/rulegraph.dot",
     output:

@@ -5,14 +5,17 @@ rule validate:
     input:
         **domain_paths("ingested"),
         issues="results/{trial}/ingested/issues.parquet",
+        unmapped="results/{trial}/ingested/unmapped.parquet",
     output:
-        "results/{trial}/validation.parquet",
+        parquet="results/{trial}/validation.parquet",
+        csv="results/{trial}/validation.csv",
     log:
         "logs/{trial}/validate.log",
     conda:
         "../envs/regrowth.yaml"
     params:
         code=code("validate.py"),
+        window_days=DEFS["visit_window_days"],
     script:
         "../scripts/validate.py"
 
@@ -22,13 +25,19 @@ rule accept:
     input:
         **domain_paths("ingested"),
         validation="results/{trial}/validation.parquet",
+        files="results/{trial}/ingested/files.parquet",
+        unmapped="results/{trial}/ingested/unmapped.parquet",
+        links="results/{trial}/ingested/links.parquet",
     output:
         **domain_paths("sdtm"),
+        **quarantine_paths(),
+        accounting="results/{trial}/accounting.parquet",
     log:
         "logs/{trial}/accept.log",
     conda:
         "../envs/regrowth.yaml"
     params:
         code=code("accept.py"),
+        policy=policy,
     script:
         "../scripts/accept.py"

@@ -10,6 +10,8 @@ def main(snakemake):
         write_table(table, snakemake.output[domain], meta)
     write_table(result.files, snakemake.output.files, meta)
     write_table(result.issues, snakemake.output.issues, meta)
+    write_table(result.unmapped, snakemake.output.unmapped, meta)
+    write_table(result.links, snakemake.output.links, meta)
 
 
 run(snakemake, main)  # noqa: F821 (injected by Snakemake)

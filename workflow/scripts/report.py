@@ -9,6 +9,7 @@ def main(snakemake):
     html = report_from_files(trials=snakemake.params.trials, definitions=snakemake.params.definitions,
                              tables=list(i.tables), adsl=list(i.adsl), adsalt=list(i.adsalt), adtte=list(i.adtte),
                              validation=list(i.validation), inputs=list(i.inputs), published=i.published,
+                             accounting=list(i.accounting),
                              rulegraph=i.rulegraph, config=dict(snakemake.params.config),
                              workflow_dir=snakemake.scriptdir)
     Path(snakemake.output[0]).write_text(html, encoding="utf-8")

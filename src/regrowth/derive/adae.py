@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from regrowth.dates import impute_date
-from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.frames import assert_unique_keys, lookup, require_columns
 
 ADAE_COLUMNS = ["STUDYID", "USUBJID", "AESEQ", "TRTA", "TRT01P", "TRT01A", "SAFFL", "AETERM", "AEDECOD",
                 "AEBODSYS", "AESEV", "AESER", "AEREL", "AESTDTC", "AEENDTC", "ASTDT", "ASTDTF", "AENDT",
@@ -17,7 +17,7 @@ def derive_vars_astdt(ae: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     """ASTDT/ASTDTF and AENDT/AENDTF. Partial starts impute to the first possible day, but not
     before first dose when the partial date admits the first-dose date (admiral min_dates)."""
     require_columns(ae, ["USUBJID", "AESTDTC", "AEENDTC"], "derive_vars_astdt")
-    trtsdt = ae["USUBJID"].map(adsl.set_index("USUBJID")["TRTSDT"])
+    trtsdt = lookup(ae["USUBJID"], adsl.set_index("USUBJID")["TRTSDT"])
     astdt, astdtf = impute_date(ae["AESTDTC"], how="first", min_dates=trtsdt)
     aendt, aendtf = impute_date(ae["AEENDTC"], how="last")
     return ae.assign(ASTDT=astdt, ASTDTF=astdtf, AENDT=aendt, AENDTF=aendtf)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from regrowth.dates import impute_date, to_date
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.frames import assert_unique_keys, lookup, require_columns
 from regrowth.model import AA_SUBTYPE_CAT
 
 NOT_RANDOMIZED = {"SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED", "SCREEN FAILED"}
@@ -38,8 +38,8 @@ def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame) -> pd.DataFrame:
     first = start[taken].groupby(ex.loc[taken, "USUBJID"]).min()
     last = end[taken].groupby(ex.loc[taken, "USUBJID"]).max()
     out = adsl.copy()
-    out["TRTSDT"] = out["USUBJID"].map(first).astype("datetime64[s]")
-    out["TRTEDT"] = out["USUBJID"].map(last).astype("datetime64[s]")
+    out["TRTSDT"] = lookup(out["USUBJID"], first.astype("datetime64[s]"))
+    out["TRTEDT"] = lookup(out["USUBJID"], last.astype("datetime64[s]"))
     out["TRTDURD"] = ((out["TRTEDT"] - out["TRTSDT"]).dt.days + 1).astype("float64")
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.frames import assert_unique_keys, lookup, require_columns
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -61,7 +61,7 @@ def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
 
 def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series) -> pd.Series:
     """ABLFL: the last non-missing value on or before first dose, per subject and parameter."""
-    ref = rec["USUBJID"].map(first_dose)
+    ref = lookup(rec["USUBJID"], first_dose)
     eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & (rec["ADT"] <= ref)
     cand = rec[eligible].sort_values(["USUBJID", "PARAMCD", "ADT", "VISITNUM"], kind="stable")
     last = cand.groupby(["USUBJID", "PARAMCD"]).tail(1).index

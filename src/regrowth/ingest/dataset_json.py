@@ -16,7 +16,7 @@ import pandas as pd
 
 from regrowth.errors import InputError
 from regrowth.ingest.common import file_record, require_file
-from regrowth.ingest.sdtm import assemble_domains
+from regrowth.ingest.sdtm import Assembled, assemble_domains
 from regrowth.model import DOMAINS
 
 DATA_TYPES = ["string", "integer", "decimal", "float", "double", "boolean", "datetime", "date", "time", "URI"]
@@ -123,7 +123,7 @@ def find_dataset_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def ingest_dataset_json(folder: Path) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
+def ingest_dataset_json(folder: Path) -> tuple[Assembled, list[dict], list[dict]]:
     files = find_dataset_files(folder)
     if not any(role in DOMAINS for role in files):
         raise InputError(f"{folder}: no Dataset-JSON datasets found (expected dm.json or dm.ndjson, ...)")

@@ -20,7 +20,7 @@ import yaml
 
 from regrowth.errors import InputError
 from regrowth.ingest.common import file_record, require_file, type_columns
-from regrowth.ingest.sdtm import read_csv
+from regrowth.ingest.sdtm import Assembled, read_csv
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS
 
 ID_COLS = ["record_id", "redcap_event_name"]
@@ -184,7 +184,7 @@ def _seq(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
-def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
+def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assembled, list[dict], list[dict]]:
     rec_path, dict_path, default_mapping = find_export(folder)
     mapping_path = mapping_path or default_mapping
     require_file(rec_path, "REDCap records export")
@@ -219,10 +219,14 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[dict[
     ex = _Export(raw, mapping)
     tables = {"dm": _dm(ex), "ex": _ex(ex), "ds": _ds(ex), "ae": _ae(ex), "sv": _sv(ex), "mh": _mh(ex), "rs": _rs(ex)}
     tables = {d: type_columns(t, d, file, issues) for d, t in tables.items()}
+    carried = set().union(*(set(t["SRCROW"].dropna().astype(int)) for t in tables.values()))
+    unmapped = [{"SRCFILE": file, "SRCROW": float(r), "rule_id": "RG0006",
+                 "reason": f"record row ({e}) holds no mapped data"}
+                for r, e in zip(raw["SRCROW"], raw["redcap_event_name"]) if int(r) not in carried]
     files = [file_record(rec_path, "redcap", len(raw), "DM EX DS AE SV MH RS"),
              file_record(dict_path, "redcap-dictionary", len(dictionary), ""),
              file_record(mapping_path, "redcap-mapping", 0, "")]
-    return tables, files, issues
+    return Assembled(tables, unmapped, []), files, issues
 
 
 def _race(ex: _Export, rows: pd.DataFrame) -> pd.Series:

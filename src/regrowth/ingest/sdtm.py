@@ -7,7 +7,9 @@ QS instead of RS, and SUPPxx qualifiers (merged onto their parent records as ext
 
 from __future__ import annotations
 
+import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +72,13 @@ def read_xpt(path: Path, issues: list[dict]) -> pd.DataFrame:
 
 def decode_text(path: Path, issues: list[dict]) -> str:
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark (Excel's 'Unicode text')
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: starts as UTF-16 but does not decode ({exc.reason})") from None
+        _notice(issues, path, None, "text is UTF-16, not UTF-8; read as UTF-16")
+        return text
     if b"\x00" in data[:65536]:
         raise InputError(f"{path}: binary content (NUL bytes), not a CSV text file")
     try:
@@ -100,9 +109,16 @@ def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
         raise InputError(f"{path}: no header line (file is empty or starts with a blank line)")
     delimiter = sniff_delimiter(header)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: not a readable CSV file ({str(exc).strip()})") from None
+        rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter) if r]
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
+    width = len(rows[0])
+    for n, r in enumerate(rows[1:], start=1):  # pandas would shift or cut ragged rows silently
+        if len(r) != width:
+            raise InputError(f"{path}: not a readable CSV file (data row {n} has {len(r)} fields, the header "
+                             f"{width}; wrong delimiter or unquoted '{delimiter}' in a value?)")
+    df = pd.DataFrame(rows[1:], columns=rows[0], dtype="str") if len(rows) > 1 else pd.DataFrame(
+        columns=rows[0], dtype="str")
     names = [str(c).strip() for c in df.columns]
     blank = [i + 1 for i, c in enumerate(names) if c == "" or c.startswith("Unnamed: ")]
     if blank:
@@ -124,26 +140,38 @@ def _read(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
     return raw
 
 
-def salt_from_qs(qs: pd.DataFrame) -> pd.DataFrame:
-    """SALT records found in QS, renamed to the RS convention (domain guide section 3)."""
-    if "QSTESTCD" not in qs.columns:
-        return qs.iloc[0:0]
-    is_salt = qs["QSTESTCD"].astype("str").str.upper().isin(list(SALT_TESTS))
+def salt_from_qs(qs: pd.DataFrame, unmapped: list[dict]) -> pd.DataFrame:
+    """SALT records found in QS, renamed to the RS convention (domain guide section 3).
+    Other QS records are not analysed: they are listed in `unmapped`, not dropped."""
+    is_salt = pd.Series(False, index=qs.index)
+    if "QSTESTCD" in qs.columns:
+        is_salt |= qs["QSTESTCD"].astype("str").str.upper().isin(list(SALT_TESTS)).fillna(False)
     if "QSCAT" in qs.columns:
         is_salt |= qs["QSCAT"].astype("str").str.upper().eq("SALT").fillna(False)
-    rs = qs[is_salt.fillna(False)].rename(columns=QS_TO_RS)
+    for rec in qs.loc[~is_salt, ["SRCFILE", "SRCROW"]].to_dict("records"):
+        unmapped.append({**rec, "rule_id": "RG0006", "reason": "QS record is not a SALT assessment; not analysed"})
+    rs = qs[is_salt].rename(columns=QS_TO_RS)
     rs["DOMAIN"] = "RS"
     return rs
 
 
-def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str) -> pd.DataFrame:
-    """Attach SUPPxx qualifiers (QNAM -> column with QVAL) to their parent records."""
+def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str,
+               links: list[dict] | None = None, unmapped: list[dict] | None = None) -> pd.DataFrame:
+    """Attach SUPPxx qualifiers (QNAM -> column with QVAL) to their parent records.
+
+    links receives, for each qualifier row, the parent row it was merged onto (so the
+    qualifier shares its parent's fate: accepted or quarantined); rows with no parent go to
+    unmapped.
+    """
     need = ["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"]
     missing = [c for c in need if c not in supp.columns]
     if missing:
         raise InputError(f"{supp_name}: not a supplemental qualifier dataset (missing {', '.join(missing)})")
+    rows = supp[["SRCFILE", "SRCROW"]] if "SRCROW" in supp.columns else None
     supp = blank_to_null(supp[need])
     out = parent.copy()
+    if rows is not None and links is not None and unmapped is not None:
+        _link_supp(parent, supp, rows, links, unmapped)
     for idvar, group in supp.groupby(supp["IDVAR"].fillna(""), sort=True):
         wide = group.pivot_table(index=["USUBJID", "IDVARVAL"] if idvar else ["USUBJID"], columns="QNAM",
                                  values="QVAL", aggfunc="first")
@@ -160,7 +188,28 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str) -> pd.D
     return out
 
 
-def ingest_sdtm(folder: Path, fmt: str) -> tuple[dict[str, pd.DataFrame], list[dict], list[dict]]:
+def _supp_key(df: pd.DataFrame, idvar: str) -> pd.Series:
+    if not idvar:
+        return df["USUBJID"].astype("str")
+    if idvar not in df.columns:
+        return pd.Series(None, index=df.index, dtype="str")
+    val = df[idvar].map(lambda v: "" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)))
+    return df["USUBJID"].astype("str") + "\0" + val
+
+
+def _link_supp(parent, supp, rows, links, unmapped) -> None:
+    for i in supp.index:
+        idvar = supp.at[i, "IDVAR"] if pd.notna(supp.at[i, "IDVAR"]) else ""
+        key = str(supp.at[i, "USUBJID"]) + ("\0" + str(supp.at[i, "IDVARVAL"]) if idvar else "")
+        match = parent[_supp_key(parent, idvar) == key]
+        src = {"SRCFILE": rows.at[i, "SRCFILE"], "SRCROW": rows.at[i, "SRCROW"]}
+        if match.empty:
+            unmapped.append({**src, "rule_id": "RG0709", "reason": "SUPP record has no parent record"})
+        for p in match[["SRCFILE", "SRCROW"]].to_dict("records"):
+            links.append({**src, "PARENTFILE": p["SRCFILE"], "PARENTROW": p["SRCROW"]})
+
+
+def ingest_sdtm(folder: Path, fmt: str) -> tuple["Assembled", list[dict], list[dict]]:
     files = find_domain_files(folder, fmt)
     if not any(role in DOMAINS for role in files):
         raise InputError(f"{folder}: no SDTM {EXTENSIONS[fmt]} datasets found (expected dm{EXTENSIONS[fmt]}, ...)")
@@ -171,16 +220,27 @@ def ingest_sdtm(folder: Path, fmt: str) -> tuple[dict[str, pd.DataFrame], list[d
     return assemble_domains(raw, files, issues), records, issues
 
 
-def assemble_domains(raw: dict[str, pd.DataFrame], files: dict[str, Path], issues: list[dict]) -> dict[str, pd.DataFrame]:
+@dataclass
+class Assembled:
+    tables: dict[str, pd.DataFrame]
+    unmapped: list[dict]  # source rows not carried into any canonical table, with the reason
+    links: list[dict]  # source rows merged onto another row (SUPPxx onto their parents)
+
+
+def assemble_domains(raw: dict[str, pd.DataFrame], files: dict[str, Path], issues: list[dict]) -> Assembled:
     """Datasets as read -> canonical domains: SALT from QS joins RS, SUPPxx join their parents,
     numeric variables typed (values that are not numbers reported)."""
-    raw = dict(raw)
+    raw, unmapped, links = dict(raw), [], []
     if "qs" in raw:
-        from_qs = salt_from_qs(raw.pop("qs"))
+        from_qs = salt_from_qs(raw.pop("qs"), unmapped)
         if len(from_qs):
             raw["rs"] = pd.concat([raw["rs"], from_qs], ignore_index=True) if "rs" in raw else from_qs
     for role in [r for r in raw if r.startswith("supp")]:
         supp = raw.pop(role)
         if role[4:] in raw:
-            raw[role[4:]] = merge_supp(raw[role[4:]], supp, files[role].name)
-    return {d: type_columns(df, d, df["SRCFILE"].iloc[0] if len(df) else "", issues) for d, df in raw.items()}
+            raw[role[4:]] = merge_supp(raw[role[4:]], supp, files[role].name, links, unmapped)
+        else:
+            unmapped += [{**r, "rule_id": "RG0709", "reason": f"SUPP record, but no {role[4:].upper()} dataset"}
+                         for r in supp[["SRCFILE", "SRCROW"]].to_dict("records")]
+    tables = {d: type_columns(df, d, df["SRCFILE"].iloc[0] if len(df) else "", issues) for d, df in raw.items()}
+    return Assembled(tables, unmapped, links)

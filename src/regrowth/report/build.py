@@ -31,6 +31,8 @@ class TrialData:
     validation: pd.DataFrame
     inputs: pd.DataFrame
     data_cut: str | None = None
+    policy: str = "strict"
+    accounting: pd.DataFrame | None = None
 
 
 def pct(x) -> str:
@@ -132,8 +134,11 @@ def _subtype_rows(efficacy: pd.DataFrame) -> list[dict]:
 def _validation_summary(t: TrialData, limit: int = 50) -> dict:
     v = t.validation
     counts = (v.groupby(["rule_id", "severity"]).size().reset_index(name="n").to_dict("records") if len(v) else [])
-    return {"trial_id": t.trial_id, "label": t.label, "counts": counts, "n": len(v),
-            "first": v.head(limit).fillna("").to_dict("records")}
+    acc = t.accounting if t.accounting is not None else pd.DataFrame()
+    return {"trial_id": t.trial_id, "label": t.label, "counts": counts, "n": len(v), "policy": t.policy,
+            "first": v.head(limit).fillna("").to_dict("records"),
+            "accounting": acc.to_dict("records"),
+            "quarantined": int(acc["rows_quarantined"].sum()) if len(acc) else 0}
 
 
 def _arm_switches(trials: list[TrialData]) -> list[dict]:

@@ -20,12 +20,14 @@ def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
 
 def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
                       adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
-                      published: str, rulegraph: str, config: dict, workflow_dir: str) -> str:
+                      published: str, rulegraph: str, config: dict, workflow_dir: str,
+                      accounting: list[str]) -> str:
     data = []
     for k, meta in enumerate(trials):
         data.append(TrialData(
             trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
-            data_cut=meta.get("data_cut"),
+            data_cut=meta.get("data_cut"), policy=meta.get("policy", "strict"),
+            accounting=read_table(accounting[k]),
             adsl=read_table(adsl[k]), adsalt=read_table(adsalt[k]), adtte=read_table(adtte[k]),
             validation=read_table(validation[k]), inputs=read_table(inputs[k]),
         ))

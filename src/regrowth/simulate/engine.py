@@ -43,7 +43,7 @@ def simulate(design: TrialDesign, seed: int) -> dict[str, pd.DataFrame]:
         "dm": _dm(design, subjects, visits),
         "ex": _ex(design, subjects),
         "ds": _ds(design, subjects, visits),
-        "ae": _ae(design, subjects, rng),
+        "ae": _ae(design, subjects, visits, rng),
         "sv": _sv(design, visits),
         "mh": _mh(design, subjects, rng),
         "rs": rs,
@@ -256,8 +256,14 @@ def _iso(d) -> pd.Series:
     return pd.to_datetime(d).dt.strftime("%Y-%m-%d")
 
 
-def _dm(design, subjects, visits) -> pd.DataFrame:
+def _end_of_participation(subjects, visits) -> pd.Series:
+    """The later of the last visit and the last dose (a dropout stops between visits)."""
     last_visit = visits.groupby("subject")["date"].max().reindex(subjects.index)
+    return pd.concat([last_visit, subjects["last_dose"]], axis=1).max(axis=1)
+
+
+def _dm(design, subjects, visits) -> pd.DataFrame:
+    last_visit = _end_of_participation(subjects, visits)
     dm = subjects[["USUBJID", "SUBJID", "SITEID", "AGE", "SEX", "RACE", "ETHNIC"]].copy()
     dm["STUDYID"] = design.studyid
     dm["DOMAIN"] = "DM"
@@ -308,7 +314,7 @@ def _ex(design, subjects) -> pd.DataFrame:
 
 def _ds(design, subjects, visits) -> pd.DataFrame:
     consent = visits[visits["week"] < 0].set_index("subject")["date"].reindex(subjects.index)
-    last_visit = visits.groupby("subject")["date"].max().reindex(subjects.index)
+    last_visit = _end_of_participation(subjects, visits)
     on_treatment = subjects["stop_week"] <= design.treatment_weeks
     epoch = np.where(on_treatment, "TREATMENT", "FOLLOW-UP")
     epoch = np.where(subjects["dsdecod"] == "COMPLETED", "FOLLOW-UP", epoch)
@@ -328,14 +334,19 @@ def _ds(design, subjects, visits) -> pd.DataFrame:
     return ds
 
 
-def _ae(design, subjects, rng) -> pd.DataFrame:
+def _ae(design, subjects, visits, rng) -> pd.DataFrame:
+    """AEs start between two weeks before the first dose and 45 days after the last, but never
+    after the subject's last visit (an AE is reported at a visit)."""
     n = len(subjects)
     days_on = (subjects["last_dose"] - subjects["first_dose"]).dt.days.to_numpy()
+    last_visit = (visits.groupby("subject")["date"].max().reindex(subjects.index) - subjects["first_dose"]).dt.days
+    latest = np.minimum(days_on + 45, last_visit.to_numpy())
     frames = []
     for term in design.adverse_events:
         has = rng.random(n) < term.probability
         idx = np.flatnonzero(has)
-        start = rng.integers(-14, 1, size=len(idx)) + (rng.random(len(idx)) * (days_on[idx] + 45)).astype(int)
+        start = rng.integers(-14, 1, size=len(idx)) + (rng.random(len(idx)) * (latest[idx] + 14)).astype(int)
+        start = np.minimum(start, latest[idx])
         frames.append(pd.DataFrame({"subject": idx, "AETERM": term.term, "AEDECOD": term.decod,
                                     "AEBODSYS": term.bodsys, "day": start,
                                     "AESER": np.where(rng.random(len(idx)) < term.serious_probability, "Y", "N")}))

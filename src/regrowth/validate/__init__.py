@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from regrowth.frames import lookup
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import DOMAINS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES
@@ -18,6 +19,7 @@ from regrowth.validate.schemas import SALT_TOTAL_TOLERANCE, SCHEMAS
 BUILTIN_RULES = {"column_in_dataframe": "RG0001", "not_nullable": "RG0002", "column_in_schema": None}
 # Frame-level rules report on their key, not on every column of the row.
 FRAME_RULE_COLUMNS = {"RG0501": "USUBJID", "RG0502": "--SEQ", "RG0503": "RSTESTCD", "RG0205": "DSDECOD",
+                      "RG0504": "VISITNUM",
                       "RG0602": "AEENDTC", "RG0603": "EXENDTC"}
 
 
@@ -132,20 +134,123 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
         first_dose = ex.groupby("USUBJID")["EXSTDTC"].min().str[:10]
         salt = rs[rs["RSTESTCD"] == "SALTTOT"] if (rs["RSTESTCD"] == "SALTTOT").any() else rs
         rs_dt = salt[["USUBJID", "RSDTC"]].dropna()
-        pre = rs_dt[rs_dt["RSDTC"].str[:10] <= rs_dt["USUBJID"].map(first_dose)]
+        dose = rs_dt["USUBJID"].map(first_dose).astype("str")
+        known = dose.notna()
+        pre = rs_dt[known & (rs_dt["RSDTC"].astype("str").str[:10].where(known, "") <= dose.where(known, ""))]
         for i in dm.index[dm["USUBJID"].isin(treated) & ~dm["USUBJID"].isin(set(pre["USUBJID"]))]:
             out.append(_issue("RG0702", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                               "treated subject has no SALT assessment on or before the first dose"))
     return out
 
 
-def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame | None = None) -> pd.DataFrame:
+def _full_date(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s.where(s.str.len() >= 10).str[:10], format="%Y-%m-%d", errors="coerce")
+
+
+def _subject_dates(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every full date known per subject, from DM, DS and SV: the study period's evidence."""
+    parts = []
+    dm, ds, sv = tables["dm"], tables["ds"], tables["sv"]
+    for col in ("RFICDTC", "RFSTDTC", "RFENDTC", "RFPENDTC"):
+        if col in dm.columns:
+            parts.append(pd.DataFrame({"USUBJID": dm["USUBJID"], "date": _full_date(dm[col].astype("str"))}))
+    if not ds.empty and "DSSTDTC" in ds.columns:
+        parts.append(pd.DataFrame({"USUBJID": ds["USUBJID"], "date": _full_date(ds["DSSTDTC"].astype("str"))}))
+    if not sv.empty and "SVSTDTC" in sv.columns:
+        parts.append(pd.DataFrame({"USUBJID": sv["USUBJID"], "date": _full_date(sv["SVSTDTC"].astype("str"))}))
+    return pd.concat(parts).dropna() if parts else pd.DataFrame(columns=["USUBJID", "date"])
+
+
+def study_period_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
+    """RG0704: AE starts, SALT assessments and doses must fall within the subject's study period
+    (first to last date DM, DS and SV know for the subject)."""
+    known = _subject_dates(tables)
+    if known.empty:
+        return []
+    period = known.groupby("USUBJID")["date"].agg(["min", "max"])
+    out = []
+    for domain, col in (("ae", "AESTDTC"), ("rs", "RSDTC"), ("ex", "EXSTDTC"), ("ex", "EXENDTC")):
+        df = tables[domain]
+        if df.empty or col not in df.columns:
+            continue
+        d = _full_date(df[col].astype("str"))
+        lo, hi = lookup(df["USUBJID"], period["min"]), lookup(df["USUBJID"], period["max"])
+        outside = d.notna() & lo.notna() & ((d < lo) | (d > hi))
+        for i in df.index[outside]:
+            out.append(_issue("RG0704", domain, df, i, col, df.at[i, col],
+                              f"{col} {df.at[i, col]} is outside the subject's study period "
+                              f"{lo[i]:%Y-%m-%d} to {hi[i]:%Y-%m-%d}"))
+    return out
+
+
+def dosing_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
+    """RG0705: a placebo arm with active drug, or an active arm dosed only with placebo."""
+    dm, ex = tables["dm"], tables["ex"]
+    if ex.empty or dm.empty or "EXTRT" not in ex.columns or "USUBJID" not in dm.columns:
+        return []
+    arm_col = "ACTARM" if "ACTARM" in dm.columns and dm["ACTARM"].notna().any() else "ARM"
+    arm = dm.drop_duplicates("USUBJID").set_index("USUBJID")[arm_col].astype("str").str.upper()  # RG0501 reports duplicates
+    placebo_dose = ex["EXTRT"].astype("str").str.upper().str.contains("PLACEBO").fillna(False)
+    if "EXDOSE" in ex.columns:
+        placebo_dose |= ex["EXDOSE"].eq(0)
+    on_placebo = ex["USUBJID"].map(arm).str.contains("PLACEBO").fillna(False)
+    out = []
+    for i in ex.index[on_placebo & ~placebo_dose]:
+        out.append(_issue("RG0705", "ex", ex, i, "EXTRT", ex.at[i, "EXTRT"],
+                          f"subject in a placebo arm received {ex.at[i, 'EXTRT']}"))
+    active_only_placebo = ex.assign(p=placebo_dose, a=~on_placebo & ex["USUBJID"].isin(arm.index)).groupby(
+        "USUBJID").agg(p=("p", "all"), a=("a", "all"))
+    for u in active_only_placebo.index[active_only_placebo["p"] & active_only_placebo["a"]]:
+        i = ex.index[ex["USUBJID"] == u][0]
+        out.append(_issue("RG0705", "ex", ex, i, "EXTRT", ex.at[i, "EXTRT"],
+                          f"subject in arm '{arm[u]}' received only placebo"))
+    return out
+
+
+def visit_window_issues(tables: dict[str, pd.DataFrame], window_days: int) -> list[dict]:
+    """RG0706: a SALT assessment at visit 'WEEK n' should fall near study day 7n + 1."""
+    rs, ex = tables["rs"], tables["ex"]
+    if rs.empty or ex.empty or "VISIT" not in rs.columns:
+        return []
+    first = _full_date(ex["EXSTDTC"].astype("str")).groupby(ex["USUBJID"]).min()
+    week = pd.to_numeric(rs["VISIT"].astype("str").str.extract(r"^WEEK\s+(\d+)$", flags=2)[0], errors="coerce")
+    day = (_full_date(rs["RSDTC"].astype("str")) - lookup(rs["USUBJID"], first)).dt.days + 1
+    off = (day - (week * 7 + 1)).abs()
+    out = []
+    for i in rs.index[off.notna() & (off > window_days)]:
+        out.append(_issue("RG0706", "rs", rs, i, "RSDTC", rs.at[i, "RSDTC"],
+                          f"{rs.at[i, 'VISIT']} assessed on study day {day[i]:.0f}, "
+                          f"more than {window_days} days from day {week[i] * 7 + 1:.0f}"))
+    return out
+
+
+def unmapped_issues(unmapped: pd.DataFrame) -> list[dict]:
+    from regrowth.validate.rules import RULES as _R
+
+    return [{"rule_id": r["rule_id"], "severity": _R[r["rule_id"]].severity, "dataset": "SOURCE",
+             "file": r["SRCFILE"], "usubjid": None, "row": int(r["SRCROW"]), "column": None, "value": None,
+             "message": r["reason"]} for r in unmapped.to_dict("records")]
+
+
+def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame | None = None,
+                   unmapped: pd.DataFrame | None = None, window_days: int = 14) -> pd.DataFrame:
     records: list[dict] = []
     for domain, df in tables.items():
         records += schema_issues(domain, df)
     records += salt_total_issues(tables["rs"])
     records += cross_domain_issues(tables)
+    records += study_period_issues(tables)
+    records += dosing_issues(tables)
+    records += visit_window_issues(tables, window_days)
+    if unmapped is not None:
+        records += unmapped_issues(unmapped)
     found = issues_frame(records)
     if ingest_issues is not None and len(ingest_issues):
         found = pd.concat([ingest_issues, found], ignore_index=True)
+    # a variable missing from the export (RG0001) is not also 'empty' on every row (RG0002)
+    absent = set(zip(found.loc[found["rule_id"] == "RG0001", "dataset"], found.loc[found["rule_id"] == "RG0001", "column"]))
+    if absent:
+        noise = (found["rule_id"] == "RG0002") & pd.Series(list(zip(found["dataset"], found["column"])),
+                                                           index=found.index).isin(absent)
+        found = found[~noise]
     return sort_issues(issues_frame(found.to_dict("records")))

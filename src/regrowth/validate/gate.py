@@ -1,12 +1,27 @@
-"""The gate between validation and derivation: a trial with errors stops here."""
+"""The gate between validation and derivation.
+
+Policy 'strict': any error stops the trial. Policy 'quarantine': rows that fail a row-level
+error rule are set aside with their rule ids (a subject whose DM record is set aside takes all
+its rows along) and the rest continue; errors that no row carries (a missing required variable,
+no subjects) still stop the trial.
+
+Either way every source row is accounted for: rows_in = rows_accepted + rows_quarantined per
+export file, where source rows carried into no table (not SALT, no mapped data, orphan SUPP)
+count as quarantined with their reason. A row with no fate is a bug and fails loudly.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from regrowth.errors import ValidationFailed
+from regrowth.errors import ContractError, ValidationFailed
+from regrowth.model import DOMAINS
 
 SHOW_AT_MOST = 20
+METADATA_FORMATS = {"redcap-dictionary", "redcap-mapping"}  # describe the data; hold no records
+ACCOUNTING_COLUMNS = ["file", "rows_in", "rows_accepted", "rows_quarantined"]
 
 
 def describe(issue: dict) -> str:
@@ -16,15 +31,98 @@ def describe(issue: dict) -> str:
     return f"[{issue['rule_id']} {issue['severity']}] {issue['dataset']} ({where}): {issue['message']}"
 
 
-def check_no_errors(issues: pd.DataFrame, trial_id: str, issues_path: str) -> None:
-    errors = issues[issues["severity"] == "error"]
-    if errors.empty:
-        return
+def _stop(errors: pd.DataFrame, trial_id: str, issues_path: str, why: str) -> None:
     lines = [describe(rec) for rec in errors.head(SHOW_AT_MOST).to_dict("records")]
     more = len(errors) - len(lines)
     raise ValidationFailed(
-        f"trial {trial_id}: {len(errors)} validation error(s); it stops here. "
+        f"trial {trial_id}: {len(errors)} validation error(s){why}; it stops here. "
         f"Every issue is listed in {issues_path}.\n  "
         + "\n  ".join(lines)
         + (f"\n  ... and {more} more" if more > 0 else "")
     )
+
+
+def check_no_errors(issues: pd.DataFrame, trial_id: str, issues_path: str) -> None:
+    errors = issues[issues["severity"] == "error"]
+    if not errors.empty:
+        _stop(errors, trial_id, issues_path, "")
+
+
+@dataclass
+class Gated:
+    tables: dict[str, pd.DataFrame]  # accepted rows, canonical columns
+    quarantine: dict[str, pd.DataFrame]  # per domain (+ QRULES, QREASON) and 'unmapped'
+    accounting: pd.DataFrame  # per export file: rows_in, rows_accepted, rows_quarantined
+
+
+def _row_flags(tables: dict[str, pd.DataFrame], errors: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """(rule_id, message) per failing canonical row, per domain."""
+    flags = {d: [] for d in tables}
+    by_name = {DOMAINS[d].name: d for d in tables}
+    for rec in errors.to_dict("records"):
+        targets = list(tables) if rec["dataset"] == "REDCAP" else [by_name.get(rec["dataset"])]
+        for d in targets:
+            if d is None:
+                continue
+            t = tables[d]
+            hit = t.index[(t["SRCFILE"] == rec["file"]) & (t["SRCROW"] == float(rec["row"]))]
+            flags[d] += [(i, rec["rule_id"], rec["message"]) for i in hit]
+    return {d: pd.DataFrame(v, columns=["i", "rule", "message"]) for d, v in flags.items()}
+
+
+def apply_policy(tables: dict[str, pd.DataFrame], issues: pd.DataFrame, files: pd.DataFrame,
+                 unmapped: pd.DataFrame, links: pd.DataFrame, *, policy: str, trial_id: str,
+                 issues_path: str) -> Gated:
+    errors = issues[issues["severity"] == "error"]
+    if policy == "strict":
+        check_no_errors(issues, trial_id, issues_path)
+    elif policy == "quarantine":
+        unplaceable = errors[errors["row"].isna() | errors["file"].isna()]
+        if not unplaceable.empty:
+            _stop(unplaceable, trial_id, issues_path, " that no single row carries, so quarantine cannot set them aside")
+    else:
+        raise ValueError(f"unknown validation policy {policy!r}")
+    flags = _row_flags(tables, errors.dropna(subset=["row", "file"]))
+    # a subject whose DM record is quarantined has no analysable rows anywhere
+    dm = tables["dm"]
+    gone = set(dm.loc[flags["dm"]["i"].unique(), "USUBJID"].dropna()) if len(flags["dm"]) else set()
+    accepted, quarantine = {}, {}
+    for d, t in tables.items():
+        f = flags[d]
+        if gone and d != "dm":
+            extra = t.index[t["USUBJID"].isin(gone) & ~t.index.isin(f["i"])]
+            f = pd.concat([f, pd.DataFrame({"i": extra, "rule": "RG0708",
+                                            "message": "the subject's DM record is quarantined"})])
+        grouped = f.groupby("i").agg(QRULES=("rule", lambda r: ",".join(sorted(set(r)))),
+                                     QREASON=("message", lambda m: " | ".join(dict.fromkeys(m))))
+        bad = t.index.isin(grouped.index)
+        accepted[d] = t[~bad].reset_index(drop=True)
+        q = t[bad].copy()
+        q["QRULES"] = grouped["QRULES"].reindex(q.index).astype("str")
+        q["QREASON"] = grouped["QREASON"].reindex(q.index).astype("str")
+        quarantine[d] = q.reset_index(drop=True)
+    quarantine["unmapped"] = unmapped.reset_index(drop=True)
+    return Gated(accepted, quarantine, account(files, accepted, quarantine, unmapped, links))
+
+
+def account(files: pd.DataFrame, accepted: dict, quarantine: dict, unmapped: pd.DataFrame,
+            links: pd.DataFrame) -> pd.DataFrame:
+    status: dict[tuple, str] = {}
+    for d, t in quarantine.items():
+        if d != "unmapped":
+            status.update({(f, r): "quarantined" for f, r in zip(t["SRCFILE"], t["SRCROW"])})
+    for t in accepted.values():  # a source row feeding any accepted record counts as accepted
+        status.update({(f, r): "accepted" for f, r in zip(t["SRCFILE"], t["SRCROW"])})
+    status.update({(f, r): "quarantined" for f, r in zip(unmapped["SRCFILE"], unmapped["SRCROW"])})
+    for f, r, pf, pr in links[["SRCFILE", "SRCROW", "PARENTFILE", "PARENTROW"]].itertuples(index=False):
+        status[(f, r)] = status.get((pf, pr), "quarantined")
+    rows = []
+    for rec in files[~files["format"].isin(METADATA_FORMATS)].to_dict("records"):
+        n = int(rec["rows_in"])
+        fates = [status.get((rec["file"], float(r))) for r in range(1, n + 1)]
+        lost = [r for r, s in zip(range(1, n + 1), fates) if s is None]
+        if lost:
+            raise ContractError(f"{rec['file']}: {len(lost)} source row(s) have no fate (bug): rows {lost[:10]}")
+        acc = sum(s == "accepted" for s in fates)
+        rows.append({"file": rec["file"], "rows_in": n, "rows_accepted": acc, "rows_quarantined": n - acc})
+    return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)

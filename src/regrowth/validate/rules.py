@@ -25,7 +25,8 @@ RULES: dict[str, Rule] = {
         Rule("RG0002", "error", "presence", "A required variable has a missing value"),
         Rule("RG0003", "error", "presence", "The trial has no DM subjects"),
         Rule("RG0004", "notice", "presence", "A mapped REDCap field is absent from the records export"),
-        Rule("RG0005", "notice", "format", "A text file is not UTF-8 and was read as cp1252 or latin-1"),
+        Rule("RG0005", "notice", "format", "A text file is not UTF-8 and was read as UTF-16, cp1252 or latin-1"),
+        Rule("RG0006", "notice", "presence", "A source row is carried into no table (not SALT, no mapped data)"),
         Rule("RG0101", "error", "type", "A numeric variable holds text that is not a number"),
         Rule("RG0201", "error", "terminology", "SEX is not in CDISC terminology (F, M, U, UNDIFFERENTIATED)"),
         Rule("RG0202", "warning", "terminology", "AESEV is not MILD, MODERATE or SEVERE"),
@@ -42,12 +43,18 @@ RULES: dict[str, Rule] = {
         Rule("RG0501", "error", "uniqueness", "USUBJID is not unique in DM"),
         Rule("RG0502", "error", "uniqueness", "--SEQ is not unique within a subject"),
         Rule("RG0503", "error", "uniqueness", "More than one SALT record per subject, test and visit"),
+        Rule("RG0504", "warning", "uniqueness", "A visit (VISITNUM) is recorded twice for a subject in SV"),
         Rule("RG0601", "warning", "consistency", "SALT total differs from the weighted regions by more than rounding"),
         Rule("RG0602", "error", "consistency", "AE end date is before its start date"),
         Rule("RG0603", "error", "consistency", "Exposure end date is before its start date"),
         Rule("RG0701", "error", "cross-domain", "A subject in this domain is not in DM"),
         Rule("RG0702", "warning", "cross-domain", "A treated subject has no baseline SALT"),
         Rule("RG0703", "notice", "cross-domain", "A subject assigned to an arm has no exposure record"),
+        Rule("RG0704", "warning", "cross-domain", "A date lies outside the subject's study period"),
+        Rule("RG0705", "warning", "cross-domain", "Dosing is inconsistent with the arm (placebo vs active)"),
+        Rule("RG0706", "warning", "cross-domain", "A SALT assessment lies outside its visit's window"),
+        Rule("RG0708", "error", "cross-domain", "The subject's DM record is quarantined (quarantine policy)"),
+        Rule("RG0709", "warning", "cross-domain", "A SUPP record has no parent record"),
     ]
 }
 

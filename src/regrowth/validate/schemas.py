@@ -66,6 +66,8 @@ def _frame_checks(domain: str) -> list[pa.Check]:
         checks.append(_unique("RG0502", ["USUBJID", seq[0]]))
     if domain == "rs":
         checks.append(_unique("RG0503", ["USUBJID", "RSTESTCD", "VISITNUM"]))
+    if domain == "sv":
+        checks.append(_unique("RG0504", ["USUBJID", "VISITNUM"]))
     if domain == "ds":
         checks.append(pa.Check(_disposition_terms, name="RG0205"))
     if domain == "ae":
