@@ -216,3 +216,16 @@ def test_invalid_definition_is_rejected_at_parse_time(run_dir):
     assert out.returncode != 0
     msg = out.stdout + out.stderr
     assert "LOCF" in msg and "imputation" in msg
+
+
+def test_unreadable_export_stops_with_one_message_and_no_outputs(run_dir):
+    folder = run_dir / "broken"
+    folder.mkdir(exist_ok=True)
+    (folder / "dm.xpt").write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD" + b"\x00" * 37)  # truncated
+    (run_dir / "broken.tsv").write_text("trial_id\tformat\tpath\tlabel\nBROKEN1\tsdtm-xpt\tbroken\tBroken\n")
+    out = snakemake(run_dir, "--config", "trials=broken.tsv")
+    assert out.returncode != 0
+    msg = out.stdout + out.stderr
+    assert "dm.xpt: not a readable SAS XPORT file" in msg
+    assert "Traceback" not in (run_dir / "logs/BROKEN1/ingest.log").read_text()
+    assert not (run_dir / "results/BROKEN1").exists() or not any((run_dir / "results/BROKEN1").rglob("*.parquet"))
