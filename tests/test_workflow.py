@@ -1,7 +1,9 @@
 """The workflow end to end, in a fresh copy, as a user runs it."""
 
 import csv
+import importlib.util
 import re
+from pathlib import Path
 
 import markupsafe
 
@@ -12,7 +14,7 @@ from regrowth.parquet_io import read_table
 from regrowth.simulate.engine import simulate
 from regrowth.simulate.export_sdtm import export_sdtm
 from regrowth.simulate.seed_trials import RUXOLITINIB
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import ROOT, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 RUX, TOFA, BARI = "NCT01950780", "NCT02197455", "NCT03570749"
@@ -229,3 +231,63 @@ def test_unreadable_export_stops_with_one_message_and_no_outputs(run_dir):
     assert "dm.xpt: not a readable SAS XPORT file" in msg
     assert "Traceback" not in (run_dir / "logs/BROKEN1/ingest.log").read_text()
     assert not (run_dir / "results/BROKEN1").exists() or not any((run_dir / "results/BROKEN1").rglob("*.parquet"))
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import os
+    import shutil
+
+    if not shutil.which(CHROMIUM) or importlib.util.find_spec("playwright") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but Chromium or Playwright is missing: .ci/run installs both")
+        pytest.skip("Chromium (Debian package chromium) or the playwright package is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_report_in_a_real_browser(run_dir, browser):
+    report = run_dir / "results/report.html"
+    assert report.stat().st_size < 5 * 1024 * 1024
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    assert errors == []
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+    text = page.inner_text("body")
+    for number in ("9/12 (75.0%) [42.8 – 94.5]", "21/66 (31.8%) [20.9 – 44.4]", "109/281", "17/21 relapsed"):
+        assert number in text
+    # every figure has alt text, every table a CSV button
+    assert page.eval_on_selector_all("figure", "fs => fs.every(f => (f.getAttribute('aria-label') || '').length > 20)")
+    assert page.locator("table").count() == page.locator("button.csv").count() > 10
+    # sort the regrowth table by its % column: ascending puts the smallest first
+    table = page.locator("table", has_text="Subjects by percent regrowth at end of treatment")
+    table.locator("thead th", has_text="%").first.click()
+    pcts = [float(t) for t in table.locator("tbody tr td:nth-child(5)").all_inner_texts()]
+    assert pcts == sorted(pcts) and pcts != [float(t) for t in []]
+    # download a table as CSV from inside the file
+    with page.expect_download() as dl:
+        page.locator("button.csv").first.click()
+    csv_text = Path(dl.value.path()).read_text()
+    assert csv_text.splitlines()[0].startswith("Trial,Arm,N (FAS)")
+    assert "9/12 (75.0%) [42.8 – 94.5]" in csv_text
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.pdf(path=str(artifacts / "report.pdf"), format="A4")
+    assert (artifacts / "report.pdf").read_bytes().count(b"/Type /Page") > 5
+    page.close()

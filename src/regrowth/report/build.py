@@ -15,6 +15,7 @@ import pandas as pd
 
 from regrowth.report import figures
 from regrowth.rounding import format_half_up
+from regrowth.summarize.stats import clopper_pearson
 
 INFECTIONS = "Infections and infestations"
 
@@ -152,6 +153,40 @@ def _arm_switches(trials: list[TrialData]) -> list[dict]:
     return out
 
 
+def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
+    """Processed trials' EOT response rates next to the published phase 3 SALT <= 20 rates."""
+    rows = []
+    e = efficacy[(efficacy["subgroup"] == "Overall") & (efficacy["timepoint"] == "EOT")
+                 & efficacy["endpoint"].isin(["SALTLE20", "SALT50"])] if len(efficacy) else efficacy
+    for r in e.sort_values(["endpoint", "trial_id", "arm"], kind="stable").itertuples():
+        name = "SALT ≤ 20" if r.endpoint == "SALTLE20" else "SALT50"
+        rows.append({"label": f"{r.arm} ({r.trial_id}), {name} at EOT", "pct": r.pct, "low": r.ci_low,
+                     "high": r.ci_high, "group": "processed"})
+    pub = published[published["endpoint"].str.replace(" ", "") == "SALT<=20"]
+    for r in pub.to_dict("records"):
+        value = pd.to_numeric(r["value"], errors="coerce")
+        n = pd.to_numeric(r.get("n_arm"), errors="coerce")
+        low = high = None
+        if pd.notna(n) and n > 0:
+            low, high = (100 * v for v in clopper_pearson(int(round(value / 100 * n)), int(n)))
+        rows.append({"label": f"{r['trial']}: {r['arm']}, SALT ≤ 20 {r['timepoint']} (published)", "pct": value,
+                     "low": low, "high": high, "group": "published"})
+    return rows
+
+
+def _trial_sections(trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame) -> list[dict]:
+    out = []
+    for t in trials:
+        arms = []
+        for arm, a in t.adsl.groupby("TRT01P", sort=True):
+            arms.append({"arm": arm, "itt": int((a["ITTFL"] == "Y").sum()), "saf": int((a["SAFFL"] == "Y").sum()),
+                         "fas": int((a["FASFL"] == "Y").sum())})
+        out.append({"trial_id": t.trial_id, "label": t.label, "format": t.fmt, "eot_week": t.eot_week,
+                    "data_cut": t.data_cut or "not stated", "policy": t.policy, "arms": arms,
+                    "screened": len(t.adsl), "has_salt": not t.adsalt.empty})
+    return out
+
+
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
                  demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
                  comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict,
@@ -164,7 +199,26 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
                                        & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
     has_salt = bool(arm_series)
     figs = {}
+    forest_rows = _forest_rows(efficacy, published)
+    if forest_rows:
+        figs["forest"] = figures.forest(forest_rows)
+    te = safety[(safety["soc"] != "ANY") & (safety["soc"] != "ANY SERIOUS")] if len(safety) else safety
+    if len(te):
+        ae_fig = figures.ae_incidence(te.assign(arm_label=te["arm"] + " (" + te["trial_id"] + ")"))
+        if ae_fig:
+            figs["ae"] = ae_fig
     if has_salt:
+        by_subtype = figures.salt_over_time_by_subtype([(label, a) for label, a, _ in arm_series])
+        if by_subtype:
+            figs["salt_subtype"] = by_subtype
+        responses = []
+        for t in trials:
+            for arm in sorted(set(t.adtte["TRT01P"].dropna())) if not t.adtte.empty else []:
+                tt = t.adtte[(t.adtte["TRT01P"] == arm) & t.adtte["PARAMCD"].str.startswith("TTSALT")]
+                if len(tt):
+                    responses.append((f"{arm} ({t.trial_id})", tt))
+        if responses:
+            figs["response"] = figures.km_cumulative(responses, "Weeks since first dose", "Proportion with SALT50")
         figs["salt"] = figures.salt_over_time([(label, a) for label, a, _ in arm_series])
         figs["waterfall"] = figures.waterfall([(label, a) for label, a, _ in arm_series])
         followed = [(label, r) for label, _, r in arm_series if len(r)]
@@ -178,6 +232,7 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     template = env.get_template("report.html.j2")
     return template.render(
         trials=trials,
+        trial_sections=_trial_sections(trials, efficacy, relapse),
         no_salt=[t for t in trials if t.adsalt.empty],
         comparisons=[{**r, "n": f"{r['n_responders']}/{r['n_subjects']}",
                       "control_n": f"{r['control_responders']}/{r['control_subjects']}",

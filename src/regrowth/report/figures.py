@@ -99,3 +99,102 @@ def km_plot(series: list[tuple[str, pd.DataFrame]], xlabel: str) -> str:
     if risk_rows:
         ax.text(-0.02, -0.20, "At risk", transform=ax.transAxes, ha="right", fontsize=7, weight="bold")
     return _svg(fig)
+
+
+def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
+    """Mean SALT by week with 95 % bands, one panel per alopecia subtype, a line per arm."""
+    subtypes = [s for s in SUBTYPE_COLOURS if any((a["AATYPE"] == s).any() for _, a in series)]
+    if not subtypes:
+        return ""
+    fig, axes = plt.subplots(1, len(subtypes), figsize=(7.5, 2.8), sharey=True, squeeze=False)
+    for ax, subtype in zip(axes[0], subtypes):
+        for k, (label, adsalt) in enumerate(series):
+            d = adsalt[(adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y") & (adsalt["AATYPE"] == subtype)]
+            if d.empty:
+                continue
+            g = d.groupby("AVISITN")["AVAL"].agg(["mean", "std", "count"]).reset_index()
+            half = 1.96 * g["std"].fillna(0) / np.sqrt(g["count"])
+            colour = PALETTE[k % len(PALETTE)]
+            ax.plot(g["AVISITN"], g["mean"], color=colour, lw=1.2, label=label)
+            ax.fill_between(g["AVISITN"], g["mean"] - half, g["mean"] + half, color=colour, alpha=0.12, lw=0)
+        ax.set_title(SUBTYPE_LABELS[subtype], fontsize=8)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("Week", fontsize=8)
+    axes[0][0].set_ylabel("Mean SALT")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=7, bbox_to_anchor=(0.5, -0.18))
+    return _svg(fig)
+
+
+def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str, max_week: int = 40) -> str:
+    """1 - Kaplan-Meier (cumulative proportion with the event) with censor marks and numbers at risk."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    ticks = np.arange(0, max_week + 1, 4)
+    risk_rows = []
+    for k, (label, tte) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        weeks = tte["AVAL"].to_numpy(dtype=float) / 7
+        event = tte["CNSR"].to_numpy() == 0
+        if len(weeks) == 0:
+            continue
+        km = kaplan_meier(weeks, event)
+        t = np.concatenate([[0], km["time"].to_numpy()])
+        f = 1 - np.concatenate([[1], km["surv"].to_numpy()])
+        ax.step(t, f, where="post", color=colour, label=f"{label} (n={len(weeks)})")
+        cens = km[km["n_censor"] > 0]
+        ax.plot(cens["time"], 1 - cens["surv"], "|", color=colour, ms=8)
+        risk_rows.append((label, [int((weeks >= x).sum()) for x in ticks], colour))
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, ticks[-1])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
+    for r, (label, counts, colour) in enumerate(risk_rows):
+        y = -0.28 - 0.08 * r
+        ax.text(-0.02, y, label[:28], transform=ax.transAxes, ha="right", fontsize=7, color=colour)
+        for x, c in zip(ticks, counts):
+            ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", fontsize=7)
+    if risk_rows:
+        ax.text(-0.02, -0.20, "At risk", transform=ax.transAxes, ha="right", fontsize=7, weight="bold")
+    return _svg(fig)
+
+
+def forest(rows: list[dict]) -> str:
+    """Response rate with 95 % CI per row: label, pct, low, high, group ('processed'/'published')."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(rows) + 0.9))
+    for y, r in enumerate(reversed(rows)):
+        colour = "#1b6ca8" if r["group"] == "processed" else "#888888"
+        if r["low"] is not None and not np.isnan(r["low"]):
+            ax.plot([r["low"], r["high"]], [y, y], color=colour, lw=1.2)
+        ax.plot([r["pct"]], [y], "s" if r["group"] == "processed" else "D", color=colour, ms=5)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Responders, % (95% CI)")
+    ax.grid(axis="x", color="#eeeeee")
+    return _svg(fig)
+
+
+def ae_incidence(table: pd.DataFrame, top: int = 10) -> str:
+    """Subjects with each of the most frequent TEAE preferred terms, % of each arm."""
+    pts = table[table["pt"] != ""]
+    if pts.empty:
+        return ""
+    arms = list(dict.fromkeys(pts["arm_label"]))
+    order = pts.groupby("pt")["pct"].max().sort_values(ascending=False, kind="stable").head(top).index[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(order) * max(1, len(arms) / 2) + 1.0))
+    height = 0.8 / len(arms)
+    for k, arm in enumerate(arms):
+        vals = pts[pts["arm_label"] == arm].groupby("pt")["pct"].max().reindex(order).fillna(0)
+        ax.barh(np.arange(len(order)) + k * height, vals, height=height, color=PALETTE[k % len(PALETTE)], label=arm)
+    ax.set_yticks(np.arange(len(order)) + 0.4 - height / 2)
+    ax.set_yticklabels(order, fontsize=7)
+    ax.set_xlabel("Subjects with the event, % of arm")
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    return _svg(fig)
