@@ -34,11 +34,13 @@ def apply(tables, m):
     kind = m[0]
     if kind == "swap_dates":
         t = tables["ae"]
-        t["AESTDTC"], t["AEENDTC"] = t["AEENDTC"].copy(), t["AESTDTC"].copy()
+        if {"AESTDTC", "AEENDTC"} <= set(t.columns):
+            t["AESTDTC"], t["AEENDTC"] = t["AEENDTC"].copy(), t["AESTDTC"].copy()
         return
     if kind == "out_of_range":
         (d, col), value = m[1], m[2]
-        tables[d].loc[0, col] = value
+        if col in tables[d].columns and len(tables[d]):
+            tables[d].loc[0, col] = value
         return
     t = tables[m[1]]
     if t.empty or not len(t.columns):
@@ -66,7 +68,10 @@ def rows_in_file(path) -> int:
     return sum(1 for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim) if r) - 1
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI sees the same examples every run (explore more locally with a higher
+# max_examples and derandomize=False).
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=st.lists(mutation, min_size=1, max_size=4), fmt=st.sampled_from(["sdtm-csv", "dataset-json"]))
 def test_mutated_exports_never_crash_and_lose_no_row(tmp_path_factory, mutations, fmt):
     tables = base()
@@ -76,7 +81,7 @@ def test_mutated_exports_never_crash_and_lose_no_row(tmp_path_factory, mutations
     try:
         for name, df in tables.items():
             write_table(df, folder, name, fmt)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
         return  # the mutation made a file our own test writer cannot express in this format
     try:
         checked = check_trial(folder, fmt, policy="quarantine")
