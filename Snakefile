@@ -19,8 +19,13 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
 
 
+# Aggregates and bookkeeping are light: on a cluster they run where Snakemake runs.
 localrules:
     all,
+    combine_table,
+    report,
+    rulegraph,
+    provenance,
 
 
 rule all:

@@ -14,6 +14,9 @@ rule derive_adsl:
         "logs/{trial}/derive_adsl.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        runtime=10,
     params:
         code=code("derive_adsl.py"),
     script:
@@ -30,6 +33,9 @@ rule derive_adsalt:
         "logs/{trial}/derive_adsalt.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 30 * input.size_mb) * attempt),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("derive_adsalt.py"),
         endpoints=DEFS["endpoints"],
@@ -50,6 +56,9 @@ rule derive_adtte:
         "logs/{trial}/derive_adtte.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        runtime=10,
     params:
         code=code("derive_adtte.py"),
         endpoints=DEFS["endpoints"],
@@ -68,6 +77,9 @@ rule derive_adae:
         "logs/{trial}/derive_adae.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        runtime=10,
     params:
         code=code("derive_adae.py"),
         window_days=DEFS["teae_window_days"],

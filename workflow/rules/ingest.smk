@@ -14,6 +14,9 @@ rule ingest:
         "logs/{trial}/ingest.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 40 * input.size_mb) * attempt),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("ingest.py"),
         folder=lambda w: trial(w)["path"],

@@ -35,6 +35,9 @@ rule summarize_trial:
         "logs/{trial}/summarize_{table}.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        runtime=10,
     params:
         code=code("summarize_trial.py"),
         settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),

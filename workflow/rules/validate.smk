@@ -13,6 +13,9 @@ rule validate:
         "logs/{trial}/validate.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("validate.py"),
         window_days=DEFS["visit_window_days"],
@@ -36,6 +39,9 @@ rule accept:
         "logs/{trial}/accept.log",
     conda:
         "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        runtime=10,
     params:
         code=code("accept.py"),
         policy=policy,
