@@ -64,7 +64,11 @@ stop() {
   pkill -x slurmd 2>/dev/null || true
   pkill -x slurmctld 2>/dev/null || true
   pkill -x munged 2>/dev/null || true
-  rm -rf "$SPOOL"
+  for _ in $(seq 1 30); do  # wait for the daemons to exit before removing their state
+    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || pgrep -x munged >/dev/null || break
+    sleep 1
+  done
+  rm -rf "$SPOOL" || true
 }
 
 case "${1:-}" in
