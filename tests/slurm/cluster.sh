@@ -46,10 +46,14 @@ SlurmdLogFile=/var/log/slurm/slurmd.log
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-  pgrep -x slurmctld >/dev/null || slurmctld
+  # reuse a controller only if it answers; one that is shutting down or stuck is replaced
+  if ! timeout 5 scontrol ping 2>/dev/null | grep -q "is UP"; then
+    stop_slurm
+    slurmctld
+  fi
   pgrep -x slurmd >/dev/null || slurmd
-  for _ in $(seq 1 30); do
-    if sinfo -h -o "%T" 2>/dev/null | grep -qE "idle|mixed|alloc"; then
+  for _ in $(seq 1 60); do
+    if timeout 5 sinfo -h -o "%T" 2>/dev/null | grep -qE "idle|mixed|alloc"; then
       sinfo
       return 0
     fi
@@ -60,14 +64,22 @@ CONF
   return 1
 }
 
-stop() {
+stop_slurm() {
   pkill -x slurmd 2>/dev/null || true
   pkill -x slurmctld 2>/dev/null || true
-  pkill -x munged 2>/dev/null || true
-  for _ in $(seq 1 30); do  # wait for the daemons to exit before removing their state
-    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || pgrep -x munged >/dev/null || break
+  for _ in $(seq 1 30); do  # wait for the daemons to exit before touching their state
+    pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break
     sleep 1
   done
+  pkill -9 -x slurmctld 2>/dev/null || true
+  pkill -9 -x slurmd 2>/dev/null || true
+  rm -rf "$SPOOL/ctld" "$SPOOL/d"
+  mkdir -p "$SPOOL/ctld" "$SPOOL/d"
+}
+
+stop() {
+  stop_slurm
+  pkill -x munged 2>/dev/null || true
   rm -rf "$SPOOL" || true
 }
 
