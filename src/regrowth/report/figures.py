@@ -68,37 +68,8 @@ def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
 
 
 def km_plot(series: list[tuple[str, pd.DataFrame]], xlabel: str) -> str:
-    """Kaplan-Meier curves (1 - S as 'relapse-free' survival) with censor marks and numbers at risk."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    ticks = np.arange(0, 29, 4)
-    risk_rows = []
-    for k, (label, tte) in enumerate(series):
-        colour = PALETTE[k % len(PALETTE)]
-        weeks = tte["AVAL"].to_numpy(dtype=float) / 7
-        event = tte["CNSR"].to_numpy() == 0
-        if len(weeks) == 0:
-            continue
-        km = kaplan_meier(weeks, event)
-        t = np.concatenate([[0], km["time"].to_numpy()])
-        s = np.concatenate([[1], km["surv"].to_numpy()])
-        ax.step(t, s, where="post", color=colour, label=f"{label} (n={len(weeks)})")
-        cens = km[km["n_censor"] > 0]
-        ax.plot(cens["time"], cens["surv"], "|", color=colour, ms=8)
-        risk_rows.append((label, [int((weeks >= x).sum()) for x in ticks], colour))
-    ax.set_xticks(ticks)
-    ax.set_xlim(0, ticks[-1])
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Proportion without relapse")
-    ax.legend(frameon=False, fontsize=8, loc="upper right")
-    for r, (label, counts, colour) in enumerate(risk_rows):
-        y = -0.28 - 0.08 * r
-        ax.text(-0.02, y, label[:28], transform=ax.transAxes, ha="right", fontsize=7, color=colour)
-        for x, c in zip(ticks, counts):
-            ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", fontsize=7)
-    if risk_rows:
-        ax.text(-0.02, -0.20, "At risk", transform=ax.transAxes, ha="right", fontsize=7, weight="bold")
-    return _svg(fig)
+    """Kaplan-Meier curves of time without relapse, with censor marks and numbers at risk."""
+    return _kaplan_meier_figure(series, xlabel, "Proportion without relapse", cumulative=False, max_week=28)
 
 
 def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
@@ -133,28 +104,34 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
 
 def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str, max_week: int = 40) -> str:
     """1 - Kaplan-Meier (cumulative proportion with the event) with censor marks and numbers at risk."""
+    return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True, max_week=max_week)
+
+
+def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool, max_week: int) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     ticks = np.arange(0, max_week + 1, 4)
     risk_rows = []
     for k, (label, tte) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         weeks = tte["AVAL"].to_numpy(dtype=float) / 7
-        event = tte["CNSR"].to_numpy() == 0
         if len(weeks) == 0:
             continue
-        km = kaplan_meier(weeks, event)
+        km = kaplan_meier(weeks, tte["CNSR"].to_numpy() == 0)
         t = np.concatenate([[0], km["time"].to_numpy()])
-        f = 1 - np.concatenate([[1], km["surv"].to_numpy()])
-        ax.step(t, f, where="post", color=colour, label=f"{label} (n={len(weeks)})")
+        y = np.concatenate([[1], km["surv"].to_numpy()])
         cens = km[km["n_censor"] > 0]
-        ax.plot(cens["time"], 1 - cens["surv"], "|", color=colour, ms=8)
+        cens_y = cens["surv"].to_numpy()
+        if cumulative:
+            y, cens_y = 1 - y, 1 - cens_y
+        ax.step(t, y, where="post", color=colour, label=f"{label} (n={len(weeks)})")
+        ax.plot(cens["time"], cens_y, "|", color=colour, ms=8)
         risk_rows.append((label, [int((weeks >= x).sum()) for x in ticks], colour))
     ax.set_xticks(ticks)
     ax.set_xlim(0, ticks[-1])
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=7, loc="upper left")
+    ax.legend(frameon=False, fontsize=7, loc="upper left" if cumulative else "upper right")
     for r, (label, counts, colour) in enumerate(risk_rows):
         y = -0.28 - 0.08 * r
         ax.text(-0.02, y, label[:28], transform=ax.transAxes, ha="right", fontsize=7, color=colour)
