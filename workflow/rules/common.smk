@@ -89,9 +89,13 @@ def eot_week(wildcards):
     return None if pd.isna(value) else int(value)
 
 
-def policy(wildcards):
-    value = trial(wildcards).get("policy")
+def policy_of(trial_id):
+    value = TRIALS.loc[trial_id].get("policy")
     return value if isinstance(value, str) and value else config["validation"]["policy"]
+
+
+def policy(wildcards):
+    return policy_of(wildcards.trial)
 
 
 def quarantine_paths(trial_id="{trial}"):
@@ -114,7 +118,7 @@ def trial_meta():
     for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
         meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}
         meta["data_cut"] = data_cut(r)
-        meta["policy"] = policy(type("W", (), {"trial": r["trial_id"]})())
+        meta["policy"] = policy_of(r["trial_id"])
         out.append(meta)
     return out
 

@@ -124,8 +124,7 @@ def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
     if blank:
         raise InputError(f"{path}: blank column name(s) at position {', '.join(map(str, blank))}")
     upper = [c.upper() for c in names]
-    dups = sorted({c for c in upper if upper.count(c) > 1} | {c.split(".")[0] for c in names if "." in c
-                                                             and c.split(".")[0].upper() in upper})
+    dups = sorted({c for c in upper if upper.count(c) > 1})
     if dups:
         raise InputError(f"{path}: duplicate column name(s): {', '.join(dups)}")
     return df

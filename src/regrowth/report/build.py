@@ -174,7 +174,7 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _trial_sections(trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame) -> list[dict]:
+def _trial_sections(trials: list[TrialData]) -> list[dict]:
     out = []
     for t in trials:
         arms = []
@@ -232,7 +232,7 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     template = env.get_template("report.html.j2")
     return template.render(
         trials=trials,
-        trial_sections=_trial_sections(trials, efficacy, relapse),
+        trial_sections=_trial_sections(trials),
         no_salt=[t for t in trials if t.adsalt.empty],
         comparisons=[{**r, "n": f"{r['n_responders']}/{r['n_subjects']}",
                       "control_n": f"{r['control_responders']}/{r['control_subjects']}",

@@ -8,14 +8,12 @@ import pandas as pd
 
 from regrowth.simulate.redcap_project import (
     CODES,
-    REPEATING_FORMS,
     SALT_FIELDS,
     dictionary_rows,
     event_for_visit,
     record_columns,
 )
 
-ID_COLS = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
 
 
 def _encode(field: str, values: pd.Series) -> pd.Series:
@@ -106,5 +104,3 @@ def export_redcap(tables: dict[str, pd.DataFrame], outdir: Path, stem: str) -> l
     pd.DataFrame(dictionary_rows()).to_csv(dict_path, index=False, lineterminator="\n")
     return [rec_path, dict_path]
 
-
-__all__ = ["export_redcap", "REPEATING_FORMS", "ID_COLS"]

@@ -59,7 +59,6 @@ FIELDS: list[tuple[str, str, str, str, str, str, str, str]] = [
      " | 5, Physician decision", "", "", ""),
 ]
 
-REPEATING_FORMS = {"adverse_events"}
 
 # Codes to CDISC controlled terminology.
 CODES = {

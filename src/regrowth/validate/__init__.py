@@ -225,9 +225,7 @@ def visit_window_issues(tables: dict[str, pd.DataFrame], window_days: int) -> li
 
 
 def unmapped_issues(unmapped: pd.DataFrame) -> list[dict]:
-    from regrowth.validate.rules import RULES as _R
-
-    return [{"rule_id": r["rule_id"], "severity": _R[r["rule_id"]].severity, "dataset": "SOURCE",
+    return [{"rule_id": r["rule_id"], "severity": RULES[r["rule_id"]].severity, "dataset": "SOURCE",
              "file": r["SRCFILE"], "usubjid": None, "row": int(r["SRCROW"]), "column": None, "value": None,
              "message": r["reason"]} for r in unmapped.to_dict("records")]
 
