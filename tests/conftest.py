@@ -1,14 +1,14 @@
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import regrowth.workflow as regrowth_workflow
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles", "src"]
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +22,8 @@ def shared_dir() -> Path:
 
 
 def copy_workflow(dest: Path) -> Path:
-    """A fresh copy of the workflow and bundled data in `dest`, as a user's clone would be."""
-    for name in WORKFLOW_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
+    """A fresh copy of the workflow, bundled data and package in `dest`, as a user's clone would be."""
+    return regrowth_workflow.copy_workflow(ROOT, dest, with_package=True)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:

@@ -145,4 +145,8 @@ def test_sdtm_round_trip_of_simulated_trial(tmp_path):
     got = ingest_trial(tmp_path, "sdtm-csv").tables
     for domain in ("dm", "rs", "ae"):
         assert len(got[domain]) == len(truth[domain])
-    pd.testing.assert_series_equal(got["rs"]["RSSTRESN"], truth["rs"]["RSSTRESN"], check_names=False)
+    # ingest orders rows by subject (string order: -10 before -2), then source row
+    key = ["USUBJID", "RSSEQ"]
+    expected = truth["rs"].sort_values(key, kind="stable")["RSSTRESN"].reset_index(drop=True)
+    pd.testing.assert_series_equal(got["rs"]["RSSTRESN"], expected, check_names=False)
+    assert got["rs"]["SRCROW"].tolist() == (truth["rs"].sort_values(key, kind="stable").index + 1).tolist()

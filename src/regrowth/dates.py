@@ -9,31 +9,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from regrowth.frames import per_distinct
+
 # Full or partial date, optionally followed by a time part (which we ignore for dates).
 ISO8601_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?(T[\d:.+\-Z]*)?$"
 
 
 def _parts(dtc: pd.Series) -> pd.DataFrame:
-    ext = dtc.astype("str").str.extract(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-    return pd.DataFrame(
-        {
-            "y": pd.to_numeric(ext[0], errors="coerce"),
-            "m": pd.to_numeric(ext[1], errors="coerce"),
-            "d": pd.to_numeric(ext[2], errors="coerce"),
-        },
-        index=dtc.index,
-    )
+    def parse(text: pd.Series) -> pd.DataFrame:
+        ext = text.str.extract(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+        return pd.DataFrame({k: pd.to_numeric(ext[i], errors="coerce").astype("float64")
+                             for i, k in enumerate("ymd")})
+
+    return per_distinct(dtc.astype("str"), parse)
 
 
 def _from_parts(y: pd.Series, m: pd.Series, d: pd.Series) -> pd.Series:
     frame = pd.DataFrame({"year": y, "month": m, "day": d})
-    ok = frame.notna().all(axis=1)
-    out = pd.Series(pd.NaT, index=y.index, dtype="datetime64[s]")
+    ok = frame.notna().all(axis=1).to_numpy()
+    out = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[s]")
     if ok.any():
-        out.loc[ok] = pd.to_datetime(frame.loc[ok].astype("int64"), errors="coerce").astype(
-            "datetime64[s]"
-        )
-    return out
+        # as for parsing: build each distinct (y, m, d) once
+        ymd = frame[ok].to_numpy(dtype="int64")
+        codes, uniq = pd.factorize(ymd[:, 0] * 10000 + ymd[:, 1] * 100 + ymd[:, 2])
+        parts = pd.DataFrame({"year": uniq // 10000, "month": uniq // 100 % 100, "day": uniq % 100})
+        out[ok] = pd.to_datetime(parts, errors="coerce").astype("datetime64[s]").to_numpy()[codes]
+    return pd.Series(out, index=y.index, dtype="datetime64[s]")
 
 
 def to_date(dtc: pd.Series) -> pd.Series:

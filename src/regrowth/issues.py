@@ -19,11 +19,13 @@ def issues_frame(records: list[dict] | None = None) -> pd.DataFrame:
 
 
 def sort_issues(df: pd.DataFrame) -> pd.DataFrame:
-    """Stable, meaningful order: severity, dataset, row, rule."""
+    """Meaningful and total order (severity, dataset, row, rule, then the rest), so an issue list
+    does not depend on the order checks ran or partitions were combined."""
     order = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     return (
         df.assign(_sev=order)
-        .sort_values(["_sev", "dataset", "row", "rule_id", "column", "usubjid"], kind="stable", na_position="last")
+        .sort_values(["_sev", "dataset", "row", "rule_id", "column", "usubjid", "file", "value", "message"],
+                     kind="stable", na_position="last")
         .drop(columns="_sev")
         .reset_index(drop=True)
     )

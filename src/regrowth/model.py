@@ -56,6 +56,10 @@ def _v(spec: str) -> tuple[Variable, ...]:
 
 
 TRACE = _v("SRCFILE:s SRCROW:n")
+SOURCE_ORDER = ["SRCFILE", "SRCROW"]  # every canonical row traces to its export file and row
+# Row order of canonical tables: by subject (no USUBJID first), then source file and row. A split
+# trial's partitions are blocks of sorted subjects, so their tables concatenate in this order.
+ROW_ORDER = ["USUBJID", *SOURCE_ORDER]
 
 DOMAINS: dict[str, Domain] = {
     "dm": Domain(
@@ -146,6 +150,16 @@ def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
             out[v.name] = pd.to_numeric(out[v.name]).astype("float64")
         else:
             out[v.name] = out[v.name].astype("str")
-    known = [v.name for v in spec.variables + TRACE]
-    extra = sorted(c for c in out.columns if c not in known)
-    return out[known + extra].reset_index(drop=True)
+    return out[column_order(out.columns, domain)].reset_index(drop=True)
+
+
+QUARANTINE_COLUMNS = ["QRULES", "QREASON"]  # why a row was set aside (validate.gate)
+
+
+def column_order(columns, domain: str) -> list[str]:
+    """Canonical column order: the model's variables, then extra ones (SUPPxx qualifiers)
+    sorted, then quarantine reasons if any."""
+    known = [v.name for v in DOMAINS[domain].variables + TRACE]
+    tail = [c for c in QUARANTINE_COLUMNS if c in columns]
+    extra = sorted(c for c in columns if c not in known and c not in tail)
+    return [c for c in known if c in columns] + extra + tail

@@ -16,10 +16,13 @@ import pyarrow.parquet as pq
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    write_arrow(pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False), path, metadata)
+
+
+def write_arrow(table: pa.Table, path: str | os.PathLike, metadata: dict | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    kv = dict(table.schema.metadata or {})
+    kv = {k: v for k, v in (table.schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
     for key, value in sorted((metadata or {}).items()):
         kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
     table = table.replace_schema_metadata(kv)
@@ -28,8 +31,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, metadata: dict | None
     os.replace(tmp, path)  # no half-written outputs
 
 
-def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    return pq.read_table(path, columns=columns).to_pandas()
+def read_table(path: str | os.PathLike, columns: list[str] | None = None, filters=None) -> pd.DataFrame:
+    """filters: pyarrow row filters (e.g. [("PARAMCD", "==", "SALT")]), applied while reading."""
+    return pq.read_table(path, columns=columns, filters=filters).to_pandas()
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

@@ -131,6 +131,9 @@ def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict
     }
 
 
+SNAKEMAKE_MARKER = ".snakemake_timestamp"  # Snakemake's stamp in a directory output (results/T/split/parts)
+
+
 def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = ".") -> list[dict]:
     """Differences between the manifest and the files on disk: changed, missing, added.
 
@@ -148,12 +151,15 @@ def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = 
         elif p.stat().st_size != entry["bytes"] or sha256_file(p) != entry["sha256"]:
             out.append({"status": "changed", "path": path, "rule": entry["rule"]})
     folders = {str(Path(e["path"]).parent) for e in manifest["inputs"]}
-    scanned = [root / "results"] + [root / f for f in folders]
+    scanned = [root / "results"] + [root / f for f in folders]  # an absolute folder stays absolute
     for folder in scanned:
         if not folder.is_dir():
             continue
         for p in sorted(folder.rglob("*")):
-            rel = os.path.relpath(p, root)
+            # listed as the sheet gave it: relative to the root, or absolute
+            rel = str(p) if str(p) in listed else os.path.relpath(p, root)
+            if p.name == SNAKEMAKE_MARKER:
+                continue
             if p.is_file() and rel not in listed and not rel.startswith(os.path.join("results", "provenance")):
                 if folder != root / "results" and p.parent != folder:
                     continue  # trial folders: only their own files, not subfolders

@@ -55,3 +55,21 @@ def run(snakemake, main: Callable) -> None:
     finally:
         handler.close()
         root.removeHandler(handler)
+
+
+WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles"]
+
+
+def copy_workflow(root: Path, dest: Path, with_package: bool = False) -> Path:
+    """A fresh copy of the workflow and its bundled data, as a user's clone would hold them
+    (for tests and benchmarks); with_package also copies src/ so a copy can change its code."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES + (["src"] if with_package else []):
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node SLURM cluster on this machine, from Debian's slurm-wlm and munge (as root).
 #   tests/slurm/cluster.sh start   install if needed, write the config, start munged, slurmctld, slurmd
-#   tests/slurm/cluster.sh stop    stop the daemons
+#   tests/slurm/cluster.sh stop    stop the daemons, remove the config written by start
 #   tests/slurm/cluster.sh status  sinfo
 set -euo pipefail
 ETC=/etc/slurm
@@ -81,6 +81,9 @@ stop() {
   stop_slurm
   pkill -x munged 2>/dev/null || true
   rm -rf "$SPOOL" || true
+  # a config naming a controller that no longer runs makes every scontrol call (and so every
+  # Snakemake start, through the SLURM plugin's import-time probe) wait ~9 s
+  if grep -qs '^ClusterName=regrowth$' "$ETC/slurm.conf"; then rm -f "$ETC/slurm.conf"; fi
 }
 
 case "${1:-}" in

@@ -6,6 +6,7 @@ import pandas as pd
 from snakemake.utils import validate
 
 from regrowth.model import DOMAIN_NAMES
+from regrowth.partition.split import part_names
 from regrowth.provenance import code_version
 
 validate(config, "../schemas/config.schema.yaml")
@@ -14,8 +15,9 @@ validate(config, "../schemas/config.schema.yaml")
 def load_trials(path):
     sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
     sheet = sheet.apply(lambda col: col.str.strip())
-    if "eot_week" in sheet.columns:
-        sheet["eot_week"] = [int(v) if v.isdigit() else v for v in sheet["eot_week"]]
+    for col in ("eot_week", "partitions"):
+        if col in sheet.columns:
+            sheet[col] = [int(v) if v.isdigit() else v for v in sheet[col]]
     rows = []
     for i, row in enumerate(sheet.to_dict("records"), start=2):
         row = {k: v for k, v in row.items() if v != ""}
@@ -52,7 +54,43 @@ def data_cut(row):
 
 
 TRIAL_IDS = sorted(TRIALS.index)
+
+
+def n_partitions(trial_id):
+    """Sheet column `partitions`, else one per partitioning.export_mb_per_partition MB of an
+    SDTM export (other formats are not split)."""
+    from math import ceil
+
+    from regrowth.ingest import export_files
+
+    row = TRIALS.loc[trial_id]
+    asked = row.get("partitions")
+    splittable = row["format"] in ("sdtm-csv", "sdtm-xpt")
+    if asked is not None and not pd.isna(asked):
+        if int(asked) > 1 and not splittable:
+            raise ValueError(f"trial {trial_id}: only SDTM exports can be split into partitions, not {row['format']}")
+        return int(asked)
+    if not splittable:
+        return 1
+    size_mb = sum(p.stat().st_size for p in export_files(row["path"], row["format"])) / 1e6
+    return max(1, ceil(size_mb / config["partitioning"]["export_mb_per_partition"]))
+
+
+PARTS = {t: part_names(n_partitions(t)) for t in TRIAL_IDS}
+PARTITIONED = [t for t in TRIAL_IDS if len(PARTS[t]) > 1]
+# Units of per-subject work: a whole trial, or one partition of a split trial ("T/parts/000").
+UNITS = [t for t in TRIAL_IDS if t not in PARTITIONED] + [f"{t}/parts/{p}" for t in PARTITIONED for p in PARTS[t]]
+
+
+def _one_of(values):
+    return "|".join(re.escape(v) for v in values) if values else "(?!)"  # (?!) matches nothing
+
+
+UNIT_PATTERN = _one_of(UNITS)
+TRIAL_PATTERN = _one_of(TRIAL_IDS)
+PARTITIONED_PATTERN = _one_of(PARTITIONED)
 DEFS = config["definitions"]
+ADAM_TABLES = ["adsl", "adsalt", "adtte", "adae"]
 SUMMARY_TABLES = [
     "efficacy",
     "regrowth_bands",
@@ -65,23 +103,44 @@ SUMMARY_TABLES = [
 
 
 wildcard_constraints:
-    trial="|".join(re.escape(t) for t in TRIAL_IDS),
+    trial=_one_of(sorted(set(UNITS) | set(TRIAL_IDS))),  # rules narrow it to UNIT/TRIAL/PARTITIONED_PATTERN
     domain="|".join(DOMAIN_NAMES),
     table="|".join(SUMMARY_TABLES),
 
 
+def trial_of(unit):
+    return Path(unit).parts[0]  # a unit is a trial id (no slash: sheet schema) or T/parts/000
+
+
+def part_of(unit):
+    pieces = Path(unit).parts
+    return pieces[2] if len(pieces) == 3 else None
+
+
 def trial(wildcards):
-    return TRIALS.loc[wildcards.trial]
+    return TRIALS.loc[trial_of(wildcards.trial)]
 
 
 def trial_exports(wildcards):
+    """What ingest reads: the trial's export files, or for a partition the split's output."""
     from regrowth.ingest import export_files
 
+    if part_of(wildcards.trial):
+        t = trial_of(wildcards.trial)
+        return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
+                "split_issues": f"results/{t}/split/issues.parquet"}
     row = trial(wildcards)
     try:
-        return [str(p) for p in export_files(row["path"], row["format"])]
+        return {"exports": [str(p) for p in export_files(row["path"], row["format"])]}
     except Exception as exc:
         raise ValueError(f"trial {wildcards.trial}: {exc}") from None
+
+
+def export_files_of(trial_id):
+    from regrowth.ingest import export_files
+
+    row = TRIALS.loc[trial_id]
+    return export_files(row["path"], row["format"])
 
 
 def eot_week(wildcards):
@@ -95,7 +154,37 @@ def policy_of(trial_id):
 
 
 def policy(wildcards):
-    return policy_of(wildcards.trial)
+    return policy_of(trial_of(wildcards.trial))
+
+
+def files_table(trial_id):
+    """Per export file: name, format, sha256, rows (from ingest, or the split of a partitioned trial)."""
+    stage = "split" if trial_id in PARTITIONED else "ingested"
+    return f"results/{trial_id}/{stage}/files.parquet"
+
+
+def unit_outputs(unit):
+    """Every output of the per-subject stages for one unit, with the rule that writes it."""
+    out = {p: "ingest" for p in domain_paths("ingested", unit).values()}
+    for name in ("files", "issues", "unmapped", "links"):
+        out[f"results/{unit}/ingested/{name}.parquet"] = "ingest"
+    out[f"results/{unit}/validation.parquet"] = "validate"
+    out[f"results/{unit}/validation.csv"] = "validate"
+    out.update({p: "accept" for p in domain_paths("sdtm", unit).values()})
+    out.update({p: "accept" for p in quarantine_paths(unit).values()})
+    out[f"results/{unit}/accounting.parquet"] = "accept"
+    out.update({adam(n, unit): f"derive_{n}" for n in ADAM_TABLES})
+    return out
+
+
+def combined_outputs(trial_id):
+    """What combine_partitions writes for a partitioned trial: what an unsplit run writes after accept."""
+    out = {**domain_paths("sdtm", trial_id), **quarantine_paths(trial_id)}
+    out["accounting"] = f"results/{trial_id}/accounting.parquet"
+    out["validation"] = f"results/{trial_id}/validation.parquet"
+    out["validation_csv"] = f"results/{trial_id}/validation.csv"
+    out.update({name: adam(name, trial_id) for name in ADAM_TABLES})
+    return out
 
 
 def quarantine_paths(trial_id="{trial}"):
@@ -123,23 +212,33 @@ def trial_meta():
     return out
 
 
+def partition_inputs(wildcards):
+    units = [f"{wildcards.trial}/parts/{p}" for p in PARTS[wildcards.trial]]
+    inputs = {"files": f"results/{wildcards.trial}/split/files.parquet"}
+    for key, pattern in {**domain_paths("sdtm"), **quarantine_paths(), "accounting": "results/{trial}/accounting.parquet",
+                         "validation": "results/{trial}/validation.parquet",
+                         **{name: adam(name) for name in ADAM_TABLES}}.items():
+        inputs[key] = [pattern.format(trial=u) for u in units]
+    return inputs
+
+
 def output_rules():
     """Every final output and the rule that writes it (for the provenance manifest)."""
+    from regrowth.partition.split import roles_of
+
     out = {}
     for t in TRIAL_IDS:
-        out.update({p: "ingest" for p in domain_paths("ingested", t).values()})
-        out[f"results/{t}/ingested/files.parquet"] = "ingest"
-        out[f"results/{t}/ingested/issues.parquet"] = "ingest"
-        out[f"results/{t}/ingested/unmapped.parquet"] = "ingest"
-        out[f"results/{t}/ingested/links.parquet"] = "ingest"
-        out[f"results/{t}/validation.parquet"] = "validate"
-        out[f"results/{t}/validation.csv"] = "validate"
-        out.update({p: "accept" for p in domain_paths("sdtm", t).values()})
-        out.update({p: "accept" for p in quarantine_paths(t).values()})
-        out[f"results/{t}/accounting.parquet"] = "accept"
-        out.update(
-            {adam(n, t): f"derive_{n}" for n in ("adsl", "adsalt", "adtte", "adae")}
-        )
+        if t in PARTITIONED:
+            row = TRIALS.loc[t]
+            for name in ("files", "issues"):
+                out[f"results/{t}/split/{name}.parquet"] = "split_export"
+            for part in PARTS[t]:
+                for role in roles_of(row["path"], row["format"]):
+                    out[f"results/{t}/split/parts/{part}/{role}.parquet"] = "split_export"
+                out.update(unit_outputs(f"{t}/parts/{part}"))
+            out.update({p: "combine_partitions" for p in combined_outputs(t).values()})
+        else:
+            out.update(unit_outputs(t))
         out.update(
             {
                 f"results/{t}/tables/{n}.parquet": "summarize_trial"
@@ -150,6 +249,11 @@ def output_rules():
     out["results/report.html"] = "report"
     out["results/provenance/rulegraph.dot"] = "rulegraph"
     return out
+
+
+def output_targets():
+    """output_rules() as Snakemake targets: a split's part files stand behind their directory."""
+    return sorted({re.sub(r"(/split/parts)/.*$", r"\1", p) for p in output_rules()})
 
 
 def all_exports():
@@ -166,7 +270,7 @@ def final_outputs():
     per_trial = []
     for t in TRIAL_IDS:
         per_trial += list(domain_paths("sdtm", t).values())
-        per_trial += [adam(n, t) for n in ("adsl", "adsalt", "adtte", "adae")]
+        per_trial += [adam(n, t) for n in ADAM_TABLES]
         per_trial.append(f"results/{t}/validation.parquet")
         per_trial.append(f"results/{t}/accounting.parquet")
     tables = [f"results/tables/{n}.parquet" for n in SUMMARY_TABLES]

@@ -2,6 +2,8 @@
 
 
 rule derive_adsl:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         dm="results/{trial}/sdtm/dm.parquet",
         ex="results/{trial}/sdtm/ex.parquet",
@@ -24,6 +26,8 @@ rule derive_adsl:
 
 
 rule derive_adsalt:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         rs="results/{trial}/sdtm/rs.parquet",
         adsl=adam("adsl"),
@@ -47,6 +51,8 @@ rule derive_adsalt:
 
 
 rule derive_adtte:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         adsl=adam("adsl"),
         adsalt=adam("adsalt"),
@@ -68,6 +74,8 @@ rule derive_adtte:
 
 
 rule derive_adae:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         ae="results/{trial}/sdtm/ae.parquet",
         adsl=adam("adsl"),

@@ -1,9 +1,12 @@
 # Ingest: each trial's exports (any supported format) -> canonical SDTM-named tables.
+# A unit is a whole trial or one partition of a split trial (see partition.smk).
 
 
 rule ingest:
     input:
-        trial_exports,
+        unpack(trial_exports),
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     output:
         **domain_paths("ingested"),
         files="results/{trial}/ingested/files.parquet",
@@ -21,5 +24,6 @@ rule ingest:
         code=code("ingest.py"),
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
+        part=lambda w: part_of(w.trial),
     script:
         "../scripts/ingest.py"

@@ -20,7 +20,7 @@ rule rulegraph:
 # Runs last: it reads every output and Snakemake's job records (start and end times).
 rule provenance:
     input:
-        outputs=list(output_rules()),
+        outputs=output_targets(),
         exports=all_exports(),
     output:
         manifest="results/provenance/manifest.json",

@@ -8,7 +8,7 @@ rule report:
         adsalt=expand(adam("adsalt", "{trial}"), trial=TRIAL_IDS),
         adtte=expand(adam("adtte", "{trial}"), trial=TRIAL_IDS),
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
-        inputs=expand("results/{trial}/ingested/files.parquet", trial=TRIAL_IDS),
+        inputs=[files_table(t) for t in TRIAL_IDS],
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
         rulegraph="results/provenance/rulegraph.dot",

@@ -25,6 +25,8 @@ SUMMARY_PARAMS = {
 
 
 rule summarize_trial:
+    wildcard_constraints:
+        trial=TRIAL_PATTERN,
     input:
         unpack(
             lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}

@@ -2,6 +2,8 @@
 
 
 rule validate:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         **domain_paths("ingested"),
         issues="results/{trial}/ingested/issues.parquet",
@@ -25,6 +27,8 @@ rule validate:
 
 # A separate job, so the issue list above survives when a trial with errors stops here.
 rule accept:
+    wildcard_constraints:
+        trial=UNIT_PATTERN,
     input:
         **domain_paths("ingested"),
         validation="results/{trial}/validation.parquet",

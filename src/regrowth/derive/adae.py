@@ -7,6 +7,7 @@ import pandas as pd
 
 from regrowth.dates import impute_date
 from regrowth.frames import assert_unique_keys, lookup, require_columns
+from regrowth.derive import ORDER
 
 ADAE_COLUMNS = ["STUDYID", "USUBJID", "AESEQ", "TRTA", "TRT01P", "TRT01A", "SAFFL", "AETERM", "AEDECOD",
                 "AEBODSYS", "AESEV", "AESER", "AEREL", "AESTDTC", "AEENDTC", "ASTDT", "ASTDTF", "AENDT",
@@ -64,4 +65,4 @@ def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, *, window_days: int) -> pd
     for col in ADAE_COLUMNS:
         if col not in adae.columns:
             adae[col] = pd.Series(None, index=adae.index, dtype="str")
-    return adae[ADAE_COLUMNS].sort_values(["USUBJID", "AESEQ"], kind="stable").reset_index(drop=True)
+    return adae[ADAE_COLUMNS].sort_values(ORDER["adae"], kind="stable").reset_index(drop=True)

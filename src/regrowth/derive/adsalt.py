@@ -7,7 +7,8 @@ import pandas as pd
 
 from regrowth.dates import study_day
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.frames import assert_unique_keys, require_columns, text_from_codes
+from regrowth.derive import ORDER
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
 
@@ -72,13 +73,11 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     avisitn = np.where(in_window, weeks[nearest] if len(df) else 0, np.nan)
     out = df.copy()
     out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
-    out["AVISIT"] = pd.Series(
-        [None if np.isnan(w) else ("Baseline" if w == 0 else f"Week {int(w)}") for w in out["AVISITN"]],
-        index=out.index, dtype="str",
-    )
+    labels = {w: "Baseline" if w == 0 else f"Week {int(w)}" for w in out["AVISITN"].dropna().unique()}
+    out["AVISIT"] = out["AVISITN"].map(labels).astype("str")
     out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
-    ranked = out[out["AVISITN"].notna() & out["AVAL"].notna()].sort_values(
-        ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"], kind="stable")
+    keys = ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"]
+    ranked = out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys].sort_values(keys, kind="stable")
     chosen = ranked.groupby(["USUBJID", "PARAMCD", "AVISITN"]).head(1).index
     out["ANL01FL"] = pd.Series(None, index=out.index, dtype="str")
     out.loc[chosen, "ANL01FL"] = "Y"
@@ -103,10 +102,9 @@ def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
         require_columns(out, [var], "derive_vars_crit")
         x = out[var].to_numpy(dtype="float64")
         met = OPERATORS[op](x, value)
-        flag = np.where(np.isnan(x) | ~total.to_numpy(), None, np.where(met, "Y", "N"))
-        out[f"CRIT{y}"] = pd.Series(np.where(total, f"{ep['name']}: {var} {op} {value:g}", None),
-                                    index=out.index, dtype="str")
-        out[f"CRIT{y}FL"] = pd.Series(flag, index=out.index, dtype="str")
+        evaluable = ~np.isnan(x) & total.to_numpy()
+        out[f"CRIT{y}"] = text_from_codes(np.where(total, 0, -1), [f"{ep['name']}: {var} {op} {value:g}"], out.index)
+        out[f"CRIT{y}FL"] = text_from_codes(np.where(evaluable, np.where(met, 0, 1), -1), ["Y", "N"], out.index)
     return out
 
 
@@ -127,4 +125,4 @@ def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict]
     rec = derive_var_eotfl(rec, eot_week)
     rec = derive_vars_crit(rec, endpoints)
     assert_unique_keys(rec, ["USUBJID", "PARAMCD", "VISITNUM"], "derive_adsalt")
-    return rec[columns].sort_values(["USUBJID", "PARAMCD", "ADT", "VISITNUM"], kind="stable").reset_index(drop=True)
+    return rec[columns].sort_values(ORDER["adsalt"], kind="stable").reset_index(drop=True)

@@ -8,6 +8,7 @@ from regrowth.dates import impute_date, to_date
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
 from regrowth.frames import assert_unique_keys, lookup, require_columns
 from regrowth.model import AA_SUBTYPE_CAT
+from regrowth.derive import ORDER
 
 NOT_RANDOMIZED = {"SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED", "SCREEN FAILED"}
 DM_KEEP = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC",
@@ -125,5 +126,5 @@ def derive_adsl(dm, ex, ds, mh, rs) -> pd.DataFrame:
     adsl = derive_vars_aa_history(adsl, mh)
     adsl = derive_var_saltbl(adsl, rs)
     adsl = derive_var_fasfl(adsl)
-    assert_unique_keys(adsl, ["USUBJID"], "derive_adsl")
-    return adsl
+    assert_unique_keys(adsl, ORDER["adsl"], "derive_adsl")
+    return adsl.sort_values(ORDER["adsl"], kind="stable").reset_index(drop=True)

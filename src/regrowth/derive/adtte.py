@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.derive.salt import TOTAL
-from regrowth.frames import assert_unique_keys, require_columns
+from regrowth.frames import assert_unique_keys, isin, require_columns
+from regrowth.derive import ORDER
 
 TTE_COLUMNS = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "STARTDT", "ADT",
                "AVAL", "AVALU", "CNSR", "EVNTDESC", "CNSDTDSC"]
@@ -91,7 +92,7 @@ def derive_param_ttrelaps(adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoint: st
     """
     require_columns(adsl, ["USUBJID", "TRTEDT"], "derive_param_ttrelaps")
     resp = eot_responders(adsalt, endpoint, endpoints)
-    pop = _population(adsl, "TRTEDT", adsl["USUBJID"].isin(resp["USUBJID"]) & adsl["TRTEDT"].notna())
+    pop = _population(adsl, "TRTEDT", isin(adsl["USUBJID"], resp["USUBJID"]) & adsl["TRTEDT"].notna())
     off = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["APHASE"] == "OFF DRUG") & adsalt["AVAL"].notna()]
     off = off.merge(resp, on="USUBJID", how="inner")
     threshold = off["EOTVAL"] + fraction_lost * (off["BASE"] - off["EOTVAL"])
@@ -114,4 +115,4 @@ def derive_adtte(adsl: pd.DataFrame, adsalt: pd.DataFrame, *, endpoints: list[di
     ]
     adtte = pd.concat(parts, ignore_index=True)
     assert_unique_keys(adtte, ["USUBJID", "PARAMCD"], "derive_adtte")
-    return adtte[TTE_COLUMNS].sort_values(["PARAMCD", "USUBJID"], kind="stable").reset_index(drop=True)
+    return adtte[TTE_COLUMNS].sort_values(ORDER["adtte"], kind="stable").reset_index(drop=True)

@@ -13,6 +13,13 @@ TOTAL = "SALT"
 PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TOTAL: "SALT Total Score (%)"}
 
 
+def read_total_salt(path) -> pd.DataFrame:
+    """ADSALT's total-SALT records only: all that summaries and the report use (a fifth of the rows)."""
+    from regrowth.parquet_io import read_table
+
+    return read_table(path, filters=[("PARAMCD", "==", TOTAL)])
+
+
 def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
     """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, PARAM, AVAL, ADT, VISIT(NUM), DTYPE.
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from regrowth.errors import InputError
 from regrowth.issues import issues_frame
-from regrowth.model import DOMAIN_NAMES, DOMAINS, conform, empty_domain
+from regrowth.model import DOMAIN_NAMES, DOMAINS, ROW_ORDER, conform, empty_domain
 
 FORMATS = ("redcap", "sdtm-xpt", "sdtm-csv", "dataset-json")
 
@@ -45,19 +45,49 @@ def ingest_trial(folder: str | Path, fmt: str) -> Ingested:
         assembled, files, issues = ingest_dataset_json(folder)
     else:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return canonical(assembled, files, issues)
+
+
+def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
+                     split_issues_path: str | Path) -> Ingested:
+    """One partition of a split SDTM export (regrowth.partition.split): the datasets as read,
+    assembled exactly as a whole export is. rows_in counts this partition's rows of each file;
+    the first partition also carries the read notices of the whole export."""
+    from regrowth.ingest.sdtm import assemble_domains
+    from regrowth.parquet_io import read_table
+
+    raw, paths, files = {}, {}, []
+    for rec in read_table(files_path).to_dict("records"):
+        role = rec["domains"].lower()
+        raw[role] = read_table(Path(parts_dir) / part / f"{role}.parquet")
+        paths[role] = Path(rec["file"])
+        files.append({**rec, "rows_in": len(raw[role])})
+    issues = read_table(split_issues_path).to_dict("records") if part == "000" else []
+    return canonical(assemble_domains(raw, paths, issues), files, issues)
+
+
+def canonical(assembled, files: list[dict], issues: list[dict]) -> Ingested:
+    """Assembled tables -> every canonical domain in source order, with what was not carried."""
     tables = assembled.tables
+    file_of = {str(f["domains"]).lower(): f["file"] for f in files}
     for d, t in tables.items():  # only here is it known which variables the export lacked
         for var in DOMAINS[d].required:
             if var not in t.columns:
                 issues.append({"rule_id": "RG0001", "severity": "error", "dataset": DOMAINS[d].name,
-                               "file": t["SRCFILE"].iloc[0] if len(t) else None, "usubjid": None, "row": None,
+                               "file": t["SRCFILE"].iloc[0] if len(t) else file_of.get(d), "usubjid": None, "row": None,
                                "column": var, "value": None, "message": f"required variable {var} is missing"})
-    out = {d: conform(tables[d], d) if d in tables else empty_domain(d) for d in DOMAIN_NAMES}
+    out = {d: in_row_order(conform(tables[d], d)) if d in tables else empty_domain(d) for d in DOMAIN_NAMES}
     unmapped = pd.DataFrame(assembled.unmapped, columns=UNMAPPED_COLUMNS).astype(
         {"SRCFILE": "str", "SRCROW": "float64", "rule_id": "str", "reason": "str"})
     links = pd.DataFrame(assembled.links, columns=LINK_COLUMNS).astype(
         {"SRCFILE": "str", "SRCROW": "float64", "PARENTFILE": "str", "PARENTROW": "float64"})
     return Ingested(out, pd.DataFrame(files), issues_frame(issues), unmapped, links)
+
+
+def in_row_order(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by subject, then source file and row (model.ROW_ORDER; stable: records drawn from
+    one source row keep their order). Missing USUBJID first, as partitioning puts them first."""
+    return df.sort_values(ROW_ORDER, kind="stable", na_position="first").reset_index(drop=True)
 
 
 def export_files(folder: str | Path, fmt: str) -> list[Path]:

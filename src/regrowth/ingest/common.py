@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from regrowth.errors import InputError
-from regrowth.frames import blank_to_null
+from regrowth.frames import blank_to_null, to_float
 from regrowth.hashing import sha256_file
 from regrowth.model import DOMAINS, NUM
 
@@ -35,7 +35,7 @@ def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -
         if spec.kind_of(col) != NUM or pd.api.types.is_float_dtype(out[col]):
             continue
         raw = out[col]
-        num = pd.to_numeric(raw, errors="coerce")
+        num = to_float(raw)
         bad = raw.notna() & num.isna()
         for i in raw.index[bad]:
             issues.append(
@@ -51,7 +51,7 @@ def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -
                     "message": f"{col} must be numeric; '{raw.at[i]}' is not a number",
                 }
             )
-        out[col] = num.astype("float64")
+        out[col] = num
     return out
 
 

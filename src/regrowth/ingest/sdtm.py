@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyreadstat
 
 from regrowth.errors import InputError
@@ -101,8 +103,77 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _check_header(path: Path, columns) -> None:
+    names = [str(c).strip() for c in columns]
+    blank = [i + 1 for i, c in enumerate(names) if c == "" or c.startswith("Unnamed: ")]
+    if blank:
+        raise InputError(f"{path}: blank column name(s) at position {', '.join(map(str, blank))}")
+    upper = [c.upper() for c in names]
+    dups = sorted({c for c in upper if upper.count(c) > 1})
+    if dups:
+        raise InputError(f"{path}: duplicate column name(s): {', '.join(dups)}")
+
+
+def _arrow_csv_options(path: Path):
+    """Header, delimiter and reader options for the fast path, or None if only the careful path
+    can tell what this file is (UTF-16, NUL bytes, not UTF-8, no newline early on, blank header)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head or b"\n" not in head:
+        return None
+    try:
+        header = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    if not header.strip():
+        return None
+    delimiter = sniff_delimiter(header)
+    names = next(csv.reader([header], delimiter=delimiter))
+    return names, delimiter
+
+
+def arrow_text_options(names: list[str], delimiter: str, on_invalid_row, block_size: int = 1 << 24) -> dict:
+    """pyarrow CSV options: header given, every column as text ('' stays ''), rows whose field
+    count differs from the header's passed to on_invalid_row (which returns 'skip')."""
+    return {
+        "read_options": pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size),
+        "parse_options": pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
+        "convert_options": pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+    }
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """pyarrow's multithreaded reader, every column as text. None when the file needs the careful
+    csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
+    a quoted line break, or anything else pyarrow refuses; that path then reports it precisely."""
+    found = _arrow_csv_options(path)
+    if found is None:
+        return None
+    names, delimiter = found
+    _check_header(path, names)
+    ragged: list[object] = []
+
+    def on_invalid_row(row):
+        ragged.append(row)
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(path, **arrow_text_options(names, delimiter, on_invalid_row))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if ragged:
+        return None
+    return table.to_pandas()
+
+
 def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
+    """A CSV export, every column as text. Fast path first (see _read_csv_arrow); the careful
+    path decodes by hand and checks every row's width, because pandas shifts ragged rows silently."""
     issues = [] if issues is None else issues
+    fast = _read_csv_arrow(path)
+    if fast is not None:
+        return fast
     text = decode_text(path, issues)
     header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
     if not header.strip():
@@ -117,17 +188,10 @@ def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
         if len(r) != width:
             raise InputError(f"{path}: not a readable CSV file (data row {n} has {len(r)} fields, the header "
                              f"{width}; wrong delimiter or unquoted '{delimiter}' in a value?)")
-    df = pd.DataFrame(rows[1:], columns=rows[0], dtype="str") if len(rows) > 1 else pd.DataFrame(
-        columns=rows[0], dtype="str")
-    names = [str(c).strip() for c in df.columns]
-    blank = [i + 1 for i, c in enumerate(names) if c == "" or c.startswith("Unnamed: ")]
-    if blank:
-        raise InputError(f"{path}: blank column name(s) at position {', '.join(map(str, blank))}")
-    upper = [c.upper() for c in names]
-    dups = sorted({c for c in upper if upper.count(c) > 1})
-    if dups:
-        raise InputError(f"{path}: duplicate column name(s): {', '.join(dups)}")
-    return df
+    _check_header(path, rows[0])
+    if len(rows) > 1:
+        return pd.DataFrame(rows[1:], columns=rows[0], dtype="str")
+    return pd.DataFrame(columns=rows[0], dtype="str")
 
 
 def _read(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:

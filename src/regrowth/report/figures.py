@@ -22,6 +22,9 @@ SUBTYPE_LABELS = {"PATCHY AA": "Patchy AA", "OPHIASIS": "Ophiasis", "ALOPECIA TO
                   "ALOPECIA UNIVERSALIS": "Alopecia universalis"}
 
 
+WATERFALL_MAX_BARS = 300  # beyond this, bars are bins of subjects
+
+
 def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -54,17 +57,30 @@ def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
         d = adsalt[(adsalt["PARAMCD"] == "SALT") & (adsalt["ADY"] > 1)]
         best = d.groupby("USUBJID").agg(PCHG=("PCHG", "min"), AATYPE=("AATYPE", "first"))
         best = best.dropna(subset=["PCHG"]).sort_values("PCHG", ascending=False, kind="stable")
+        best, per_bar = waterfall_bins(best)
         colours = [SUBTYPE_COLOURS.get(t, "#888888") for t in best["AATYPE"]]
-        ax.bar(np.arange(len(best)), best["PCHG"], color=colours, width=0.85)
+        ax.bar(np.arange(len(best)), best["PCHG"], color=colours, width=0.85 if per_bar == 1 else 1.0)
         ax.axhline(-50, color="#444", lw=0.8, ls="--")
         ax.set_title(label, fontsize=9)
         ax.set_xticks([])
-        ax.set_xlabel("Subjects")
+        ax.set_xlabel("Subjects" if per_bar == 1 else f"Subjects, {per_bar} per bar (median)")
     axes[0][0].set_ylabel("Best % change in SALT")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in SUBTYPE_COLOURS.values()]
     fig.legend(handles, [SUBTYPE_LABELS[s] for s in SUBTYPE_COLOURS], loc="lower center", ncol=4, frameon=False, fontsize=8,
                bbox_to_anchor=(0.5, -0.08))
     return _svg(fig)
+
+
+def waterfall_bins(best: pd.DataFrame, max_bars: int = WATERFALL_MAX_BARS) -> tuple[pd.DataFrame, int]:
+    """One bar per subject up to max_bars; beyond, consecutive subjects (already sorted) share a
+    bar: its median change and most frequent subtype, so the figure stays small at any size."""
+    if len(best) <= max_bars:
+        return best, 1
+    per_bar = -(-len(best) // max_bars)
+    group = np.arange(len(best)) // per_bar
+    binned = best.groupby(group, sort=True).agg(
+        PCHG=("PCHG", "median"), AATYPE=("AATYPE", lambda t: t.mode().iloc[0] if t.notna().any() else None))
+    return binned, per_bar
 
 
 def km_plot(series: list[tuple[str, pd.DataFrame]], xlabel: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from regrowth.derive.salt import read_total_salt
 from regrowth.parquet_io import read_table
 from regrowth.report.build import TrialData, build_report
 from regrowth.provenance import git_version
@@ -28,7 +29,7 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
             trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
             data_cut=meta.get("data_cut"), policy=meta.get("policy", "strict"),
             accounting=read_table(accounting[k]),
-            adsl=read_table(adsl[k]), adsalt=read_table(adsalt[k]), adtte=read_table(adtte[k]),
+            adsl=read_table(adsl[k]), adsalt=read_total_salt(adsalt[k]), adtte=read_table(adtte[k]),
             validation=read_table(validation[k]), inputs=read_table(inputs[k]),
         ))
     t = _by_name(tables)

@@ -141,12 +141,14 @@ def _assign_response(design: TrialDesign, df: pd.DataFrame, rng: np.random.Gener
     stop = np.full(n, float(design.treatment_weeks + design.followup_weeks + 1))  # past the last visit
     reason = np.full(n, "COMPLETED", dtype=object)
     ae_term = np.full(n, None, dtype=object)
-    taken: set[int] = set()
+    # one draw per dropout from its category's remaining non-relapsers (relapse counts stay as
+    # designed); pool[integers(len)] is the draw rng.choice(pool) makes, kept for the seed exports
+    pools = {c: np.flatnonzero((category == c) & np.isnan(relapse)) for c in {d.category for d in design.dropouts}}
     for d in design.dropouts:
-        pool = [i for i in np.flatnonzero(category == d.category) if i not in taken]
-        pool = [i for i in pool if np.isnan(relapse[i])]  # keep relapse counts as designed
-        i = int(rng.choice(pool))
-        taken.add(i)
+        pool = pools[d.category]
+        j = int(rng.integers(0, len(pool)))
+        i = int(pool[j])
+        pools[d.category] = np.delete(pool, j)
         stop[i], reason[i], ae_term[i] = d.week, d.reason, d.ae_term
     df["stop_week"] = stop
     df["dsdecod"] = reason
@@ -246,7 +248,8 @@ def _salt_records(design, subjects, visits, rng) -> pd.DataFrame:
 
 
 def _fmt_num(x: pd.Series) -> pd.Series:
-    return x.map(lambda v: f"{v:g}")
+    uniq, inverse = np.unique(x.to_numpy(), return_inverse=True)  # few distinct scores
+    return pd.Series(np.array([f"{v:g}" for v in uniq], dtype=object)[inverse], index=x.index)
 
 
 # --- other domains --------------------------------------------------------------------------
@@ -350,11 +353,11 @@ def _ae(design, subjects, visits, rng) -> pd.DataFrame:
         frames.append(pd.DataFrame({"subject": idx, "AETERM": term.term, "AEDECOD": term.decod,
                                     "AEBODSYS": term.bodsys, "day": start,
                                     "AESER": np.where(rng.random(len(idx)) < term.serious_probability, "Y", "N")}))
-    for i in np.flatnonzero(subjects["dropout_ae"].notna().to_numpy()):
-        decod = subjects["dropout_ae"].iloc[i]
-        frames.append(pd.DataFrame({"subject": [i], "AETERM": [decod.lower()], "AEDECOD": [decod],
-                                    "AEBODSYS": ["Investigations"], "day": [max(int(days_on[i]) - 3, 1)],
-                                    "AESER": ["N"]}))
+    stopped = np.flatnonzero(subjects["dropout_ae"].notna().to_numpy())
+    decod = subjects["dropout_ae"].to_numpy()[stopped].astype(str)
+    frames.append(pd.DataFrame({"subject": stopped, "AETERM": np.char.lower(decod), "AEDECOD": decod,
+                                "AEBODSYS": "Investigations", "day": np.maximum(days_on[stopped] - 3, 1),
+                                "AESER": "N"}))
     ae = pd.concat(frames, ignore_index=True)
     m = len(ae)
     ae["AESEV"] = rng.choice(AE_SEVERITY, size=m, p=[0.7, 0.3])

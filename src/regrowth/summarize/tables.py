@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from regrowth.derive.salt import TOTAL
-from regrowth.frames import require_columns
+from regrowth.frames import isin, require_columns
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
@@ -53,7 +53,7 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
         for subgroup, mask in _subgroups(arm_adsl):
             subjects = arm_adsl.loc[mask, "USUBJID"]
             for label, records in timepoints:
-                recs = records[records["USUBJID"].isin(subjects)]
+                recs = records[isin(records["USUBJID"], subjects)]
                 if recs.empty and label != "EOT":
                     continue
                 for y, ep in enumerate(endpoints, start=1):
@@ -115,7 +115,7 @@ def safety_table(trial_id: str, adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.Da
     """
     columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
     saf = adsl[adsl["SAFFL"] == "Y"]
-    te = adae[(adae["TRTEMFL"] == "Y") & adae["USUBJID"].isin(saf["USUBJID"])] if not adae.empty else adae
+    te = adae[(adae["TRTEMFL"] == "Y") & isin(adae["USUBJID"], saf["USUBJID"])] if not adae.empty else adae
     rows = []
     for arm, arm_adsl in saf.groupby("TRT01A", sort=True):
         n_arm = len(arm_adsl)

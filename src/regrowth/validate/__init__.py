@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from regrowth.frames import lookup
+from regrowth.frames import isin, lookup, per_distinct
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import DOMAINS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES
@@ -115,18 +115,18 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
                     "row": None, "column": "USUBJID", "value": None,
                     "message": "the trial has no DM subjects (DM dataset missing or empty)"})
         return out
-    subjects = set(dm["USUBJID"].dropna())
+    subjects = dm["USUBJID"].dropna().unique()  # an array, not a set: isin runs in pyarrow
     for domain, df in tables.items():
         if domain == "dm" or df.empty or "USUBJID" not in df.columns:
             continue
-        orphan = df["USUBJID"].notna() & ~df["USUBJID"].isin(subjects)
+        orphan = df["USUBJID"].notna() & ~isin(df["USUBJID"], subjects)
         for i in df.index[orphan]:
             out.append(_issue("RG0701", domain, df, i, "USUBJID", df.at[i, "USUBJID"],
                               f"USUBJID '{df.at[i, 'USUBJID']}' is not in DM"))
     ex = tables["ex"]
-    treated = set(ex["USUBJID"].dropna())
+    treated = ex["USUBJID"].dropna().unique()
     armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(["SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED"])
-    for i in dm.index[armed & ~dm["USUBJID"].isin(treated)]:
+    for i in dm.index[armed & ~isin(dm["USUBJID"], treated)]:
         out.append(_issue("RG0703", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                           f"subject assigned to '{dm.at[i, 'ARM']}' has no exposure record"))
     rs = tables["rs"]
@@ -137,14 +137,15 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
         dose = rs_dt["USUBJID"].map(first_dose).astype("str")
         known = dose.notna()
         pre = rs_dt[known & (rs_dt["RSDTC"].astype("str").str[:10].where(known, "") <= dose.where(known, ""))]
-        for i in dm.index[dm["USUBJID"].isin(treated) & ~dm["USUBJID"].isin(set(pre["USUBJID"]))]:
+        for i in dm.index[isin(dm["USUBJID"], treated) & ~isin(dm["USUBJID"], pre["USUBJID"])]:
             out.append(_issue("RG0702", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                               "treated subject has no SALT assessment on or before the first dose"))
     return out
 
 
 def _full_date(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s.where(s.str.len() >= 10).str[:10], format="%Y-%m-%d", errors="coerce")
+    return per_distinct(s, lambda v: pd.to_datetime(v.where(v.str.len() >= 10).str[:10], format="%Y-%m-%d",
+                                                    errors="coerce"))
 
 
 def _subject_dates(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -213,7 +214,8 @@ def visit_window_issues(tables: dict[str, pd.DataFrame], window_days: int) -> li
     if rs.empty or ex.empty or "VISIT" not in rs.columns:
         return []
     first = _full_date(ex["EXSTDTC"].astype("str")).groupby(ex["USUBJID"]).min()
-    week = pd.to_numeric(rs["VISIT"].astype("str").str.extract(r"^WEEK\s+(\d+)$", flags=2)[0], errors="coerce")
+    week = per_distinct(rs["VISIT"].astype("str"), lambda v: pd.to_numeric(
+        v.str.extract(r"^WEEK\s+(\d+)$", flags=2)[0], errors="coerce").astype("float64"))
     day = (_full_date(rs["RSDTC"].astype("str")) - lookup(rs["USUBJID"], first)).dt.days + 1
     off = (day - (week * 7 + 1)).abs()
     out = []

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from regrowth.frames import isin
 from regrowth.errors import ContractError, ValidationFailed
-from regrowth.model import DOMAINS
+from regrowth.model import DOMAINS, SOURCE_ORDER
 
 SHOW_AT_MOST = 20
 METADATA_FORMATS = {"redcap-dictionary", "redcap-mapping"}  # describe the data; hold no records
@@ -90,7 +92,7 @@ def apply_policy(tables: dict[str, pd.DataFrame], issues: pd.DataFrame, files: p
     for d, t in tables.items():
         f = flags[d]
         if gone and d != "dm":
-            extra = t.index[t["USUBJID"].isin(gone) & ~t.index.isin(f["i"])]
+            extra = t.index[isin(t["USUBJID"], list(gone)) & ~t.index.isin(f["i"])]
             f = pd.concat([f, pd.DataFrame({"i": extra, "rule": "RG0708",
                                             "message": "the subject's DM record is quarantined"})])
         grouped = f.groupby("i").agg(QRULES=("rule", lambda r: ",".join(sorted(set(r)))),
@@ -101,28 +103,55 @@ def apply_policy(tables: dict[str, pd.DataFrame], issues: pd.DataFrame, files: p
         q["QRULES"] = grouped["QRULES"].reindex(q.index).astype("str")
         q["QREASON"] = grouped["QREASON"].reindex(q.index).astype("str")
         quarantine[d] = q.reset_index(drop=True)
-    quarantine["unmapped"] = unmapped.reset_index(drop=True)
+    quarantine["unmapped"] = unmapped.sort_values(SOURCE_ORDER, kind="stable").reset_index(drop=True)
     return Gated(accepted, quarantine, account(files, accepted, quarantine, unmapped, links))
+
+
+QUARANTINED, ACCEPTED = 1, 2  # a source row's fate; 0 = none yet
 
 
 def account(files: pd.DataFrame, accepted: dict, quarantine: dict, unmapped: pd.DataFrame,
             links: pd.DataFrame) -> pd.DataFrame:
-    status: dict[tuple, str] = {}
-    for d, t in quarantine.items():
-        if d != "unmapped":
-            status.update({(f, r): "quarantined" for f, r in zip(t["SRCFILE"], t["SRCROW"])})
-    for t in accepted.values():  # a source row feeding any accepted record counts as accepted
-        status.update({(f, r): "accepted" for f, r in zip(t["SRCFILE"], t["SRCROW"])})
-    status.update({(f, r): "quarantined" for f, r in zip(unmapped["SRCFILE"], unmapped["SRCROW"])})
-    for f, r, pf, pr in links[["SRCFILE", "SRCROW", "PARENTFILE", "PARENTROW"]].itertuples(index=False):
-        status[(f, r)] = status.get((pf, pr), "quarantined")
+    """Fate of every source row, per export file. rows_in may count only some of a file's rows
+    (one partition of a split export): then exactly that many rows must have a fate."""
+    data_files = files[~files["format"].isin(METADATA_FORMATS)]
+    tables = [(t, QUARANTINED) for d, t in quarantine.items() if d != "unmapped"]
+    tables += [(t, ACCEPTED) for t in accepted.values()]  # feeding any accepted record: accepted
+    tables += [(unmapped, QUARANTINED)]
+
+    def rows_of(t: pd.DataFrame, file: str, fcol: str = "SRCFILE", rcol: str = "SRCROW") -> np.ndarray:
+        r = t.loc[t[fcol] == file, rcol].to_numpy(dtype="float64")
+        return r[~np.isnan(r) & (r >= 1)].astype(np.int64)
+
+    fates = {}
+    for file, n in zip(data_files["file"], data_files["rows_in"]):
+        found = [(rows_of(t, file), fate) for t, fate in tables]
+        size = max([int(n)] + [int(r.max()) for r, _ in found if len(r)]) + 1
+        fates[file] = np.zeros(size, dtype=np.int8)
+        for r, fate in found:
+            fates[file][r] = fate
+    # merged rows (SUPPxx) share their parent's fate; a parent with none leaves them quarantined
+    shared = []
+    for file in fates:
+        for pfile, rows in links[links["SRCFILE"] == file].groupby("PARENTFILE", sort=False):
+            child = rows["SRCROW"].to_numpy(dtype="int64")
+            parent = rows["PARENTROW"].to_numpy(dtype="int64")
+            value = np.full(len(child), QUARANTINED, dtype=np.int8)
+            known = fates.get(pfile)
+            if known is not None:
+                ok = (parent >= 1) & (parent < len(known))
+                value[ok] = np.maximum(known[parent[ok]], QUARANTINED)
+            shared.append((file, child, value))
+    for file, child, value in shared:
+        ok = (child >= 1) & (child < len(fates[file]))
+        fates[file][child[ok]] = value[ok]
     rows = []
-    for rec in files[~files["format"].isin(METADATA_FORMATS)].to_dict("records"):
-        n = int(rec["rows_in"])
-        fates = [status.get((rec["file"], float(r))) for r in range(1, n + 1)]
-        lost = [r for r, s in zip(range(1, n + 1), fates) if s is None]
-        if lost:
-            raise ContractError(f"{rec['file']}: {len(lost)} source row(s) have no fate (bug): rows {lost[:10]}")
-        acc = sum(s == "accepted" for s in fates)
-        rows.append({"file": rec["file"], "rows_in": n, "rows_accepted": acc, "rows_quarantined": n - acc})
+    for (file, fate), n in zip(fates.items(), data_files["rows_in"]):
+        n = int(n)
+        if int((fate != 0).sum()) != n:
+            lost = np.flatnonzero(fate[1 : n + 1] == 0) + 1 if len(fate) == n + 1 else np.array([], int)
+            raise ContractError(f"{file}: {n - int((fate != 0).sum())} source row(s) have no fate (bug)"
+                                + (f": rows {lost[:10].tolist()}" if len(lost) else ""))
+        acc = int((fate == ACCEPTED).sum())
+        rows.append({"file": file, "rows_in": n, "rows_accepted": acc, "rows_quarantined": n - acc})
     return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)

@@ -1,0 +1,185 @@
+"""regrowth benchmark: builds its inputs, runs each case, prints one table.
+
+    .venv/bin/python benchmarks/run.py                  # every case (about 15 min on 2 cores)
+    .venv/bin/python benchmarks/run.py --cases 1,2      # some cases
+    .venv/bin/python benchmarks/run.py --subjects 20000 # a smaller large trial (quick look)
+
+Cases (issue #7):
+  1  full run on the bundled example trials (--cores 2)
+  2  no-op rerun after 1
+  3  20 trials of 500 patients: full run, then one trial added; ratio = incremental / full
+  4  one large trial, N subjects x 13 SALT visits (regions + total) as SDTM CSV;
+     ratio = pipeline wall time / pyarrow's time to read the same CSV files (the floor)
+  5  case 4 at half size; ratio = case 4 time / case 5 time (near-linear: < 2.2)
+
+Wall time is the whole `snakemake` command. Peak RSS is the largest resident set of any
+single process of the run (Snakemake or one of its jobs: os.wait4's ru_maxrss); with
+--cores 2 two jobs may run at once. Inputs are cached under --workdir between runs (the
+large trial takes minutes to simulate); outputs are always rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from regrowth.workflow import copy_workflow
+
+ROOT = Path(__file__).resolve().parent.parent
+CORES = 2
+
+
+@dataclass
+class Row:
+    case: str
+    wall_s: float
+    peak_rss_mb: float
+    rows: int | None
+    ratio: float | None
+    target: str
+
+
+def machine() -> str:
+    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.machine())
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_kb / 2**20:.1f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def timed(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB of the largest process in the tree); fails loudly."""
+    with open(log, "w") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark: {' '.join(cmd)} failed in {cwd}; see {log}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def snakemake(work: Path, name: str, *args: str) -> tuple[float, float]:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(CORES), "--profile", "profiles/default", *args]
+    return timed(cmd, work, work / f"{name}.log")
+
+
+def fresh_workflow(dest: Path) -> Path:
+    if dest.exists():
+        shutil.rmtree(dest)
+    return copy_workflow(ROOT, dest)
+
+
+def simulate(out: Path, *args: str) -> Path:
+    """Simulated exports (cached: same arguments, same bytes, so reuse is safe)."""
+    stamp = out / ".args"
+    wanted = " ".join(args)
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return out / "trials.tsv"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "regrowth.simulate", "trials", *args, "--out", str(out),
+                    "--redcap-mapping", str(ROOT / "resources/trials/NCT01950780/mapping.yaml")], check=True,
+                   stdout=subprocess.DEVNULL)
+    stamp.write_text(wanted)
+    return out / "trials.tsv"
+
+
+def rows_in(work: Path) -> int:
+    import pandas as pd
+
+    files = list((work / "results").glob("*/ingested/files.parquet")) + list((work / "results").glob("*/split/files.parquet"))
+    return int(sum(pd.read_parquet(f)["rows_in"].sum() for f in files))
+
+
+def read_floor(folder: Path) -> float:
+    """Best of three: pyarrow reading every CSV of the export (multithreaded, types inferred)."""
+    code = ("import sys, time, glob, pyarrow.csv as c\n"
+            "t = time.perf_counter()\n"
+            "for f in sorted(glob.glob(sys.argv[1] + '/*.csv')): c.read_csv(f)\n"
+            "print(time.perf_counter() - t)\n")
+    runs = [float(subprocess.run([sys.executable, "-c", code, str(folder)], check=True, capture_output=True,
+                                 text=True).stdout) for _ in range(3)]
+    return min(runs)
+
+
+def case_bundled(workdir: Path) -> list[Row]:
+    work = fresh_workflow(workdir / "bundled")
+    wall, rss = snakemake(work, "full")
+    full = Row("1 full run, bundled trials", wall, rss, rows_in(work), None, "< 30 s")
+    wall, rss = snakemake(work, "noop")
+    return [full, Row("2 no-op rerun", wall, rss, None, None, "< 3 s")]
+
+
+def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> list[Row]:
+    data = workdir / "data" / f"many_{n_trials}x{patients}"
+    sheet = simulate(data, "--trials", str(n_trials), "--patients", str(patients), "--format", "sdtm-csv", "--seed", "3")
+    work = fresh_workflow(workdir / "many")
+    local = work / "config" / "bench_trials.tsv"
+    shutil.copy(sheet, local)
+    full_wall, full_rss = snakemake(work, "full", "--config", f"trials={local}")
+    rows = rows_in(work)
+    # one more trial, written beside the others, appended to this run's sheet
+    extra = workdir / "data" / "many_extra"
+    extra_sheet = simulate(extra, "--trials", "1", "--first", str(n_trials + 1), "--patients", str(patients),
+                           "--format", "sdtm-csv", "--seed", "3")
+    with open(local, "a") as fh:
+        fh.write(extra_sheet.read_text().splitlines()[1] + "\n")
+    inc_wall, inc_rss = snakemake(work, "incremental", "--config", f"trials={local}")
+    return [Row(f"3 {n_trials} trials x {patients}: full run", full_wall, full_rss, rows, None, ""),
+            Row("3 ... one trial added: incremental", inc_wall, inc_rss, rows_in(work) - rows,
+                inc_wall / full_wall, "ratio < 0.15")]
+
+
+def case_large(workdir: Path, subjects: int, label: str) -> Row:
+    data = workdir / "data" / f"large_{subjects}"
+    sheet = simulate(data, "--trials", "1", "--patients", str(subjects), "--visits", "13", "--drug", "tofacitinib",
+                     "--format", "sdtm-csv", "--seed", "11")
+    floor = read_floor(data / "SIM001")
+    work = fresh_workflow(workdir / f"large_{subjects}")
+    wall, rss = snakemake(work, "full", "--config", f"trials={sheet}")
+    return Row(f"{label} {subjects:,} subjects x 13 visits (floor {floor:.2f} s)", wall, rss, rows_in(work),
+               wall / floor, "ratio < 8, RSS < 4096 MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default="1,2,3,4,5", help="comma-separated case numbers")
+    parser.add_argument("--subjects", type=int, default=200_000, help="subjects of the large trial (case 4)")
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "regrowth-bench")
+    args = parser.parse_args(argv)
+    cases = {int(c) for c in args.cases.split(",")}
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    if cases & {1, 2}:
+        rows += [r for r in case_bundled(args.workdir) if int(r.case[0]) in cases]
+    if 3 in cases:
+        rows += case_many_trials(args.workdir)
+    if cases & {4, 5}:
+        big = case_large(args.workdir, args.subjects, "4")
+        if 4 in cases:
+            rows.append(big)
+        if 5 in cases:
+            half = case_large(args.workdir, args.subjects // 2, "5")
+            half.ratio, half.target = big.wall_s / half.wall_s, "case 4 / case 5 < 2.2"
+            rows.append(half)
+    print(f"\nregrowth benchmark, {time.strftime('%Y-%m-%d')}: {machine()}; snakemake --cores {CORES}\n")
+    print(f"| {'case':<58} | {'wall s':>7} | {'peak RSS MB':>11} | {'rows':>11} | {'ratio':>6} | target")
+    print(f"|{'-' * 60}|{'-' * 9}|{'-' * 13}|{'-' * 13}|{'-' * 8}|-------")
+    for r in rows:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
+        n = f"{r.rows:,}" if r.rows is not None else ""
+        print(f"| {r.case:<58} | {r.wall_s:>7.1f} | {r.peak_rss_mb:>11.0f} | {n:>11} | {ratio:>6} | {r.target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Partitioned processing: a large export split by subject, processed part by part, recombined."""

@@ -1,0 +1,106 @@
+"""Recombine a trial processed in partitions into the tables an unsplit run writes.
+
+Partitions are blocks of sorted subjects, and every per-subject table is ordered by subject
+first (model.ROW_ORDER, derive.ORDER), so a combined table is its parts written one after
+the other: streamed, one part in memory at a time. The subject order across part boundaries
+is checked, so a part out of place fails loudly instead of reordering rows. Small tables not
+ordered by subject (unmapped rows, issues) are concatenated and sorted. Trial-level issues
+that every partition reports (a variable missing from a file) are listed once. Accounting adds
+the parts up and checks them against the whole files: a row lost between split and combine fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from regrowth.errors import ContractError
+from regrowth.issues import issues_frame, sort_issues
+from regrowth.model import column_order
+from regrowth.validate.gate import ACCOUNTING_COLUMNS
+
+
+def _with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
+    kv = {k: v for k, v in (schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
+    for key, value in sorted((metadata or {}).items()):
+        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
+    return schema.with_metadata(kv)
+
+
+def _subject_range(column: pa.ChunkedArray) -> tuple[str | None, str | None]:
+    """First and last non-missing USUBJID of a part already in subject order."""
+    valid = column.drop_null()
+    return (valid[0].as_py(), valid[-1].as_py()) if len(valid) else (None, None)
+
+
+def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None = None,
+                 domain: str | None = None) -> int:
+    """Write the parts (each ordered by USUBJID first) one after the other into `out`; rows written.
+
+    A column only some parts have (a SUPPxx qualifier no subject of a part carries) is null in
+    the others and takes its canonical place (model.column_order for an SDTM `domain`).
+    Fails if a part's subjects do not all sort after the previous part's (a subject split over
+    two parts, or parts out of order), or if rows without USUBJID appear after the first part.
+    """
+    schemas = [pq.read_schema(p) for p in paths]
+    union = pa.unify_schemas(schemas, promote_options="permissive")
+    names = column_order(union.names, domain) if domain else union.names
+    widest = max(schemas, key=len)  # its pandas metadata describes every column
+    schema = _with_metadata(pa.schema([union.field(n) for n in names], metadata=widest.metadata), metadata)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    last, rows = None, 0
+    with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True, use_dictionary=True) as writer:
+        for k, path in enumerate(paths):
+            table = pq.read_table(path)
+            if "USUBJID" in table.column_names and table.num_rows:
+                subjects = table.column("USUBJID")
+                first, final = _subject_range(subjects)
+                missing = subjects.null_count
+                if missing and (k > 0 or subjects.slice(0, missing).null_count != missing):
+                    raise ContractError(f"{path}: rows without USUBJID outside the first partition's start")
+                if first is not None and last is not None and first <= last:
+                    raise ContractError(f"{path}: subject {first!r} does not sort after the previous "
+                                        f"partition's last subject {last!r}")
+                last = final if final is not None else last
+            for field in schema:
+                if field.name not in table.column_names:
+                    table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+            writer.write_table(table.select(schema.names).cast(schema))
+            rows += table.num_rows
+    os.replace(tmp, out)
+    return rows
+
+
+def combine_sorted(paths: list[str], order: list[str]) -> pd.DataFrame:
+    """Small tables: parts concatenated and stably sorted by `order`."""
+    frames = [pq.read_table(p).to_pandas() for p in paths]
+    return pd.concat(frames, ignore_index=True).sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def combine_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    issues = pd.concat(parts, ignore_index=True) if parts else issues_frame()
+    trial_level = issues["row"].isna()
+    once = issues[trial_level].drop_duplicates()
+    return sort_issues(issues_frame(pd.concat([issues[~trial_level], once]).to_dict("records")))
+
+
+def combine_accounting(parts: list[pd.DataFrame], files: pd.DataFrame) -> pd.DataFrame:
+    """Per export file, the parts' rows added up; they must make up the whole file."""
+    total = pd.concat(parts).groupby("file", sort=False)[ACCOUNTING_COLUMNS[1:]].sum()
+    rows = []
+    for rec in files.to_dict("records"):
+        if rec["file"] not in total.index:
+            continue  # a metadata file: no records to account for
+        got = total.loc[rec["file"]]
+        if int(got["rows_in"]) != int(rec["rows_in"]):
+            raise ContractError(f"{rec['file']}: partitions account for {int(got['rows_in'])} rows, "
+                                f"the file has {int(rec['rows_in'])} (rows lost or doubled in the split)")
+        rows.append({"file": rec["file"], **{c: int(got[c]) for c in ACCOUNTING_COLUMNS[1:]}})
+    return pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)

@@ -1,0 +1,171 @@
+"""Split a large SDTM export by subject into partitions that run as separate jobs.
+
+Subjects are cut into contiguous blocks of the sorted DM USUBJIDs, so every partition holds
+whole subjects (all their rows in every dataset) and at least one DM subject. Rows whose
+subject is not in DM go to the block their USUBJID sorts into (validation still reports them);
+rows without a USUBJID go to the first partition. Each row keeps its source file and row
+number, so issues, quarantine and accounting still point into the original export.
+
+CSV files the fast reader accepts are streamed batch by batch (memory bounded by the batch
+size and the number of partitions); anything else (XPORT, files needing the careful reader) is
+read whole and then split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from regrowth.errors import InputError
+from regrowth.ingest.common import file_record
+from regrowth.ingest.sdtm import (
+    EXTENSIONS,
+    _arrow_csv_options,
+    _check_header,
+    _read,
+    arrow_text_options,
+    find_domain_files,
+)
+from regrowth.issues import issues_frame
+
+BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
+
+
+def part_names(n_parts: int) -> list[str]:
+    return [f"{k:03d}" for k in range(n_parts)]
+
+
+def subject_blocks(dm_usubjid: pd.Series, n_parts: int) -> np.ndarray:
+    """The first USUBJID of each partition: n_parts blocks of the sorted distinct DM subjects."""
+    ids = np.sort(dm_usubjid.astype("str").str.strip().replace("", None).dropna().unique().astype(object))
+    if len(ids) < n_parts:
+        raise InputError(f"DM lists {len(ids)} subject(s): too few for {n_parts} partitions "
+                         "(lower the trial's `partitions`)")
+    return ids[[k * len(ids) // n_parts for k in range(n_parts)]]
+
+
+def assign_parts(usubjid: pd.Series, blocks: np.ndarray) -> np.ndarray:
+    """Partition index of each row (no USUBJID: partition 0)."""
+    ids = usubjid.astype("str").str.strip()
+    missing = ids.isna() | ids.eq("")
+    codes, uniques = pd.factorize(ids.where(~missing, ""), sort=False)
+    part_of_unique = np.clip(np.searchsorted(blocks, np.asarray(uniques, dtype=object), side="right") - 1,
+                             0, len(blocks) - 1)
+    parts = part_of_unique[codes]
+    parts[missing.to_numpy()] = 0
+    return parts
+
+
+class _PartWriters:
+    """One Parquet writer per partition for one dataset; every partition gets a file."""
+
+    def __init__(self, outdir: Path, role: str, n_parts: int):
+        self.paths = [outdir / name / f"{role}.parquet" for name in part_names(n_parts)]
+        self.writers: list[pq.ParquetWriter | None] = [None] * n_parts
+        self.schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table, parts: np.ndarray) -> None:
+        self.schema = self.schema or table.schema
+        for k in np.unique(parts):
+            if self.writers[k] is None:
+                self.paths[k].parent.mkdir(parents=True, exist_ok=True)
+                self.writers[k] = pq.ParquetWriter(self.paths[k], table.schema, compression="zstd")
+            self.writers[k].write_table(table.filter(pa.array(parts == k)))
+
+    def close(self) -> None:
+        for k, w in enumerate(self.writers):
+            if w is not None:
+                w.close()
+            else:  # no rows of this dataset in this partition
+                self.paths[k].parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(self.schema.empty_table(), self.paths[k], compression="zstd")
+
+
+def _with_source(table: pa.Table, file: str, first_row: int) -> pa.Table:
+    n = table.num_rows
+    table = table.add_column(0, "SRCROW", pa.array(np.arange(first_row, first_row + n, dtype=np.int64)))
+    return table.add_column(0, "SRCFILE", pa.array([file] * n, type=pa.string()))
+
+
+def _stream_csv(path: Path, blocks: np.ndarray, writers: _PartWriters) -> int | None:
+    """Rows written, or None if the file needs the careful reader (nothing usable written)."""
+    found = _arrow_csv_options(path)
+    if found is None:
+        return None
+    names, delimiter = found
+    _check_header(path, names)
+    columns = [str(c).strip().upper() for c in names]
+    ragged: list[object] = []
+
+    def on_invalid_row(row):
+        ragged.append(row)
+        return "skip"
+
+    writers.schema = pa.schema([("SRCFILE", pa.string()), ("SRCROW", pa.int64())]
+                               + [(c, pa.string()) for c in columns])  # also for a header-only file
+    rows = 0
+    try:
+        reader = pa_csv.open_csv(path, **arrow_text_options(names, delimiter, on_invalid_row, BATCH_BYTES))
+        for batch in reader:
+            if ragged:
+                return None
+            table = pa.Table.from_batches([batch]).rename_columns(columns)
+            table = _with_source(table, path.name, rows + 1)
+            usubjid = table.column("USUBJID").to_pandas() if "USUBJID" in columns else pd.Series(
+                [None] * table.num_rows, dtype="str")
+            writers.write(table, assign_parts(usubjid, blocks))
+            rows += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return None if ragged else rows
+
+
+def _split_frame(df: pd.DataFrame, blocks: np.ndarray, writers: _PartWriters) -> int:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    usubjid = df["USUBJID"] if "USUBJID" in df.columns else pd.Series([None] * len(df), dtype="str")
+    writers.write(table, assign_parts(usubjid, blocks))
+    return len(df)
+
+
+def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write outdir/<part>/<dataset>.parquet for every partition and dataset of the export;
+    return the export's file records (whole-file rows_in, sha256) and read notices."""
+    folder, outdir = Path(folder), Path(outdir)
+    if fmt not in EXTENSIONS:
+        raise InputError(f"{folder}: only SDTM exports (sdtm-csv, sdtm-xpt) can be split, not {fmt}")
+    files = find_domain_files(folder, fmt)
+    if "dm" not in files:
+        raise InputError(f"{folder}: no DM dataset: subjects cannot be assigned to partitions")
+    issues: list[dict] = []
+    dm = _read(files["dm"], fmt, issues)
+    if "USUBJID" not in dm.columns:
+        raise InputError(f"{files['dm']}: DM has no USUBJID: subjects cannot be assigned to partitions")
+    blocks = subject_blocks(dm["USUBJID"], n_parts)
+    records = []
+    for role, path in files.items():
+        writers = _PartWriters(outdir, role, n_parts)
+        rows = None
+        if role != "dm" and fmt == "sdtm-csv":
+            rows = _stream_csv(path, blocks, writers)
+        if rows is None:  # read whole (raises the careful reader's error for a broken file)
+            writers = _PartWriters(outdir, role, n_parts)  # rewrite from scratch
+            frame = dm if role == "dm" else _read(path, fmt, issues)
+            rows = _split_frame(frame, blocks, writers)
+        writers.close()
+        records.append(file_record(path, fmt, rows, role.upper()))
+    return pd.DataFrame(records), issues_frame(issues)
+
+
+def split_outputs(outdir: str, roles: list[str], n_parts: int) -> list[str]:
+    return [f"{outdir}/{name}/{role}.parquet" for name in part_names(n_parts) for role in roles]
+
+
+def roles_of(folder: str | Path, fmt: str) -> list[str]:
+    """Datasets of an export (dm, rs, qs, suppae, ...): the files a split writes per partition."""
+    return sorted(find_domain_files(Path(folder), fmt))
+

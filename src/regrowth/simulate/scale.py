@@ -1,0 +1,100 @@
+"""Trials of any size, built from the calibrated seed designs (benchmarks, partition tests).
+
+A scaled trial keeps its template's proportions: response categories, relapse pattern and
+dropouts are apportioned to the new size, subjects are spread over sites of at most 999, and
+the number of scheduled visits can be set (the follow-up is lengthened or shortened to fit).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from regrowth.simulate.design import TrialDesign
+from regrowth.simulate.seed_trials import BARICITINIB, RUXOLITINIB, TOFACITINIB
+
+TEMPLATES: dict[str, TrialDesign] = {
+    "tofacitinib": TOFACITINIB,
+    "ruxolitinib": RUXOLITINIB,
+    "baricitinib": BARICITINIB[0],
+}
+SUBJECTS_PER_SITE = 999  # SUBJID is the site id and a three-digit number
+
+
+def apportion(total: int, weights: list[int]) -> list[int]:
+    """Largest-remainder apportionment of `total` in proportion to `weights` (ties: first wins)."""
+    if total < 0 or not weights or sum(weights) <= 0:
+        raise ValueError("apportion needs a non-negative total and positive weights")
+    exact = [total * w / sum(weights) for w in weights]
+    counts = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _cycle(values: tuple, n: int) -> tuple:
+    return tuple(values[i % len(values)] for i in range(n)) if values else ()
+
+
+def scaled_design(template: TrialDesign, n_subjects: int, trial_id: str,
+                  visits: int | None = None) -> TrialDesign:
+    """`template` resized to `n_subjects` as trial `trial_id` (also its STUDYID)."""
+    if n_subjects < len(template.categories):
+        raise ValueError(f"{trial_id}: at least {len(template.categories)} subjects are needed")
+    counts = apportion(n_subjects, [c.count for c in template.categories])
+    if min(counts) == 0:
+        raise ValueError(f"{trial_id}: {n_subjects} subjects leave a response category empty")
+    categories = tuple(replace(c, count=k) for c, k in zip(template.categories, counts))
+    n_responders = sum(c.count for c in categories if c.responder)
+    scale = n_subjects / template.n_subjects
+    # dropouts in proportion, never more than a category's non-relapsing subjects can supply
+    n_drop = round(len(template.dropouts) * scale)
+    dropouts = _cycle(template.dropouts, n_drop)
+    room = {c.name: 0 if c.responder else c.count for c in categories}  # responders may relapse
+    for cat in {d.category for d in dropouts}:
+        if sum(d.category == cat for d in dropouts) > max(room[cat], 0):
+            dropouts = tuple(d for d in dropouts if d.category != cat)
+    n_sites = math.ceil(n_subjects / SUBJECTS_PER_SITE)
+    sites = {f"{k + 1:02d}": v for k, v in enumerate(apportion(n_subjects, [1] * n_sites))}
+    followup = template.followup_weeks
+    if visits is not None:
+        every = template.visit_every_weeks
+        followup = (visits - 2) * every - template.treatment_weeks
+        if followup < 0:
+            raise ValueError(f"{trial_id}: {visits} visits end before the end of treatment")
+    return replace(
+        template,
+        trial_id=trial_id,
+        studyid=trial_id,
+        categories=categories,
+        relapse_after_weeks=_cycle(template.relapse_after_weeks, n_responders),
+        dropouts=dropouts,
+        sites=sites if template.usubjid_style == "site" else {"01": n_subjects},
+        followup_weeks=followup,
+        subject_offset=0,
+        enrolment_days=max(template.enrolment_days, n_subjects // 20),
+    )
+
+
+def data_cut(design: TrialDesign) -> str:
+    """A data cut after every visit of every subject (last enrolment + schedule + window)."""
+    weeks = design.treatment_weeks + design.followup_weeks
+    last = pd.Timestamp(design.enrolment_start) + pd.Timedelta(days=design.enrolment_days + 7 * weeks + 60)
+    return last.strftime("%Y-%m-%d")
+
+
+def trial_ids(n_trials: int, prefix: str = "SIM") -> list[str]:
+    width = max(3, len(str(n_trials)))
+    return [f"{prefix}{i + 1:0{width}d}" for i in range(n_trials)]
+
+
+def seeds(base_seed: int, n: int) -> list[int]:
+    """Independent, reproducible seeds for n trials from one base seed."""
+    return [int(s) for s in np.random.SeedSequence(base_seed).generate_state(n)]
+
+
+__all__ = ["TEMPLATES", "apportion", "data_cut", "scaled_design", "seeds", "trial_ids"]

@@ -1,0 +1,197 @@
+"""Partitioned processing: a trial split by subject gives the tables an unsplit run gives,
+and the simulator that builds large trials scales and stays reproducible."""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regrowth.errors import ContractError, InputError
+from regrowth.ingest import ingest_trial
+from regrowth.issues import issues_frame
+from regrowth.parquet_io import read_table
+from regrowth.provenance import verify_manifest
+from regrowth.partition.combine import combine_accounting, combine_issues
+from regrowth.partition.split import assign_parts, subject_blocks
+from regrowth.simulate.__main__ import write_trials
+from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
+from regrowth.validate import validate_trial
+from tests.conftest import ROOT, copy_workflow, snakemake
+
+MAPPING = ROOT / "resources/trials/NCT01950780/mapping.yaml"
+
+
+# --- splitting and combining, unit by unit ----------------------------------------------------
+
+
+def test_subject_blocks_cut_sorted_subjects_into_equal_blocks():
+    ids = pd.Series([f"S-{i:03d}" for i in range(10)][::-1] + [" S-004 ", "", None], dtype="str")
+    blocks = subject_blocks(ids, 3)
+    assert list(blocks) == ["S-000", "S-003", "S-006"]
+    parts = assign_parts(pd.Series(["S-000", "S-002", "S-003", " S-009", "S-005", "A-orphan", "T-orphan", "", None],
+                                   dtype="str"), blocks)
+    # whole subjects per block; orphans sort into a block; no USUBJID -> first partition
+    assert parts.tolist() == [0, 0, 1, 2, 1, 0, 2, 0, 0]
+
+
+def test_more_partitions_than_subjects_is_a_clear_error():
+    with pytest.raises(InputError, match="too few for 4 partitions"):
+        subject_blocks(pd.Series(["A", "B", "B"], dtype="str"), 4)
+
+
+def test_trial_level_issues_are_listed_once_row_issues_all_kept():
+    trial_level = {"rule_id": "RG0001", "severity": "error", "dataset": "AE", "file": "ae.csv", "usubjid": None,
+                   "row": None, "column": "AETERM", "value": None, "message": "required variable AETERM is missing"}
+    row_level = {**trial_level, "rule_id": "RG0101", "row": 3, "usubjid": "S-1", "message": "x"}
+    parts = [issues_frame([trial_level, row_level]), issues_frame([trial_level, {**row_level, "row": 9}])]
+    combined = combine_issues(parts)
+    assert combined["rule_id"].tolist().count("RG0001") == 1
+    assert sorted(combined.loc[combined["rule_id"] == "RG0101", "row"].tolist()) == [3, 9]
+
+
+def test_accounting_must_add_up_to_the_whole_file():
+    parts = [pd.DataFrame({"file": ["rs.csv"], "rows_in": [6], "rows_accepted": [5], "rows_quarantined": [1]}),
+             pd.DataFrame({"file": ["rs.csv"], "rows_in": [4], "rows_accepted": [4], "rows_quarantined": [0]})]
+    files = pd.DataFrame({"file": ["rs.csv"], "rows_in": [10]})
+    assert combine_accounting(parts, files).iloc[0].tolist() == ["rs.csv", 10, 9, 1]
+    with pytest.raises(ContractError, match="partitions account for 10 rows, the file has 11"):
+        combine_accounting(parts, files.assign(rows_in=[11]))
+
+
+# --- end to end: split vs unsplit on a messy export -------------------------------------------
+
+
+def _append_rows(path: Path, lines: list[str]) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+
+
+def _messy_trial(folder: Path) -> None:
+    """A 40-subject export with what partitioning must carry across parts: a value that is
+    not a number, orphan and subject-less rows, non-SALT QS records, SUPPAE with and without
+    a parent."""
+    write_trials(folder.parent, 1, 40, "sdtm-csv", seed=5, drug="tofacitinib", redcap_mapping=MAPPING)
+    rs = pd.read_csv(folder / "rs.csv", dtype=str, keep_default_na=False)
+    rs.loc[17, "RSSTRESN"] = "n/a"
+    rs.to_csv(folder / "rs.csv", index=False, lineterminator="\n")
+    ae = pd.read_csv(folder / "ae.csv", dtype=str, keep_default_na=False)
+    subject, seq = ae.loc[3, "USUBJID"], ae.loc[3, "AESEQ"]
+    orphan = ae.iloc[[0]].assign(USUBJID="SIM001-77-001")
+    nobody = ae.iloc[[1]].assign(USUBJID="")
+    pd.concat([ae, orphan, nobody]).to_csv(folder / "ae.csv", index=False, lineterminator="\n")
+    dm = pd.read_csv(folder / "dm.csv", dtype=str, keep_default_na=False)
+    last = dm["USUBJID"].iloc[-1]
+    (folder / "qs.csv").write_text(
+        "STUDYID,DOMAIN,USUBJID,QSSEQ,QSCAT,QSTESTCD,QSTEST,QSORRES,QSSTRESC,QSSTRESN,VISITNUM,VISIT,QSDTC\n"
+        f"SIM001,QS,{last},1,DLQI,DLQI01,Itch,2,2,2,2,BASELINE,2014-09-01\n"
+        f"SIM001,QS,{dm['USUBJID'].iloc[0]},1,DLQI,DLQI01,Itch,1,1,1,2,BASELINE,2014-09-01\n", encoding="utf-8")
+    (folder / "suppae.csv").write_text(
+        "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM,QLABEL,QVAL\n"
+        f"SIM001,AE,{subject},AESEQ,{seq},AETRTEM,Treatment emergent,Y\n"
+        f"SIM001,AE,{last},AESEQ,999,AETRTEM,Treatment emergent,Y\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def split_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("partition")
+    (base / "work").mkdir()
+    work = copy_workflow(base / "work")
+    export = base / "sim" / "SIM001"
+    _messy_trial(export)
+    sheet = work / "config" / "partition_trials.tsv"
+    header = "trial_id\tformat\tpath\tlabel\tdrug\teot_week\tdata_cut\tpolicy\tpartitions\n"
+    row = f"\tsdtm-csv\t{export}\tMessy\ttofacitinib\t12\t2016-03-08\tquarantine\t"
+    sheet.write_text(header + f"WHOLE{row}1\nSPLIT{row}4\n", encoding="utf-8")
+    snakemake(work, "--config", f"trials={sheet}", check=True)
+    return work, export
+
+
+def test_split_run_gives_the_unsplit_tables(split_run):
+    work, _ = split_run
+    whole, split = work / "results/WHOLE", work / "results/SPLIT"
+    compared = 0
+    for path in sorted(whole.rglob("*.parquet")):
+        rel = path.relative_to(whole)
+        if rel.parts[0] in ("ingested", "tables"):
+            continue  # per-unit intermediates; tables carry the trial id and are compared below
+        pd.testing.assert_frame_equal(read_table(path), read_table(split / rel), obj=str(rel))
+        compared += 1
+    assert compared == 7 + 8 + 4 + 2  # sdtm, quarantine (+unmapped), adam, validation, accounting
+    for name in ("efficacy", "relapse", "safety", "demographics", "disposition", "regrowth_bands"):
+        t = read_table(work / f"results/tables/{name}.parquet")
+        a = t[t["trial_id"] == "WHOLE"].drop(columns="trial_id").reset_index(drop=True)
+        b = t[t["trial_id"] == "SPLIT"].drop(columns="trial_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, obj=name)
+
+
+def test_split_run_really_split_and_lost_no_row(split_run):
+    work, export = split_run
+    parts = sorted(p for p in (work / "results/SPLIT/split/parts").iterdir() if p.is_dir())
+    assert [p.name for p in parts] == ["000", "001", "002", "003"]
+    dm_sizes = [len(read_table(p / "dm.parquet")) for p in parts]
+    assert min(dm_sizes) >= 1 and sum(dm_sizes) == 40
+    accounting = read_table(work / "results/SPLIT/accounting.parquet").set_index("file")
+    for f in ("rs.csv", "ae.csv", "qs.csv", "suppae.csv"):
+        lines = (export / f).read_text(encoding="utf-8").count("\n") - 1
+        assert accounting.loc[f, "rows_in"] == lines
+        assert accounting.loc[f, "rows_accepted"] + accounting.loc[f, "rows_quarantined"] == lines
+    issues = read_table(work / "results/SPLIT/validation.parquet")
+    assert {"RG0101", "RG0701", "RG0002", "RG0006", "RG0709"} <= set(issues["rule_id"])
+    assert (work / "results/report.html").stat().st_size > 0
+    assert verify_manifest(work / "results/provenance/manifest.json", work) == []  # parts are in the manifest
+
+
+# --- the simulator at any size ----------------------------------------------------------------
+
+
+def test_apportion_keeps_total_and_proportions():
+    assert apportion(10, [4, 17, 21, 24]) == [1, 2, 3, 4]
+    counts = apportion(200_000, [4, 17, 21, 24])
+    assert sum(counts) == 200_000 and counts[3] == round(200_000 * 24 / 66)
+
+
+def test_scaled_design_keeps_the_template_response_rate():
+    d = scaled_design(TEMPLATES["tofacitinib"], 6600, "BIG1", visits=13)
+    assert d.n_subjects == 6600
+    responders = sum(c.count for c in d.categories if c.responder)
+    assert responders == 2100  # 21/66 of the seed trial
+    assert len(d.relapse_after_weeks) == responders
+    assert 2 + (d.treatment_weeks + d.followup_weeks) // d.visit_every_weeks == 13
+    assert max(d.sites.values()) <= 999
+
+
+@pytest.mark.parametrize("fmt", ["sdtm-csv", "sdtm-xpt", "dataset-json", "redcap"])
+def test_simulated_trials_in_every_format_ingest_cleanly_and_reproducibly(tmp_path, fmt):
+    sheets = [write_trials(tmp_path / run, 2, 60, fmt, seed=9, redcap_mapping=MAPPING) for run in ("a", "b")]
+    digest = {}
+    for sheet in sheets:
+        files = sorted(p for p in sheet.parent.rglob("*") if p.is_file() and p != sheet)  # sheet: own paths
+        digest[sheet.parent.name] = [(p.relative_to(sheet.parent).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
+                                     for p in files]
+    assert digest["a"] == digest["b"]  # same seed, same bytes
+    trials = pd.read_csv(sheets[0], sep="\t")
+    assert trials["trial_id"].tolist() == ["SIM001", "SIM002"]
+    ages = []
+    for row in trials.to_dict("records"):
+        ingested = ingest_trial(row["path"], fmt)
+        assert ingested.tables["dm"]["USUBJID"].nunique() == 60
+        issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped)
+        assert (issues["severity"] == "error").sum() == 0, issues.head().to_string()
+        ages.append(ingested.tables["dm"]["AGE"].to_numpy())
+    assert not np.array_equal(*ages)  # each trial draws from its own seed
+
+
+def test_waterfall_bins_subjects_beyond_the_bar_limit():
+    from regrowth.report.figures import waterfall_bins
+
+    rng = np.random.default_rng(1)
+    best = pd.DataFrame({"PCHG": np.sort(rng.uniform(-100, 20, 1000))[::-1],
+                         "AATYPE": rng.choice(["PATCHY AA", "ALOPECIA TOTALIS"], 1000)})
+    small, per_bar = waterfall_bins(best.head(300))
+    assert per_bar == 1 and len(small) == 300  # one bar per subject up to the limit
+    binned, per_bar = waterfall_bins(best)
+    assert per_bar == 4 and len(binned) == 250
+    assert binned["PCHG"].iloc[0] == best["PCHG"].iloc[:4].median()
+    assert binned["PCHG"].is_monotonic_decreasing  # still a waterfall

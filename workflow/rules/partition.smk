@@ -1,0 +1,48 @@
+# Partition: a large SDTM export is split by subject into partitions (units "T/parts/000", ...)
+# that ingest, validate, accept and derive run on as separate jobs; the parts are then combined
+# into the same per-trial tables an unsplit run writes. Trials with one partition skip both rules.
+
+
+rule split_export:
+    wildcard_constraints:
+        trial=PARTITIONED_PATTERN,
+    input:
+        unpack(lambda w: {"exports": [str(p) for p in export_files_of(w.trial)]}),
+    output:
+        parts=directory("results/{trial}/split/parts"),
+        files="results/{trial}/split/files.parquet",
+        issues="results/{trial}/split/issues.parquet",
+    log:
+        "logs/{trial}/split_export.log",
+    conda:
+        "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int(2000 * attempt),  # streamed: bounded by batch size
+        runtime=lambda wc, input: int(10 + input.size_mb / 50),
+    params:
+        code=code("split_export.py"),
+        folder=lambda w: trial(w)["path"],
+        fmt=lambda w: trial(w)["format"],
+        n_parts=lambda w: len(PARTS[w.trial]),
+    script:
+        "../scripts/split_export.py"
+
+
+rule combine_partitions:
+    wildcard_constraints:
+        trial=PARTITIONED_PATTERN,
+    input:
+        unpack(partition_inputs),
+    output:
+        **combined_outputs("{trial}"),
+    log:
+        "logs/{trial}/combine_partitions.log",
+    conda:
+        "../envs/regrowth.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: int((1000 + 15 * input.size_mb) * attempt),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
+    params:
+        code=code("combine_partitions.py"),
+    script:
+        "../scripts/combine_partitions.py"
