@@ -35,6 +35,7 @@ rule combine_partitions:
         unpack(partition_inputs),
     output:
         **combined_outputs("{trial}"),
+    threads: 2
     log:
         "logs/{trial}/combine_partitions.log",
     conda:

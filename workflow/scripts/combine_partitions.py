@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 from regrowth.csv_safe import write_safe_csv
 from regrowth.derive import ORDER
 from regrowth.model import DOMAIN_NAMES, SOURCE_ORDER
@@ -9,11 +11,11 @@ from regrowth.workflow import output_metadata, run
 def main(snakemake):
     i, out = snakemake.input, snakemake.output
     meta = output_metadata(snakemake)
-    for d in DOMAIN_NAMES:  # tables ordered by subject: streamed part after part
-        concat_parts(i[d], out[d], meta, domain=d)
-        concat_parts(i[f"q_{d}"], out[f"q_{d}"], meta, domain=d)
-    for name in ORDER:
-        concat_parts(i[name], out[name], meta)
+    # tables ordered by subject: each streamed part after part, several tables at once
+    jobs = [(d, d) for d in DOMAIN_NAMES] + [(f"q_{d}", d) for d in DOMAIN_NAMES] + [(n, None) for n in ORDER]
+    with ThreadPoolExecutor(max_workers=snakemake.threads) as pool:  # pyarrow I/O releases the GIL
+        for done in [pool.submit(concat_parts, i[key], out[key], meta, domain=d) for key, d in jobs]:
+            done.result()
     write_table(combine_sorted(i.q_unmapped, SOURCE_ORDER), out.q_unmapped, meta)
     issues = combine_issues([read_table(p) for p in i.validation])
     write_table(issues, out.validation, meta)

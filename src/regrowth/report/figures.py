@@ -22,7 +22,9 @@ SUBTYPE_LABELS = {"PATCHY AA": "Patchy AA", "OPHIASIS": "Ophiasis", "ALOPECIA TO
                   "ALOPECIA UNIVERSALIS": "Alopecia universalis"}
 
 
-WATERFALL_MAX_BARS = 300  # beyond this, bars are bins of subjects
+WATERFALL_MAX_BARS = 300  # per panel; beyond this, bars are bins of subjects
+WATERFALL_FIGURE_BARS = 1500  # for all panels together: many arms get fewer bars each
+WATERFALL_MAX_PANELS = 8
 
 
 def _svg(fig) -> str:
@@ -50,14 +52,23 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
     return _svg(fig)
 
 
+def _best_change(adsalt: pd.DataFrame) -> pd.DataFrame:
+    """Per subject: best (most negative) % change in total SALT after day 1, and the subtype."""
+    d = adsalt[(adsalt["PARAMCD"] == "SALT") & (adsalt["ADY"] > 1)]
+    best = d.groupby("USUBJID").agg(PCHG=("PCHG", "min"), AATYPE=("AATYPE", "first"))
+    return best.dropna(subset=["PCHG"]).sort_values("PCHG", ascending=False, kind="stable")
+
+
 def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
-    """Best (most negative) percent change from baseline per subject, coloured by subtype."""
+    """Best (most negative) percent change from baseline per subject, coloured by subtype; one
+    panel per arm. Beyond WATERFALL_MAX_PANELS arms, panels would be unreadable slivers: one
+    axis then shows each arm's sorted best changes as a curve over the arm's subjects."""
+    if len(series) > WATERFALL_MAX_PANELS:
+        return _waterfall_curves(series)
     fig, axes = plt.subplots(1, max(len(series), 1), figsize=(7.5, 3.2), sharey=True, squeeze=False)
+    per_panel = min(WATERFALL_MAX_BARS, max(20, WATERFALL_FIGURE_BARS // max(len(series), 1)))
     for ax, (label, adsalt) in zip(axes[0], series):
-        d = adsalt[(adsalt["PARAMCD"] == "SALT") & (adsalt["ADY"] > 1)]
-        best = d.groupby("USUBJID").agg(PCHG=("PCHG", "min"), AATYPE=("AATYPE", "first"))
-        best = best.dropna(subset=["PCHG"]).sort_values("PCHG", ascending=False, kind="stable")
-        best, per_bar = waterfall_bins(best)
+        best, per_bar = waterfall_bins(_best_change(adsalt), per_panel)
         colours = [SUBTYPE_COLOURS.get(t, "#888888") for t in best["AATYPE"]]
         ax.bar(np.arange(len(best)), best["PCHG"], color=colours, width=0.85 if per_bar == 1 else 1.0)
         ax.axhline(-50, color="#444", lw=0.8, ls="--")
@@ -71,15 +82,30 @@ def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
     return _svg(fig)
 
 
+def _waterfall_curves(series: list[tuple[str, pd.DataFrame]]) -> str:
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for k, (label, adsalt) in enumerate(series):
+        best = _best_change(adsalt)["PCHG"].to_numpy()
+        if len(best):
+            x = 100 * (np.arange(len(best)) + 0.5) / len(best)
+            ax.plot(x, best, color=PALETTE[k % len(PALETTE)], lw=1, label=label)
+    ax.axhline(-50, color="#444", lw=0.8, ls="--")
+    ax.set_xlabel("Subjects of the arm, sorted by best change (%)")
+    ax.set_ylabel("Best % change in SALT")
+    ax.legend(frameon=False, fontsize=6, ncol=3, loc="lower left")
+    return _svg(fig)
+
+
 def waterfall_bins(best: pd.DataFrame, max_bars: int = WATERFALL_MAX_BARS) -> tuple[pd.DataFrame, int]:
     """One bar per subject up to max_bars; beyond, consecutive subjects (already sorted) share a
     bar: its median change and most frequent subtype, so the figure stays small at any size."""
     if len(best) <= max_bars:
         return best, 1
     per_bar = -(-len(best) // max_bars)
-    group = np.arange(len(best)) // per_bar
-    binned = best.groupby(group, sort=True).agg(
-        PCHG=("PCHG", "median"), AATYPE=("AATYPE", lambda t: t.mode().iloc[0] if t.notna().any() else None))
+    group = pd.Series(np.arange(len(best)) // per_bar, index=best.index)
+    binned = best.groupby(group, sort=True).agg(PCHG=("PCHG", "median"))
+    counts = pd.crosstab(group, best["AATYPE"])  # most frequent subtype per bar (ties: first by name)
+    binned["AATYPE"] = counts.idxmax(axis=1).reindex(binned.index) if counts.shape[1] else None
     return binned, per_bar
 
 
