@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
         n = f"{r.rows:,}" if r.rows is not None else ""
         print(f"| {r.case:<58} | {r.wall_s:>7.1f} | {r.peak_rss_mb:>11.0f} | {n:>11} | {ratio:>6} | {r.target}")
+    reports = sorted(args.workdir.glob("*/results/report.html"))
+    if reports:
+        print("\nreport.html: " + ", ".join(f"{p.parent.parent.name} {p.stat().st_size / 1024:.0f} KB" for p in reports))
     return 0
 
 

@@ -195,3 +195,22 @@ def test_waterfall_bins_subjects_beyond_the_bar_limit():
     assert per_bar == 4 and len(binned) == 250
     assert binned["PCHG"].iloc[0] == best["PCHG"].iloc[:4].median()
     assert binned["PCHG"].is_monotonic_decreasing  # still a waterfall
+
+
+def test_combine_refuses_parts_out_of_subject_order(tmp_path):
+    from regrowth.partition.combine import concat_parts
+
+    def part(name, ids):
+        path = tmp_path / f"{name}.parquet"
+        pd.DataFrame({"USUBJID": pd.Series(ids, dtype="str"), "X": range(len(ids))}).to_parquet(path, index=False)
+        return str(path)
+
+    ok = [part("a", [None, "A", "B"]), part("b", ["C", "D"])]
+    assert concat_parts(ok, tmp_path / "ok.parquet") == 5
+    assert read_table(tmp_path / "ok.parquet")["X"].tolist() == [0, 1, 2, 0, 1]
+    with pytest.raises(ContractError, match="does not sort after"):
+        concat_parts([part("c", ["C", "D"]), part("d", ["A"])], tmp_path / "bad.parquet")
+    with pytest.raises(ContractError, match="does not sort after"):  # one subject in two parts
+        concat_parts([part("e", ["A", "B"]), part("f", ["B", "C"])], tmp_path / "bad.parquet")
+    with pytest.raises(ContractError, match="without USUBJID"):
+        concat_parts([part("g", ["A"]), part("h", [None, "C"])], tmp_path / "bad.parquet")

@@ -25,6 +25,9 @@ from regrowth.model import column_order
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
 
+BATCH_ROWS = 1 << 20  # rows in memory per table at a time (and per row group written)
+
+
 def _with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
     kv = {k: v for k, v in (schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
     for key, value in sorted((metadata or {}).items()):
@@ -58,22 +61,29 @@ def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None
     last, rows = None, 0
     with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True, use_dictionary=True) as writer:
         for k, path in enumerate(paths):
-            table = pq.read_table(path)
-            if "USUBJID" in table.column_names and table.num_rows:
-                subjects = table.column("USUBJID")
-                first, final = _subject_range(subjects)
-                missing = subjects.null_count
-                if missing and (k > 0 or subjects.slice(0, missing).null_count != missing):
-                    raise ContractError(f"{path}: rows without USUBJID outside the first partition's start")
-                if first is not None and last is not None and first <= last:
-                    raise ContractError(f"{path}: subject {first!r} does not sort after the previous "
-                                        f"partition's last subject {last!r}")
-                last = final if final is not None else last
-            for field in schema:
-                if field.name not in table.column_names:
-                    table = table.append_column(field, pa.nulls(table.num_rows, field.type))
-            writer.write_table(table.select(schema.names).cast(schema))
-            rows += table.num_rows
+            first, seen = None, False  # this part's first subject; any USUBJID seen yet
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+                table = pa.Table.from_batches([batch])
+                if "USUBJID" in table.column_names and table.num_rows:
+                    subjects = table.column("USUBJID")
+                    missing = subjects.null_count
+                    if missing and (k > 0 or seen or subjects.slice(0, missing).null_count != missing):
+                        raise ContractError(f"{path}: rows without USUBJID outside the first partition's start")
+                    lo, hi = _subject_range(subjects)
+                    if lo is not None:
+                        if first is None:
+                            first = lo
+                            if last is not None and first <= last:
+                                raise ContractError(f"{path}: subject {first!r} does not sort after the "
+                                                    f"previous partition's last subject {last!r}")
+                        seen, part_last = True, hi
+                for field in schema:
+                    if field.name not in table.column_names:
+                        table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+                writer.write_table(table.select(schema.names).cast(schema))
+                rows += table.num_rows
+            if first is not None:
+                last = part_last
     os.replace(tmp, out)
     return rows
 
