@@ -11,6 +11,9 @@ import pyarrow.compute as pc
 
 from regrowth.errors import ContractError
 
+# What pyarrow raises for input it will not take (callers then fall back to a slower, careful path)
+ARROW_REFUSALS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], where: str) -> None:
     """Raise if any of `columns` is absent from `df`."""
@@ -56,7 +59,7 @@ def to_float(values: pd.Series) -> pd.Series:
     try:
         cast = pc.cast(pa.array(values, type=pa.string(), from_pandas=True), pa.float64())
         return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except ARROW_REFUSALS:
         return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
@@ -76,7 +79,7 @@ def isin(values: pd.Series, allowed) -> pd.Series:
         found = pc.is_in(pa.array(values, from_pandas=True), value_set=pa.array(pd.Series(allowed).dropna().unique(),
                                                                                 from_pandas=True))
         return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed types
+    except ARROW_REFUSALS:  # mixed types
         return values.isin(allowed)
 
 

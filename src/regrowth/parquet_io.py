@@ -22,13 +22,18 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, metadata: dict | None
 def write_arrow(table: pa.Table, path: str | os.PathLike, metadata: dict | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kv = {k: v for k, v in (table.schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
-    for key, value in sorted((metadata or {}).items()):
-        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
-    table = table.replace_schema_metadata(kv)
+    table = table.replace_schema_metadata(with_metadata(table.schema, metadata).metadata)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd", write_statistics=True, use_dictionary=True)
     os.replace(tmp, path)  # no half-written outputs
+
+
+def with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
+    """schema carrying `metadata` under 'regrowth.*' keys (replacing any it had)."""
+    kv = {k: v for k, v in (schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
+    for key, value in sorted((metadata or {}).items()):
+        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
+    return schema.with_metadata(kv)
 
 
 def read_table(path: str | os.PathLike, columns: list[str] | None = None, filters=None) -> pd.DataFrame:

@@ -35,7 +35,8 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+@cache
+def _imports(path: Path) -> frozenset[str]:
     """regrowth modules a file imports (including parent packages, which Python executes too)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -48,7 +49,7 @@ def _imports(path: Path) -> set[str]:
             if name == "regrowth" or name.startswith("regrowth."):
                 parts = name.split(".")
                 found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return {n for n in found if _module_file(n) is not None}
+    return frozenset(n for n in found if _module_file(n) is not None)  # cached: modules are shared
 
 
 @cache

@@ -56,12 +56,21 @@ def data_cut(row):
 TRIAL_IDS = sorted(TRIALS.index)
 
 
+def export_files_of(trial_id):
+    """The files of a trial's export that ingestion reads (an unreadable folder names the trial)."""
+    from regrowth.ingest import export_files
+
+    row = TRIALS.loc[trial_id]
+    try:
+        return [str(p) for p in export_files(row["path"], row["format"])]
+    except Exception as exc:
+        raise ValueError(f"trial {trial_id}: {exc}") from None
+
+
 def n_partitions(trial_id):
     """Sheet column `partitions`, else one per partitioning.export_mb_per_partition MB of an
     SDTM export (other formats are not split)."""
     from math import ceil
-
-    from regrowth.ingest import export_files
 
     row = TRIALS.loc[trial_id]
     asked = row.get("partitions")
@@ -72,7 +81,7 @@ def n_partitions(trial_id):
         return int(asked)
     if not splittable:
         return 1
-    size_mb = sum(p.stat().st_size for p in export_files(row["path"], row["format"])) / 1e6
+    size_mb = sum(Path(p).stat().st_size for p in export_files_of(trial_id)) / 1e6
     return max(1, ceil(size_mb / config["partitioning"]["export_mb_per_partition"]))
 
 
@@ -123,24 +132,11 @@ def trial(wildcards):
 
 def trial_exports(wildcards):
     """What ingest reads: the trial's export files, or for a partition the split's output."""
-    from regrowth.ingest import export_files
-
+    t = trial_of(wildcards.trial)
     if part_of(wildcards.trial):
-        t = trial_of(wildcards.trial)
         return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
                 "split_issues": f"results/{t}/split/issues.parquet"}
-    row = trial(wildcards)
-    try:
-        return {"exports": [str(p) for p in export_files(row["path"], row["format"])]}
-    except Exception as exc:
-        raise ValueError(f"trial {wildcards.trial}: {exc}") from None
-
-
-def export_files_of(trial_id):
-    from regrowth.ingest import export_files
-
-    row = TRIALS.loc[trial_id]
-    return export_files(row["path"], row["format"])
+    return {"exports": export_files_of(t)}
 
 
 def eot_week(wildcards):
@@ -163,27 +159,34 @@ def files_table(trial_id):
     return f"results/{trial_id}/{stage}/files.parquet"
 
 
-def unit_outputs(unit):
-    """Every output of the per-subject stages for one unit, with the rule that writes it."""
-    out = {p: "ingest" for p in domain_paths("ingested", unit).values()}
-    for name in ("files", "issues", "unmapped", "links"):
-        out[f"results/{unit}/ingested/{name}.parquet"] = "ingest"
-    out[f"results/{unit}/validation.parquet"] = "validate"
-    out[f"results/{unit}/validation.csv"] = "validate"
-    out.update({p: "accept" for p in domain_paths("sdtm", unit).values()})
-    out.update({p: "accept" for p in quarantine_paths(unit).values()})
-    out[f"results/{unit}/accounting.parquet"] = "accept"
-    out.update({adam(n, unit): f"derive_{n}" for n in ADAM_TABLES})
+def ingest_outputs(unit="{trial}"):
+    out = domain_paths("ingested", unit)
+    out.update({name: f"results/{unit}/ingested/{name}.parquet" for name in ("files", "issues", "unmapped", "links")})
     return out
 
 
-def combined_outputs(trial_id):
-    """What combine_partitions writes for a partitioned trial: what an unsplit run writes after accept."""
-    out = {**domain_paths("sdtm", trial_id), **quarantine_paths(trial_id)}
-    out["accounting"] = f"results/{trial_id}/accounting.parquet"
-    out["validation"] = f"results/{trial_id}/validation.parquet"
-    out["validation_csv"] = f"results/{trial_id}/validation.csv"
-    out.update({name: adam(name, trial_id) for name in ADAM_TABLES})
+def accepted_outputs(unit="{trial}"):
+    """A unit's outputs from validation on, by name: validate's, accept's and the derivations'.
+    For a partitioned trial, combine_partitions writes these from its parts' own."""
+    out = {**domain_paths("sdtm", unit), **quarantine_paths(unit)}
+    out["accounting"] = f"results/{unit}/accounting.parquet"
+    out["validation"] = f"results/{unit}/validation.parquet"
+    out["validation_csv"] = f"results/{unit}/validation.csv"
+    out.update({name: adam(name, unit) for name in ADAM_TABLES})
+    return out
+
+
+def writer_of(name):
+    """The rule that writes accepted_outputs()[name] for a unit."""
+    if name.startswith("validation"):
+        return "validate"
+    return f"derive_{name}" if name in ADAM_TABLES else "accept"
+
+
+def unit_outputs(unit):
+    """Every output of the per-subject stages for one unit, with the rule that writes it."""
+    out = {p: "ingest" for p in ingest_outputs(unit).values()}
+    out.update({p: writer_of(name) for name, p in accepted_outputs(unit).items()})
     return out
 
 
@@ -213,12 +216,10 @@ def trial_meta():
 
 
 def partition_inputs(wildcards):
-    units = [f"{wildcards.trial}/parts/{p}" for p in PARTS[wildcards.trial]]
-    inputs = {"files": f"results/{wildcards.trial}/split/files.parquet"}
-    for key, pattern in {**domain_paths("sdtm"), **quarantine_paths(), "accounting": "results/{trial}/accounting.parquet",
-                         "validation": "results/{trial}/validation.parquet",
-                         **{name: adam(name) for name in ADAM_TABLES}}.items():
-        inputs[key] = [pattern.format(trial=u) for u in units]
+    """combine_partitions' inputs: each output its parts wrote, as a list over the parts."""
+    parts = [accepted_outputs(f"{wildcards.trial}/parts/{p}") for p in PARTS[wildcards.trial]]
+    inputs = {name: [part[name] for part in parts] for name in parts[0] if name != "validation_csv"}
+    inputs["files"] = f"results/{wildcards.trial}/split/files.parquet"
     return inputs
 
 
@@ -236,7 +237,7 @@ def output_rules():
                 for role in roles_of(row["path"], row["format"]):
                     out[f"results/{t}/split/parts/{part}/{role}.parquet"] = "split_export"
                 out.update(unit_outputs(f"{t}/parts/{part}"))
-            out.update({p: "combine_partitions" for p in combined_outputs(t).values()})
+            out.update({p: "combine_partitions" for p in accepted_outputs(t).values()})
         else:
             out.update(unit_outputs(t))
         out.update(
@@ -257,13 +258,7 @@ def output_targets():
 
 
 def all_exports():
-    from regrowth.ingest import export_files
-
-    files = []
-    for t in TRIAL_IDS:
-        row = TRIALS.loc[t]
-        files += [str(p) for p in export_files(row["path"], row["format"])]
-    return sorted(files)
+    return sorted(p for t in TRIAL_IDS for p in export_files_of(t))
 
 
 def final_outputs():

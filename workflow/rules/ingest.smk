@@ -8,11 +8,7 @@ rule ingest:
     wildcard_constraints:
         trial=UNIT_PATTERN,
     output:
-        **domain_paths("ingested"),
-        files="results/{trial}/ingested/files.parquet",
-        issues="results/{trial}/ingested/issues.parquet",
-        unmapped="results/{trial}/ingested/unmapped.parquet",
-        links="results/{trial}/ingested/links.parquet",
+        **ingest_outputs(),
     log:
         "logs/{trial}/ingest.log",
     conda:

@@ -7,7 +7,7 @@ rule split_export:
     wildcard_constraints:
         trial=PARTITIONED_PATTERN,
     input:
-        unpack(lambda w: {"exports": [str(p) for p in export_files_of(w.trial)]}),
+        lambda w: export_files_of(w.trial),
     output:
         parts=directory("results/{trial}/split/parts"),
         files="results/{trial}/split/files.parquet",
@@ -34,7 +34,7 @@ rule combine_partitions:
     input:
         unpack(partition_inputs),
     output:
-        **combined_outputs("{trial}"),
+        **accepted_outputs(),
     threads: 2
     log:
         "logs/{trial}/combine_partitions.log",

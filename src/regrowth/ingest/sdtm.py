@@ -18,7 +18,7 @@ import pyarrow.csv as pa_csv
 import pyreadstat
 
 from regrowth.errors import InputError
-from regrowth.frames import blank_to_null
+from regrowth.frames import ARROW_REFUSALS, blank_to_null
 from regrowth.ingest.common import file_record, require_file, type_columns
 from regrowth.model import DOMAINS, SALT_TESTS
 
@@ -114,7 +114,7 @@ def _check_header(path: Path, columns) -> None:
         raise InputError(f"{path}: duplicate column name(s): {', '.join(dups)}")
 
 
-def _arrow_csv_options(path: Path):
+def _sniff_header(path: Path):
     """Header, delimiter and reader options for the fast path, or None if only the careful path
     can tell what this file is (UTF-16, NUL bytes, not UTF-8, no newline early on, blank header)."""
     with open(path, "rb") as fh:
@@ -132,22 +132,20 @@ def _arrow_csv_options(path: Path):
     return names, delimiter
 
 
-def arrow_text_options(names: list[str], delimiter: str, on_invalid_row, block_size: int = 1 << 24) -> dict:
-    """pyarrow CSV options: header given, every column as text ('' stays ''), rows whose field
-    count differs from the header's passed to on_invalid_row (which returns 'skip')."""
-    return {
-        "read_options": pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size),
-        "parse_options": pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
-        "convert_options": pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-    }
+@dataclass
+class FastCsv:
+    """How pyarrow reads a CSV export, every column as text ('' stays ''). Rows whose field count
+    differs from the header's are skipped into `ragged`: any there sends the file to the careful
+    path, which reports them precisely."""
+
+    names: list[str]
+    options: dict
+    ragged: list
 
 
-def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
-    """pyarrow's multithreaded reader, every column as text. None when the file needs the careful
-    csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
-    a quoted line break, or anything else pyarrow refuses; that path then reports it precisely."""
-    found = _arrow_csv_options(path)
+def fast_csv(path: Path, block_size: int = 1 << 24) -> FastCsv | None:
+    """The fast reader's plan for a file, or None if only the careful path can read it."""
+    found = _sniff_header(path)
     if found is None:
         return None
     names, delimiter = found
@@ -158,13 +156,27 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         ragged.append(row)
         return "skip"
 
+    options = {
+        "read_options": pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size),
+        "parse_options": pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
+        "convert_options": pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+    }
+    return FastCsv(names, options, ragged)
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """pyarrow's multithreaded reader, every column as text. None when the file needs the careful
+    csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
+    a quoted line break, or anything else pyarrow refuses; that path then reports it precisely."""
+    plan = fast_csv(path)
+    if plan is None:
+        return None
     try:
-        table = pa_csv.read_csv(path, **arrow_text_options(names, delimiter, on_invalid_row))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = pa_csv.read_csv(path, **plan.options)
+    except ARROW_REFUSALS:
         return None
-    if ragged:
-        return None
-    return table.to_pandas()
+    return None if plan.ragged else table.to_pandas()
 
 
 def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
@@ -194,10 +206,15 @@ def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
     return pd.DataFrame(columns=rows[0], dtype="str")
 
 
+def dataset_names(columns) -> list[str]:
+    """Variable names as SDTM spells them: upper case, no surrounding blanks."""
+    return [str(c).strip().upper() for c in columns]
+
+
 def _read(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
     require_file(path, f"{path.stem.upper()} dataset")
     raw = read_xpt(path, issues) if fmt == "sdtm-xpt" else read_csv(path, issues)
-    raw.columns = [str(c).strip().upper() for c in raw.columns]
+    raw.columns = dataset_names(raw.columns)
     raw.insert(0, "SRCROW", range(1, len(raw) + 1))
     raw.insert(0, "SRCFILE", path.name)
     return raw
@@ -242,7 +259,7 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str,
         if idvar:
             if idvar not in out.columns:
                 raise InputError(f"{supp_name}: IDVAR {idvar} is not a variable of its parent dataset")
-            key = out[idvar].map(lambda v: "" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)))
+            key = _idvar_text(out[idvar])
             joined = wide.reindex(pd.MultiIndex.from_arrays([out["USUBJID"], key]))
         else:
             joined = wide.reindex(out["USUBJID"])
@@ -251,24 +268,33 @@ def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str,
     return out
 
 
+def _idvar_text(values: pd.Series) -> pd.Series:
+    """A parent variable as SUPPxx IDVARVAL writes it: numbers without a trailing .0, missing as ''."""
+    return values.map(lambda v: "" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)))
+
+
 def _supp_key(df: pd.DataFrame, idvar: str) -> pd.Series:
     if not idvar:
         return df["USUBJID"].astype("str")
     if idvar not in df.columns:
         return pd.Series(None, index=df.index, dtype="str")
-    val = df[idvar].map(lambda v: "" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)))
-    return df["USUBJID"].astype("str") + "\0" + val
+    return df["USUBJID"].astype("str") + "\0" + _idvar_text(df[idvar])
 
 
 def _link_supp(parent, supp, rows, links, unmapped) -> None:
+    parents_by_key = {}  # per IDVAR: parent key -> its (SRCFILE, SRCROW) records, computed once
     for i in supp.index:
         idvar = supp.at[i, "IDVAR"] if pd.notna(supp.at[i, "IDVAR"]) else ""
+        if idvar not in parents_by_key:
+            keyed = parent[["SRCFILE", "SRCROW"]].assign(_key=_supp_key(parent, idvar).to_numpy())
+            parents_by_key[idvar] = {k: g[["SRCFILE", "SRCROW"]].to_dict("records")
+                                     for k, g in keyed.dropna(subset=["_key"]).groupby("_key", sort=False)}
         key = str(supp.at[i, "USUBJID"]) + ("\0" + str(supp.at[i, "IDVARVAL"]) if idvar else "")
-        match = parent[_supp_key(parent, idvar) == key]
+        matches = parents_by_key[idvar].get(key, [])
         src = {"SRCFILE": rows.at[i, "SRCFILE"], "SRCROW": rows.at[i, "SRCROW"]}
-        if match.empty:
+        if not matches:
             unmapped.append({**src, "rule_id": "RG0709", "reason": "SUPP record has no parent record"})
-        for p in match[["SRCFILE", "SRCROW"]].to_dict("records"):
+        for p in matches:
             links.append({**src, "PARENTFILE": p["SRCFILE"], "PARENTROW": p["SRCROW"]})
 
 

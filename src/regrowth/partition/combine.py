@@ -11,7 +11,6 @@ the parts up and checks them against the whole files: a row lost between split a
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -22,17 +21,11 @@ import pyarrow.parquet as pq
 from regrowth.errors import ContractError
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import column_order
+from regrowth.parquet_io import with_metadata
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
 
 BATCH_ROWS = 1 << 20  # rows in memory per table at a time (and per row group written)
-
-
-def _with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
-    kv = {k: v for k, v in (schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
-    for key, value in sorted((metadata or {}).items()):
-        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
-    return schema.with_metadata(kv)
 
 
 def _subject_range(column: pa.ChunkedArray) -> tuple[str | None, str | None]:
@@ -54,7 +47,7 @@ def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None
     union = pa.unify_schemas(schemas, promote_options="permissive")
     names = column_order(union.names, domain) if domain else union.names
     widest = max(schemas, key=len)  # its pandas metadata describes every column
-    schema = _with_metadata(pa.schema([union.field(n) for n in names], metadata=widest.metadata), metadata)
+    schema = with_metadata(pa.schema([union.field(n) for n in names], metadata=widest.metadata), metadata)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -22,15 +22,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from regrowth.errors import InputError
+from regrowth.frames import ARROW_REFUSALS
 from regrowth.ingest.common import file_record
-from regrowth.ingest.sdtm import (
-    EXTENSIONS,
-    _arrow_csv_options,
-    _check_header,
-    _read,
-    arrow_text_options,
-    find_domain_files,
-)
+from regrowth.ingest.sdtm import EXTENSIONS, _read, dataset_names, fast_csv, find_domain_files
 from regrowth.issues import issues_frame
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
@@ -86,6 +80,13 @@ class _PartWriters:
                 pq.write_table(self.schema.empty_table(), self.paths[k], compression="zstd")
 
 
+def _parts_of(table: pa.Table, blocks: np.ndarray) -> np.ndarray:
+    """Partition of each row; a dataset without USUBJID goes whole to the first partition."""
+    if "USUBJID" not in table.column_names:
+        return np.zeros(table.num_rows, dtype=np.int64)
+    return assign_parts(table.column("USUBJID").to_pandas(), blocks)
+
+
 def _with_source(table: pa.Table, file: str, first_row: int) -> pa.Table:
     n = table.num_rows
     table = table.add_column(0, "SRCROW", pa.array(np.arange(first_row, first_row + n, dtype=np.int64)))
@@ -94,41 +95,29 @@ def _with_source(table: pa.Table, file: str, first_row: int) -> pa.Table:
 
 def _stream_csv(path: Path, blocks: np.ndarray, writers: _PartWriters) -> int | None:
     """Rows written, or None if the file needs the careful reader (nothing usable written)."""
-    found = _arrow_csv_options(path)
-    if found is None:
+    plan = fast_csv(path, BATCH_BYTES)
+    if plan is None:
         return None
-    names, delimiter = found
-    _check_header(path, names)
-    columns = [str(c).strip().upper() for c in names]
-    ragged: list[object] = []
-
-    def on_invalid_row(row):
-        ragged.append(row)
-        return "skip"
-
+    columns = dataset_names(plan.names)
     writers.schema = pa.schema([("SRCFILE", pa.string()), ("SRCROW", pa.int64())]
                                + [(c, pa.string()) for c in columns])  # also for a header-only file
     rows = 0
     try:
-        reader = pa_csv.open_csv(path, **arrow_text_options(names, delimiter, on_invalid_row, BATCH_BYTES))
-        for batch in reader:
-            if ragged:
+        for batch in pa_csv.open_csv(path, **plan.options):
+            if plan.ragged:
                 return None
             table = pa.Table.from_batches([batch]).rename_columns(columns)
             table = _with_source(table, path.name, rows + 1)
-            usubjid = table.column("USUBJID").to_pandas() if "USUBJID" in columns else pd.Series(
-                [None] * table.num_rows, dtype="str")
-            writers.write(table, assign_parts(usubjid, blocks))
+            writers.write(table, _parts_of(table, blocks))
             rows += table.num_rows
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except ARROW_REFUSALS:
         return None
-    return None if ragged else rows
+    return None if plan.ragged else rows
 
 
 def _split_frame(df: pd.DataFrame, blocks: np.ndarray, writers: _PartWriters) -> int:
     table = pa.Table.from_pandas(df, preserve_index=False)
-    usubjid = df["USUBJID"] if "USUBJID" in df.columns else pd.Series([None] * len(df), dtype="str")
-    writers.write(table, assign_parts(usubjid, blocks))
+    writers.write(table, _parts_of(table, blocks))
     return len(df)
 
 

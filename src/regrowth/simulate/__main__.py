@@ -18,43 +18,39 @@ from regrowth.simulate.export_sdtm import export_sdtm
 from regrowth.simulate.scale import TEMPLATES, data_cut, scaled_design, seeds, trial_ids
 from regrowth.simulate.seed_trials import BARICITINIB, SEED_TRIALS, SEEDS
 
+SEED_FORMATS = {"NCT01950780": "redcap", "NCT02197455": "sdtm-xpt"}
 FORMATS = ("sdtm-csv", "sdtm-xpt", "dataset-json", "redcap")
 SHEET_COLUMNS = ["trial_id", "format", "path", "label", "drug", "eot_week", "data_cut"]
+RUXOLITINIB_ID = TEMPLATES["ruxolitinib"].trial_id  # the REDCap project's (and its mapping's) study
 
-SEED_FORMATS = {"NCT01950780": "redcap", "NCT02197455": "sdtm-xpt"}
+
+def export(tables, fmt: str, folder: Path, stem: str) -> list[Path]:
+    """Simulated tables written as a site would deliver them in `fmt`."""
+    if fmt == "redcap":
+        return export_redcap(tables, folder, stem=stem)
+    if fmt == "dataset-json":
+        return export_dataset_json(tables, folder)
+    return export_sdtm(tables, folder, fmt=fmt.removeprefix("sdtm-"))
 
 
 def write_seed_trials(out: Path) -> list[Path]:
     written = []
     for trial_id, design in SEED_TRIALS.items():
-        tables = simulate(design, SEEDS[trial_id])
-        folder = out / trial_id
-        if SEED_FORMATS[trial_id] == "redcap":
-            written += export_redcap(tables, folder, stem=trial_id)
-        else:
-            written += export_sdtm(tables, folder, fmt="xpt")
+        written += export(simulate(design, SEEDS[trial_id]), SEED_FORMATS[trial_id], out / trial_id, trial_id)
     bari = BARICITINIB[0].trial_id
-    written += export_dataset_json(simulate_arms(BARICITINIB, SEEDS[bari]), out / bari)
+    written += export(simulate_arms(BARICITINIB, SEEDS[bari]), "dataset-json", out / bari, bari)
     return written
 
 
 def write_trial(design, seed: int, fmt: str, folder: Path, redcap_mapping: Path) -> list[Path]:
-    tables = simulate(design, seed)
-    if fmt == "sdtm-csv":
-        return export_sdtm(tables, folder, fmt="csv")
-    if fmt == "sdtm-xpt":
-        return export_sdtm(tables, folder, fmt="xpt")
-    if fmt == "dataset-json":
-        return export_dataset_json(tables, folder)
-    written = export_redcap(tables, folder, stem=design.trial_id)
+    written = export(simulate(design, seed), fmt, folder, design.trial_id)
+    if fmt != "redcap":
+        return written
     # the pilot's REDCap project with this trial's STUDYID (the only study constant that differs)
     template = redcap_mapping.read_text(encoding="utf-8")
     mapping = folder / "mapping.yaml"
     mapping.write_text(template.replace(f"STUDYID: {RUXOLITINIB_ID}", f"STUDYID: {design.studyid}"), encoding="utf-8")
     return written + [mapping]
-
-
-RUXOLITINIB_ID = TEMPLATES["ruxolitinib"].trial_id
 
 
 def write_trials(out: Path, n_trials: int, n_patients: int, fmt: str, seed: int, drug: str | None = None,

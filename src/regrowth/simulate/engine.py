@@ -12,6 +12,7 @@ import pandas as pd
 
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS, SALT_WEIGHTS, conform
 from regrowth.simulate.design import TrialDesign
+from regrowth.dates import to_iso
 from regrowth.rounding import round_half_up
 
 REGION_NOISE_SD = 1.5  # visit-to-visit noise of one region's % loss, in SALT points
@@ -255,10 +256,6 @@ def _fmt_num(x: pd.Series) -> pd.Series:
 # --- other domains --------------------------------------------------------------------------
 
 
-def _iso(d) -> pd.Series:
-    return pd.to_datetime(d).dt.strftime("%Y-%m-%d")
-
-
 def _end_of_participation(subjects, visits) -> pd.Series:
     """The later of the last visit and the last dose (a dropout stops between visits)."""
     last_visit = visits.groupby("subject")["date"].max().reindex(subjects.index)
@@ -270,10 +267,10 @@ def _dm(design, subjects, visits) -> pd.DataFrame:
     dm = subjects[["USUBJID", "SUBJID", "SITEID", "AGE", "SEX", "RACE", "ETHNIC"]].copy()
     dm["STUDYID"] = design.studyid
     dm["DOMAIN"] = "DM"
-    dm["RFSTDTC"] = _iso(subjects["first_dose"])
-    dm["RFENDTC"] = _iso(last_visit)
+    dm["RFSTDTC"] = to_iso(subjects["first_dose"])
+    dm["RFENDTC"] = to_iso(last_visit)
     dm["RFXSTDTC"] = dm["RFSTDTC"]
-    dm["RFXENDTC"] = _iso(subjects["last_dose"])
+    dm["RFXENDTC"] = to_iso(subjects["last_dose"])
     dm["AGEU"] = "YEARS"
     dm["ARMCD"] = design.armcd
     dm["ARM"] = design.arm
@@ -296,12 +293,12 @@ def _ex(design, subjects) -> pd.DataFrame:
     ex = pd.DataFrame(
         {
             "USUBJID": subjects["USUBJID"].to_numpy()[s][keep],
-            "EXSTDTC": _iso(pd.Series(start[keep])),
-            "EXENDTC": _iso(pd.Series(np.minimum(end[keep], last[keep]))),
+            "EXSTDTC": to_iso(pd.Series(start[keep])),
+            "EXENDTC": to_iso(pd.Series(np.minimum(end[keep], last[keep]))),
         }
     )
     final = ~ex["USUBJID"].duplicated(keep="last")  # last supply runs to the last dose
-    ex.loc[final, "EXENDTC"] = _iso(pd.Series(last[keep][final.to_numpy()])).to_numpy()
+    ex.loc[final, "EXENDTC"] = to_iso(pd.Series(last[keep][final.to_numpy()])).to_numpy()
     if design.usubjid_style == "record":  # single-form REDCap capture: one record per subject
         ex = ex.groupby("USUBJID", sort=False).agg(EXSTDTC=("EXSTDTC", "min"), EXENDTC=("EXENDTC", "max")).reset_index()
     ex["STUDYID"] = design.studyid
@@ -324,11 +321,11 @@ def _ds(design, subjects, visits) -> pd.DataFrame:
     milestone = pd.DataFrame(
         {"USUBJID": subjects["USUBJID"], "DSTERM": "INFORMED CONSENT OBTAINED",
          "DSDECOD": "INFORMED CONSENT OBTAINED", "DSCAT": "PROTOCOL MILESTONE",
-         "EPOCH": "SCREENING", "DSSTDTC": _iso(consent)}
+         "EPOCH": "SCREENING", "DSSTDTC": to_iso(consent)}
     )
     disposition = pd.DataFrame(
         {"USUBJID": subjects["USUBJID"], "DSTERM": subjects["dsdecod"], "DSDECOD": subjects["dsdecod"],
-         "DSCAT": "DISPOSITION EVENT", "EPOCH": epoch, "DSSTDTC": _iso(last_visit)}
+         "DSCAT": "DISPOSITION EVENT", "EPOCH": epoch, "DSSTDTC": to_iso(last_visit)}
     )
     ds = pd.concat([milestone, disposition]).sort_values("USUBJID", kind="stable").reset_index(drop=True)
     ds["STUDYID"] = design.studyid
@@ -365,8 +362,8 @@ def _ae(design, subjects, visits, rng) -> pd.DataFrame:
     first = subjects["first_dose"].to_numpy()[ae["subject"]]
     start = pd.Series(first + pd.to_timedelta(ae["day"], unit="D"))
     end = start + pd.to_timedelta(rng.integers(2, 30, size=m), unit="D")
-    ae["AESTDTC"] = _iso(start)
-    ae["AEENDTC"] = _iso(end).mask(rng.random(m) < 0.1)  # ongoing at data cut
+    ae["AESTDTC"] = to_iso(start)
+    ae["AEENDTC"] = to_iso(end).mask(rng.random(m) < 0.1)  # ongoing at data cut
     partial = rng.random(m) < design.partial_ae_date_rate
     ae.loc[partial, "AESTDTC"] = ae.loc[partial, "AESTDTC"].str[:7]
     ae["USUBJID"] = subjects["USUBJID"].to_numpy()[ae["subject"]]
@@ -379,7 +376,7 @@ def _ae(design, subjects, visits, rng) -> pd.DataFrame:
 
 def _sv(design, visits) -> pd.DataFrame:
     sv = visits[["USUBJID", "VISITNUM", "VISIT"]].copy()
-    sv["SVSTDTC"] = _iso(visits["date"])
+    sv["SVSTDTC"] = to_iso(visits["date"])
     sv["SVENDTC"] = sv["SVSTDTC"]
     sv["STUDYID"] = design.studyid
     sv["DOMAIN"] = "SV"

@@ -119,8 +119,8 @@ def account(files: pd.DataFrame, accepted: dict, quarantine: dict, unmapped: pd.
     tables += [(t, ACCEPTED) for t in accepted.values()]  # feeding any accepted record: accepted
     tables += [(unmapped, QUARANTINED)]
 
-    def rows_of(t: pd.DataFrame, file: str, fcol: str = "SRCFILE", rcol: str = "SRCROW") -> np.ndarray:
-        r = t.loc[t[fcol] == file, rcol].to_numpy(dtype="float64")
+    def rows_of(t: pd.DataFrame, file: str) -> np.ndarray:
+        r = t.loc[t["SRCFILE"] == file, "SRCROW"].to_numpy(dtype="float64")
         return r[~np.isnan(r) & (r >= 1)].astype(np.int64)
 
     fates = {}
