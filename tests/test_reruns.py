@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -36,6 +37,24 @@ def planned(work, *args) -> set[str]:
     return set(jobs)
 
 
+@contextmanager
+def edited(path, change):
+    """path's text replaced by change(text) inside the block, restored after it."""
+    original = path.read_text()
+    path.write_text(change(original))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+
+
+def downstream(derivation: str, table: str) -> set[str]:
+    """A derivation rerun in every trial, the summary table that reads it, and what follows."""
+    jobs = {f"{derivation}[trial={t}]" for t in TRIALS}
+    jobs |= {f"summarize_trial[table={table},trial={t}]" for t in TRIALS}
+    return jobs | {f"combine_table[table={table}]", "report", "provenance", "all"}
+
+
 def chain(trial: str) -> set[str]:
     jobs = {f"{r}[trial={trial}]" for r in ("ingest", "validate", "accept", "derive_adsl", "derive_adsalt",
                                             "derive_adtte", "derive_adae")}
@@ -59,13 +78,8 @@ def test_2_new_trial_runs_its_chain_and_the_aggregates(work):
         t["STUDYID"] = "NEW1"
     export_redcap(truth, work / "resources/trials/NEW1", stem="NEW1")
     shutil.copy(work / "resources/trials/NCT01950780/mapping.yaml", work / "resources/trials/NEW1/mapping.yaml")
-    sheet = work / "config/trials.tsv"
-    original = sheet.read_text()
-    sheet.write_text(original + "NEW1\tredcap\tresources/trials/NEW1\tNew trial\truxolitinib\t24\n")
-    try:
+    with edited(work / "config/trials.tsv", lambda t: t + "NEW1\tredcap\tresources/trials/NEW1\tNew trial\truxolitinib\t24\n"):
         assert planned(work) == chain("NEW1") | AGGREGATES
-    finally:
-        sheet.write_text(original)
     assert planned(work) == set() or planned(work) <= AGGREGATES  # back to the three trials
 
 
@@ -87,32 +101,17 @@ def test_3_new_data_cut_reruns_that_trial_only(work):
 
 def test_4_changed_definition_reruns_only_its_users(work):
     snakemake(work, check=True)
-    cfg = work / "config/config.yaml"
-    original = cfg.read_text()
-    cfg.write_text(original.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6"))
-    try:
-        expected = {f"derive_adtte[trial={t}]" for t in TRIALS}
-        expected |= {f"summarize_trial[table=relapse,trial={t}]" for t in TRIALS}
-        expected |= {"combine_table[table=relapse]", "report", "provenance", "all"}
-        assert planned(work) == expected
-    finally:
-        cfg.write_text(original)
+    with edited(work / "config/config.yaml",
+                lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
+        assert planned(work) == downstream("derive_adtte", "relapse")
 
 
 def test_5_changed_library_code_reruns_its_users_only(work):
     snakemake(work, check=True)
-    module = work / "src/regrowth/derive/adae.py"
-    original = module.read_text()
-    module.write_text(original + "\n# a fix in the ADAE derivation\n")
-    try:
-        expected = {f"derive_adae[trial={t}]" for t in TRIALS}
-        expected |= {f"summarize_trial[table=safety,trial={t}]" for t in TRIALS}
-        expected |= {"combine_table[table=safety]", "report", "provenance", "all"}
+    with edited(work / "src/regrowth/derive/adae.py", lambda t: t + "\n# a fix in the ADAE derivation\n"):
         jobs = planned(work)
-        assert jobs == expected
+        assert jobs == downstream("derive_adae", "safety")
         assert not any(j.startswith("ingest") for j in jobs)
-    finally:
-        module.write_text(original)
 
 
 def test_6_results_copied_elsewhere_resume_without_recomputing(work, tmp_path):

@@ -204,19 +204,22 @@ def test_trial_with_errors_stops_with_a_clear_message(run_dir):
     assert not (run_dir / "results/BAD1/sdtm/dm.parquet").exists()
 
 
+def rejected_at_parse_time(run_dir, *args) -> str:
+    """A dry run that must fail; its messages."""
+    out = snakemake(run_dir, "-n", *args)
+    assert out.returncode != 0
+    return out.stdout + out.stderr
+
+
 def test_invalid_sheet_is_rejected_at_parse_time(run_dir):
     (run_dir / "broken.tsv").write_text("trial_id\tformat\tpath\tlabel\nX1\tspss\tsomewhere\tX\n")
-    out = snakemake(run_dir, "-n", "--config", "trials=broken.tsv")
-    assert out.returncode != 0
-    msg = out.stdout + out.stderr
+    msg = rejected_at_parse_time(run_dir, "--config", "trials=broken.tsv")
     assert "broken.tsv, line 2" in msg and "spss" in msg
 
 
 def test_invalid_definition_is_rejected_at_parse_time(run_dir):
     (run_dir / "bad_config.yaml").write_text("definitions:\n  imputation: LOCF\n")
-    out = snakemake(run_dir, "-n", "--configfile", "bad_config.yaml")
-    assert out.returncode != 0
-    msg = out.stdout + out.stderr
+    msg = rejected_at_parse_time(run_dir, "--configfile", "bad_config.yaml")
     assert "LOCF" in msg and "imputation" in msg
 
 
