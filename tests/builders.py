@@ -45,3 +45,39 @@ ENDPOINTS = [
     {"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50},
     {"name": "SALTLE20", "variable": "AVAL", "operator": "<=", "value": 20},
 ]
+
+
+# --- a small export for partitioned runs ------------------------------------------------------
+
+PARTITION_SHEET_HEADER = "trial_id\tformat\tpath\tlabel\tdrug\teot_week\tdata_cut\tpolicy\tpartitions\n"
+
+
+def partition_sheet_row(trial_id: str, export, partitions: int) -> str:
+    return f"{trial_id}\tsdtm-csv\t{export}\tMessy\ttofacitinib\t12\t2016-03-08\tquarantine\t{partitions}\n"
+
+
+def messy_partition_trial(folder, redcap_mapping) -> None:
+    """A 40-subject export in `folder` with what partitioning must carry across parts: a value
+    that is not a number, orphan and subject-less rows, non-SALT QS records, SUPPAE with and
+    without a parent."""
+    from regrowth.simulate.__main__ import write_trials
+
+    write_trials(folder.parent, 1, 40, "sdtm-csv", seed=5, drug="tofacitinib", redcap_mapping=redcap_mapping)
+    rs = pd.read_csv(folder / "rs.csv", dtype=str, keep_default_na=False)
+    rs.loc[17, "RSSTRESN"] = "n/a"
+    rs.to_csv(folder / "rs.csv", index=False, lineterminator="\n")
+    ae = pd.read_csv(folder / "ae.csv", dtype=str, keep_default_na=False)
+    subject, seq = ae.loc[3, "USUBJID"], ae.loc[3, "AESEQ"]
+    orphan = ae.iloc[[0]].assign(USUBJID="SIM001-77-001")
+    nobody = ae.iloc[[1]].assign(USUBJID="")
+    pd.concat([ae, orphan, nobody]).to_csv(folder / "ae.csv", index=False, lineterminator="\n")
+    dm = pd.read_csv(folder / "dm.csv", dtype=str, keep_default_na=False)
+    last = dm["USUBJID"].iloc[-1]
+    (folder / "qs.csv").write_text(
+        "STUDYID,DOMAIN,USUBJID,QSSEQ,QSCAT,QSTESTCD,QSTEST,QSORRES,QSSTRESC,QSSTRESN,VISITNUM,VISIT,QSDTC\n"
+        f"SIM001,QS,{last},1,DLQI,DLQI01,Itch,2,2,2,2,BASELINE,2014-09-01\n"
+        f"SIM001,QS,{dm['USUBJID'].iloc[0]},1,DLQI,DLQI01,Itch,1,1,1,2,BASELINE,2014-09-01\n", encoding="utf-8")
+    (folder / "suppae.csv").write_text(
+        "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM,QLABEL,QVAL\n"
+        f"SIM001,AE,{subject},AESEQ,{seq},AETRTEM,Treatment emergent,Y\n"
+        f"SIM001,AE,{last},AESEQ,999,AETRTEM,Treatment emergent,Y\n", encoding="utf-8")

@@ -175,3 +175,4 @@ class TestAdsl:
     def test_duplicate_subject_in_dm_is_loud(self):
         with pytest.raises(ContractError, match="USUBJID"):
             derive_adsl(dm("S1", "S1"), ex(), empty("ds"), empty("mh"), empty("rs"))
+

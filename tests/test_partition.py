@@ -18,6 +18,7 @@ from regrowth.partition.split import assign_parts, subject_blocks
 from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
 from regrowth.validate import validate_trial
+from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
 from tests.conftest import ROOT, copy_workflow, snakemake
 
 MAPPING = ROOT / "resources/trials/NCT01950780/mapping.yaml"
@@ -63,47 +64,16 @@ def test_accounting_must_add_up_to_the_whole_file():
 # --- end to end: split vs unsplit on a messy export -------------------------------------------
 
 
-def _append_rows(path: Path, lines: list[str]) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("".join(line + "\n" for line in lines))
-
-
-def _messy_trial(folder: Path) -> None:
-    """A 40-subject export with what partitioning must carry across parts: a value that is
-    not a number, orphan and subject-less rows, non-SALT QS records, SUPPAE with and without
-    a parent."""
-    write_trials(folder.parent, 1, 40, "sdtm-csv", seed=5, drug="tofacitinib", redcap_mapping=MAPPING)
-    rs = pd.read_csv(folder / "rs.csv", dtype=str, keep_default_na=False)
-    rs.loc[17, "RSSTRESN"] = "n/a"
-    rs.to_csv(folder / "rs.csv", index=False, lineterminator="\n")
-    ae = pd.read_csv(folder / "ae.csv", dtype=str, keep_default_na=False)
-    subject, seq = ae.loc[3, "USUBJID"], ae.loc[3, "AESEQ"]
-    orphan = ae.iloc[[0]].assign(USUBJID="SIM001-77-001")
-    nobody = ae.iloc[[1]].assign(USUBJID="")
-    pd.concat([ae, orphan, nobody]).to_csv(folder / "ae.csv", index=False, lineterminator="\n")
-    dm = pd.read_csv(folder / "dm.csv", dtype=str, keep_default_na=False)
-    last = dm["USUBJID"].iloc[-1]
-    (folder / "qs.csv").write_text(
-        "STUDYID,DOMAIN,USUBJID,QSSEQ,QSCAT,QSTESTCD,QSTEST,QSORRES,QSSTRESC,QSSTRESN,VISITNUM,VISIT,QSDTC\n"
-        f"SIM001,QS,{last},1,DLQI,DLQI01,Itch,2,2,2,2,BASELINE,2014-09-01\n"
-        f"SIM001,QS,{dm['USUBJID'].iloc[0]},1,DLQI,DLQI01,Itch,1,1,1,2,BASELINE,2014-09-01\n", encoding="utf-8")
-    (folder / "suppae.csv").write_text(
-        "STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM,QLABEL,QVAL\n"
-        f"SIM001,AE,{subject},AESEQ,{seq},AETRTEM,Treatment emergent,Y\n"
-        f"SIM001,AE,{last},AESEQ,999,AETRTEM,Treatment emergent,Y\n", encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def split_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("partition")
     (base / "work").mkdir()
     work = copy_workflow(base / "work")
     export = base / "sim" / "SIM001"
-    _messy_trial(export)
+    messy_partition_trial(export, MAPPING)
     sheet = work / "config" / "partition_trials.tsv"
-    header = "trial_id\tformat\tpath\tlabel\tdrug\teot_week\tdata_cut\tpolicy\tpartitions\n"
-    row = f"\tsdtm-csv\t{export}\tMessy\ttofacitinib\t12\t2016-03-08\tquarantine\t"
-    sheet.write_text(header + f"WHOLE{row}1\nSPLIT{row}4\n", encoding="utf-8")
+    sheet.write_text(PARTITION_SHEET_HEADER + partition_sheet_row("WHOLE", export, 1)
+                     + partition_sheet_row("SPLIT", export, 4), encoding="utf-8")
     snakemake(work, "--config", f"trials={sheet}", check=True)
     return work, export
 

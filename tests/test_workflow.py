@@ -217,6 +217,12 @@ def test_invalid_sheet_is_rejected_at_parse_time(run_dir):
     assert "broken.tsv, line 2" in msg and "spss" in msg
 
 
+def test_ragged_sheet_is_rejected_at_parse_time_with_its_line(run_dir):
+    (run_dir / "ragged.tsv").write_text("trial_id\tformat\tpath\tlabel\nX1\tsdtm-csv\tsomewhere\tX\textra\n")
+    msg = rejected_at_parse_time(run_dir, "--config", "trials=ragged.tsv")
+    assert "ragged.tsv, line 2: 5 tab-separated cells, the header names 4" in msg
+
+
 def test_invalid_definition_is_rejected_at_parse_time(run_dir):
     (run_dir / "bad_config.yaml").write_text("definitions:\n  imputation: LOCF\n")
     msg = rejected_at_parse_time(run_dir, "--configfile", "bad_config.yaml")

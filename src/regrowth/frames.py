@@ -34,14 +34,54 @@ def assert_unique_keys(df: pd.DataFrame, keys: list[str], where: str) -> None:
 
 
 def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
-    """Character missing in SAS and CSV exports is '' or whitespace: make it null."""
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
-            s = out[col].astype("str")
-            s = s.str.strip()
-            out[col] = s.mask(s == "")
-    return out
+    """Character missing in SAS and CSV exports is '' or whitespace: make it null (text trimmed)."""
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_string_dtype(s) or s.dtype == object:
+            s = s.astype("str")
+            distinct = pd.Series(pd.unique(s), dtype="str")
+            trimmed = distinct.str.strip()
+            if not trimmed.equals(distinct) or (trimmed == "").any():  # else no pass over every row
+                s = s.str.strip()
+                s = s.mask(s == "")
+        out[col] = s
+    return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -> np.ndarray | None:
+    """Row positions that sort `df` by `keys` (stable), or None when it is sorted already.
+
+    Same order as df.sort_values(keys, kind="stable"), but text keys are sorted once per distinct
+    value (factorized) and the rows by integer codes: several times faster on millions of rows.
+    """
+    columns = []  # np.lexsort's keys: the last is the primary one; a number's missing flag before it
+    for key in reversed(keys):
+        values = df[key]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            number = values.to_numpy(dtype="float64", na_value=np.nan)
+            missing = np.isnan(number)
+            columns.append(np.where(missing, 0.0, number))
+            columns.append(np.where(missing, -1, 0) if nulls_first else missing.astype(np.int8))
+        else:
+            code, uniques = pd.factorize(values, sort=True)  # missing: -1
+            columns.append(np.where(code < 0, -1 if nulls_first else len(uniques), code))
+    if not len(df):
+        return None
+    step = np.diff(np.vstack(columns[::-1]), axis=1)  # primary key first
+    # sorted if, at each step, the first key that changes goes up
+    first_change = np.argmax(step != 0, axis=0)
+    changed = step[first_change, np.arange(step.shape[1])]
+    if (changed >= 0).all():
+        return None
+    return np.lexsort(columns)
+
+
+def sort_rows(df: pd.DataFrame, keys: list[str], nulls_first: bool = False, keep_index: bool = False) -> pd.DataFrame:
+    """df.sort_values(keys, kind="stable") through sorted_order; the index reset unless keep_index."""
+    order = sorted_order(df, keys, nulls_first)
+    out = df if order is None else df.take(order)
+    return out if keep_index else out.reset_index(drop=True)
 
 
 def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
@@ -50,7 +90,26 @@ def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     Like keys.map(values), but also safe when `values` is empty (pandas 3 cannot map through
     an empty datetime Series). `values` must have a unique index.
     """
-    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
+    return lookup_columns(keys, values.to_frame("value"))["value"].rename(None)
+
+
+def lookup_columns(keys: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+    """`table`'s row for each key (table indexed by a unique key), aligned to `keys`; missing
+    keys give nulls. The keys are factorized once: each column is reindexed per distinct key
+    (thousands of subjects) and then taken per row (millions of records)."""
+    codes, uniques = pd.factorize(keys)
+    labels = pd.Index(uniques).append(pd.Index([None], dtype=keys.dtype))  # a null key: last label
+    take = np.where(codes < 0, len(labels) - 1, codes)
+    found = table.reindex(labels)
+    out = {}
+    for col in table.columns:
+        values = found[col]
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            text = pa.array(values, from_pandas=True).take(pa.array(take))  # no object array on the way
+            out[col] = pd.Series(pd.array(text, dtype=table[col].dtype), index=keys.index)
+        else:
+            out[col] = pd.Series(values.to_numpy()[take], index=keys.index, dtype=table[col].dtype)
+    return pd.DataFrame(out, index=keys.index, columns=table.columns)
 
 
 def to_float(values: pd.Series) -> pd.Series:

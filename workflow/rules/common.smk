@@ -1,4 +1,5 @@
 # Helpers shared by the rules: config and sheet validation, trial lookups, path lists.
+import csv
 import re
 from pathlib import Path
 
@@ -12,14 +13,33 @@ from regrowth.provenance import code_version
 validate(config, "../schemas/config.schema.yaml")
 
 
+def read_sheet(path):
+    """The sheet's cells as text and each row's line number; lines starting with '#' are comments.
+    A row with more cells than the header is an error (pandas would silently take its first cell
+    as an index)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            lines = [(n, row) for n, row in enumerate(csv.reader(fh, delimiter="\t"), start=1)
+                     if row and not row[0].lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a readable tab-separated trial sheet: {exc}") from None
+    if not lines:
+        raise ValueError(f"{path}: the trial sheet is empty")
+    header = [h.strip() for h in lines[0][1]]
+    for n, row in lines[1:]:
+        if len(row) > len(header):
+            raise ValueError(f"{path}, line {n}: {len(row)} tab-separated cells, the header names {len(header)}")
+    cells = [[c.strip() for c in row] + [""] * (len(header) - len(row)) for _, row in lines[1:]]
+    return pd.DataFrame(cells, columns=header, dtype=str), [n for n, _ in lines[1:]]
+
+
 def load_trials(path):
-    sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    sheet = sheet.apply(lambda col: col.str.strip())
+    sheet, line_numbers = read_sheet(path)
     for col in ("eot_week", "partitions"):
         if col in sheet.columns:
             sheet[col] = [int(v) if v.isdigit() else v for v in sheet[col]]
     rows = []
-    for i, row in enumerate(sheet.to_dict("records"), start=2):
+    for i, row in zip(line_numbers, sheet.to_dict("records")):
         row = {k: v for k, v in row.items() if v != ""}
         try:
             validate(row, "../schemas/trials.schema.yaml")
@@ -89,6 +109,19 @@ PARTS = {t: part_names(n_partitions(t)) for t in TRIAL_IDS}
 PARTITIONED = [t for t in TRIAL_IDS if len(PARTS[t]) > 1]
 # Units of per-subject work: a whole trial, or one partition of a split trial ("T/parts/000").
 UNITS = [t for t in TRIAL_IDS if t not in PARTITIONED] + [f"{t}/parts/{p}" for t in PARTITIONED for p in PARTS[t]]
+
+
+def memory_mb(per_input_mb, per_export_mb=None):
+    """A rule's mem_mb: 1000 MB plus `per_input_mb` MB per MB of (Parquet) input, doubled on a
+    retry. The factors are per-job peaks measured on 50,000-subject partitions of the benchmark's
+    200,000-subject trial (benchmarks/run.py) with about 30 % to spare. `per_export_mb` is used
+    instead for a job reading a raw export (CSV, XPT, JSON: larger on disk per row)."""
+
+    def mem_mb(wc, input, attempt):
+        raw = per_export_mb is not None and part_of(wc.trial) is None
+        return int((1000 + (per_export_mb if raw else per_input_mb) * input.size_mb) * attempt)
+
+    return mem_mb
 
 
 def _one_of(values):

@@ -17,7 +17,7 @@ rule derive_adsl:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        mem_mb=memory_mb(50),
         runtime=10,
     params:
         code=code("derive_adsl.py"),
@@ -38,7 +38,7 @@ rule derive_adsalt:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 30 * input.size_mb) * attempt),
+        mem_mb=memory_mb(120),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("derive_adsalt.py"),
@@ -63,7 +63,7 @@ rule derive_adtte:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        mem_mb=memory_mb(65),
         runtime=10,
     params:
         code=code("derive_adtte.py"),
@@ -86,7 +86,7 @@ rule derive_adae:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        mem_mb=memory_mb(10),
         runtime=10,
     params:
         code=code("derive_adae.py"),

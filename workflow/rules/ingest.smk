@@ -14,7 +14,7 @@ rule ingest:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 40 * input.size_mb) * attempt),
+        mem_mb=memory_mb(105, per_export_mb=40),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("ingest.py"),

@@ -12,6 +12,8 @@ rule split_export:
         parts=directory("results/{trial}/split/parts"),
         files="results/{trial}/split/files.parquet",
         issues="results/{trial}/split/issues.parquet",
+    # the split heads the longest chain of jobs: start it before the whole trials' jobs
+    priority: 10
     log:
         "logs/{trial}/split_export.log",
     conda:
@@ -41,7 +43,7 @@ rule combine_partitions:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 15 * input.size_mb) * attempt),
+        mem_mb=memory_mb(15),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("combine_partitions.py"),

@@ -38,7 +38,7 @@ rule summarize_trial:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        mem_mb=memory_mb(35),
         runtime=10,
     params:
         code=code("summarize_trial.py"),

@@ -16,7 +16,7 @@ rule validate:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 20 * input.size_mb) * attempt),
+        mem_mb=memory_mb(60),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         code=code("validate.py"),
@@ -44,7 +44,7 @@ rule accept:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int((1000 + 10 * input.size_mb) * attempt),
+        mem_mb=memory_mb(30),
         runtime=10,
     params:
         code=code("accept.py"),

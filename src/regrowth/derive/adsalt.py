@@ -7,7 +7,7 @@ import pandas as pd
 
 from regrowth.dates import study_day
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import assert_unique_keys, require_columns, text_from_codes
+from regrowth.frames import assert_unique_keys, isin, lookup_columns, require_columns, sort_rows, text_from_codes
 from regrowth.derive import ORDER
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
@@ -15,8 +15,12 @@ OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.
 
 def merge_adsl(rec: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     require_columns(adsl, ["USUBJID", "TRTSDT", "TRTEDT", "TRT01P", "TRT01A", "FASFL"], "merge_adsl")
-    keep = ["USUBJID", "STUDYID", "TRT01P", "TRT01A", "TRTSDT", "TRTEDT", "FASFL", "AATYPE"]
-    return rec.merge(adsl[[c for c in keep if c in adsl.columns]], on="USUBJID", how="inner", validate="m:1")
+    keep = ["STUDYID", "TRT01P", "TRT01A", "TRTSDT", "TRTEDT", "FASFL", "AATYPE"]
+    assert_unique_keys(adsl, ["USUBJID"], "merge_adsl (ADSL)")
+    # an inner m:1 merge, column by column: pandas' merge copies every record column once more
+    out = rec[isin(rec["USUBJID"], adsl["USUBJID"])].reset_index(drop=True)
+    found = lookup_columns(out["USUBJID"], adsl.set_index("USUBJID")[[c for c in keep if c in adsl.columns]])
+    return pd.concat([out, found], axis=1)
 
 
 def derive_var_ady(df: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +81,7 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     out["AVISIT"] = out["AVISITN"].map(labels).astype("str")
     out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
     keys = ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"]
-    ranked = out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys].sort_values(keys, kind="stable")
+    ranked = sort_rows(out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys], keys, keep_index=True)
     chosen = ranked.groupby(["USUBJID", "PARAMCD", "AVISITN"]).head(1).index
     out["ANL01FL"] = pd.Series(None, index=out.index, dtype="str")
     out.loc[chosen, "ANL01FL"] = "Y"
@@ -125,4 +129,4 @@ def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict]
     rec = derive_var_eotfl(rec, eot_week)
     rec = derive_vars_crit(rec, endpoints)
     assert_unique_keys(rec, ["USUBJID", "PARAMCD", "VISITNUM"], "derive_adsalt")
-    return rec[columns].sort_values(ORDER["adsalt"], kind="stable").reset_index(drop=True)
+    return sort_rows(rec[columns], ORDER["adsalt"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import assert_unique_keys, lookup, require_columns
+from regrowth.frames import assert_unique_keys, lookup, require_columns, sort_rows
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -53,7 +53,7 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
     )
     rec = pd.concat([rec, _derived_totals(rec)], ignore_index=True)
     rec["PARAM"] = rec["PARAMCD"].map(PARAMS)
-    return rec.sort_values(["USUBJID", "PARAMCD", "VISITNUM"], kind="stable").reset_index(drop=True)
+    return sort_rows(rec, ["USUBJID", "PARAMCD", "VISITNUM"])
 
 
 def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series) -> pd.Series:
     """ABLFL: the last non-missing value on or before first dose, per subject and parameter."""
     ref = lookup(rec["USUBJID"], first_dose)
     eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & (rec["ADT"] <= ref)
-    cand = rec[eligible].sort_values(["USUBJID", "PARAMCD", "ADT", "VISITNUM"], kind="stable")
+    cand = sort_rows(rec[eligible], ["USUBJID", "PARAMCD", "ADT", "VISITNUM"], keep_index=True)
     last = cand.groupby(["USUBJID", "PARAMCD"]).tail(1).index
     flag = pd.Series(None, index=rec.index, dtype="str")
     flag.loc[last] = "Y"

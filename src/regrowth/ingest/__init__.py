@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from regrowth.errors import InputError
+from regrowth.frames import sort_rows
 from regrowth.issues import issues_frame
 from regrowth.model import DOMAIN_NAMES, DOMAINS, ROW_ORDER, conform, empty_domain
 
@@ -87,7 +88,7 @@ def canonical(assembled, files: list[dict], issues: list[dict]) -> Ingested:
 def in_row_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows by subject, then source file and row (model.ROW_ORDER; stable: records drawn from
     one source row keep their order). Missing USUBJID first, as partitioning puts them first."""
-    return df.sort_values(ROW_ORDER, kind="stable", na_position="first").reset_index(drop=True)
+    return sort_rows(df, ROW_ORDER, nulls_first=True)
 
 
 def export_files(folder: str | Path, fmt: str) -> list[Path]:

@@ -1,0 +1,64 @@
+"""The frame helpers every stage leans on give exactly what the plain pandas call gives."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regrowth.frames import blank_to_null, lookup, lookup_columns, sort_rows, sorted_order
+
+
+def test_lookup_matches_reindex_for_every_kind_of_key_and_value():
+    keys = pd.Series(["B", None, "A", "Z", "B", ""], dtype="str", index=[5, 4, 3, 2, 1, 0])
+    index = pd.Index(["A", "B", ""], dtype="str")
+    for values in (pd.Series(["a", None, "e"], index=index, dtype="str"),
+                   pd.Series([1.5, 2.5, np.nan], index=index),
+                   pd.Series(pd.to_datetime(["2020-01-02", "2021-03-04", None]), index=index),
+                   pd.Series([], index=pd.Index([], dtype="str"), dtype="datetime64[s]")):
+        expected = pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
+        pd.testing.assert_series_equal(lookup(keys, values), expected)
+    assert lookup(keys, pd.Series(["a", "b", "e"], index=index, dtype="str")).tolist()[:3] == ["b", np.nan, "a"]
+
+
+def test_lookup_columns_is_a_left_join_on_a_unique_key():
+    table = pd.DataFrame({"USUBJID": ["S1", "S2"], "ARM": ["Drug", "Placebo"], "AGE": [40.0, 51.0]})
+    keys = pd.Series(["S2", "S9", "S1", "S2"], dtype="str")
+    got = lookup_columns(keys, table.set_index("USUBJID"))
+    expected = keys.to_frame("USUBJID").merge(table, on="USUBJID", how="left").drop(columns="USUBJID")
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def _random_frame(rng, n):
+    words = np.array(["b", "a", "é", "A", "ab", "", "z"], dtype=object)
+    text = pd.Series(words[rng.integers(0, len(words), n)], dtype="str").mask(rng.random(n) < 0.2)
+    num = pd.Series(rng.integers(0, 4, n).astype("float64")).mask(rng.random(n) < 0.2)
+    when = pd.Series(pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 3, n), unit="D")).mask(
+        rng.random(n) < 0.2)
+    return pd.DataFrame({"text": text, "num": num, "when": when, "row": np.arange(n)})
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("nulls_first", [False, True])
+def test_sort_rows_gives_pandas_stable_sort_with_missing_values(seed, nulls_first):
+    df = _random_frame(np.random.default_rng(seed), 300)
+    for keys in (["text"], ["text", "num"], ["num", "when", "text"], ["when"]):
+        expected = df.sort_values(keys, kind="stable", na_position="first" if nulls_first else "last")
+        pd.testing.assert_frame_equal(sort_rows(df, keys, nulls_first), expected.reset_index(drop=True))
+        pd.testing.assert_frame_equal(sort_rows(df, keys, nulls_first, keep_index=True), expected)
+
+
+def test_sorted_order_skips_the_reordering_only_when_already_sorted():
+    df = pd.DataFrame({"k": pd.Series(["a", "a", "b", None], dtype="str"), "n": [2.0, 3.0, 1.0, np.nan]})
+    assert sorted_order(df, ["k", "n"]) is None
+    assert sorted_order(df, ["k", "n"], nulls_first=True).tolist() == [3, 0, 1, 2]
+    assert sorted_order(df.iloc[[1, 0, 2, 3]], ["k", "n"]).tolist() == [1, 0, 2, 3]
+    assert sorted_order(df.iloc[:0], ["k"]) is None
+
+
+def test_blank_to_null_trims_text_and_nulls_blanks_only():
+    df = pd.DataFrame({"a": pd.Series([" x ", "", "  ", None, "y"], dtype="str"),
+                       "b": pd.Series(["p", "q", "r", "s", "t"], dtype="str"), "n": [1, 2, 3, 4, 5]})
+    out = blank_to_null(df)
+    assert out["a"].tolist()[:1] == ["x"] and out["a"].isna().tolist() == [False, True, True, True, False]
+    pd.testing.assert_series_equal(out["b"], df["b"])
+    pd.testing.assert_series_equal(out["n"], df["n"])
+    assert list(out.columns) == ["a", "b", "n"]
