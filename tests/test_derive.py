@@ -53,6 +53,21 @@ class TestBaselineAndChange:
         assert adsalt["PCHG"].tolist() == [pytest.approx(100 / 6), 0.0, -50.0]
         assert adsl["SALTBL"].tolist() == [60.0]
 
+    def test_baseline_from_regions_of_a_visit_straddling_first_dose(self):
+        # S1's day-1 visit has no total and one region recorded after first dose: the derived
+        # total takes the first region's date, so it is baseline; S2's only pre-dose record is a
+        # lone region (no total can be derived); its dose-day total comes from a post-dose visit
+        straddling = rs_regions("S1", 1, "2020-01-01", 50, 20, 10, 0)
+        straddling.loc[3, "RSDTC"] = "2020-01-20"
+        rs = pd.concat([straddling, rs_totals(("S1", 2, "2020-02-01", 10.0)),
+                        rs_regions("S2", 1, "2020-01-01", 40, 40, 40, 40).iloc[[0]],
+                        rs_totals(("S2", 2, "2020-01-12", 55.0), ("S2", 3, "2020-03-01", 20.0))], ignore_index=True)
+        adsl = _adsl(["S1", "S2"], [("S1", "2020-01-10", "2020-04-01"), ("S2", "2020-01-12", "2020-04-01")], rs)
+        assert adsl.set_index("USUBJID")["SALTBL"].to_dict() == {"S1": 26.6, "S2": 55.0}
+        adsalt = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        base = adsalt[(adsalt["PARAMCD"] == "SALT") & (adsalt["ABLFL"] == "Y")].set_index("USUBJID")["AVAL"]
+        assert base.to_dict() == adsl.set_index("USUBJID")["SALTBL"].to_dict()  # ADSL and ADSALT agree
+
     def test_pchg_undefined_when_base_is_zero(self):
         df = pd.DataFrame({"USUBJID": ["S1", "S1"], "PARAMCD": ["SALT", "SALT"], "AVAL": [0.0, 10.0],
                            "ABLFL": ["Y", None]})
@@ -176,3 +191,20 @@ class TestAdsl:
         with pytest.raises(ContractError, match="USUBJID"):
             derive_adsl(dm("S1", "S1"), ex(), empty("ds"), empty("mh"), empty("rs"))
 
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_target_matches_measuring_every_target(seed):
+    from regrowth.derive.adsalt import nearest_target
+
+    rng = np.random.default_rng(seed)
+    grid = int(rng.integers(1, 6))
+    targets = np.arange(grid, grid * int(rng.integers(1, 12)) + 1, grid) * 7 + 1
+    day = rng.integers(-60, int(targets[-1]) + 60, 2000).astype("float64")
+    day[rng.random(2000) < 0.05] = np.nan
+    day[:len(targets)] = targets + 3.5 * grid  # exactly half way between two targets
+    dist = np.abs(day[:, None] - targets[None, :])
+    expected = np.nanargmin(np.where(np.isnan(dist), np.inf, dist), axis=1)  # first of ties
+    nearest, best = nearest_target(day, targets)
+    assert nearest.tolist() == expected.tolist()
+    np.testing.assert_array_equal(best, dist[np.arange(len(day)), expected])

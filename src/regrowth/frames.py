@@ -68,13 +68,16 @@ def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -
             columns.append(np.where(code < 0, -1 if nulls_first else len(uniques), code))
     if not len(df):
         return None
-    step = np.diff(np.vstack(columns[::-1]), axis=1)  # primary key first
-    # sorted if, at each step, the first key that changes goes up
-    first_change = np.argmax(step != 0, axis=0)
-    changed = step[first_change, np.arange(step.shape[1])]
-    if (changed >= 0).all():
-        return None
-    return np.lexsort(columns)
+    # sorted if, between neighbours, the first key that differs goes up
+    tied = np.ones(len(df) - 1, dtype=bool)  # neighbours equal on the keys seen so far
+    for code in reversed(columns):  # primary key first
+        step = np.diff(code)
+        if (step[tied] < 0).any():
+            return np.lexsort(columns)
+        tied &= step == 0
+        if not tied.any():
+            break
+    return None
 
 
 def sort_rows(df: pd.DataFrame, keys: list[str], nulls_first: bool = False, keep_index: bool = False) -> pd.DataFrame:

@@ -59,6 +59,19 @@ def derive_var_aphase(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(APHASE=pd.Series(phase, index=df.index, dtype="str"))
 
 
+def nearest_target(day: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each study day, the index of the nearest of evenly spaced target days (a tie goes to
+    the earlier target; a missing day to the first) and its distance (missing for a missing day).
+    Computed from the spacing, not by measuring every target from every record."""
+    if len(targets) == 1:
+        nearest = np.zeros(len(day), dtype=np.intp)
+    else:
+        position = (day - targets[0]) / (targets[1] - targets[0])  # fractional target index
+        # round half down: at exactly half way the earlier target wins
+        nearest = np.clip(np.ceil(np.nan_to_num(position, nan=0.0) - 0.5), 0, len(targets) - 1).astype(np.intp)
+    return nearest, np.abs(day - targets[nearest])
+
+
 def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last_week: int) -> pd.DataFrame:
     """Analysis visits by study-day windows; ANL01FL marks the record analysed per visit.
 
@@ -68,13 +81,10 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     """
     require_columns(df, ["USUBJID", "PARAMCD", "ADY", "ABLFL", "ADT"], "derive_vars_avisit")
     weeks = np.arange(grid_weeks, last_week + 1, grid_weeks)
-    targets = weeks * 7 + 1
-    ady = df["ADY"].to_numpy()
-    dist = np.abs(ady[:, None] - targets[None, :])
-    nearest = np.nanargmin(np.where(np.isnan(dist), np.inf, dist), axis=1) if len(df) else np.array([], int)
-    best = dist[np.arange(len(df)), nearest] if len(df) else np.array([])
+    ady = df["ADY"].to_numpy(dtype="float64")
+    nearest, best = nearest_target(ady, weeks * 7 + 1)
     in_window = (best <= window_days) & (ady > 1)
-    avisitn = np.where(in_window, weeks[nearest] if len(df) else 0, np.nan)
+    avisitn = np.where(in_window, weeks[nearest], np.nan)
     out = df.copy()
     out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
     labels = {w: "Baseline" if w == 0 else f"Week {int(w)}" for w in out["AVISITN"].dropna().unique()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from regrowth.dates import impute_date, to_date
@@ -96,15 +97,28 @@ def derive_vars_aa_history(adsl: pd.DataFrame, mh: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def _visits_up_to(rs: pd.DataFrame, first_dose: pd.Series) -> pd.DataFrame:
+    """RS rows of the visits with a record dated on or before the subject's first dose: all that
+    baseline can come from (whole visits, as a derived total needs every region of its visit).
+    Spares deriving every post-baseline SALT record (ADSALT does that) just to find baseline."""
+    dated = to_date(rs["RSDTC"])
+    ref = lookup(rs["USUBJID"], first_dose)
+    eligible = (dated.notna() & ref.notna() & (dated <= ref)).to_numpy()
+    subject = pd.factorize(rs["USUBJID"], use_na_sentinel=False)[0].astype(np.int64)
+    visitnum, visits = pd.factorize(rs["VISITNUM"], use_na_sentinel=False)
+    visit = pd.factorize(subject * len(visits) + visitnum)[0]  # one code per (USUBJID, VISITNUM)
+    return rs[np.bincount(visit, weights=eligible)[visit] > 0]
+
+
 def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:
     """SALTBL: baseline SALT total (last value on or before first dose)."""
     out = adsl.copy()
     out["SALTBL"] = float("nan")
     if rs.empty:
         return out
-    rec = salt_records(rs)
-    rec = rec[rec["PARAMCD"] == TOTAL].reset_index(drop=True)
     first = out.set_index("USUBJID")["TRTSDT"]
+    rec = salt_records(_visits_up_to(rs, first))
+    rec = rec[rec["PARAMCD"] == TOTAL].reset_index(drop=True)
     base = rec[flag_baseline(rec, first) == "Y"].set_index("USUBJID")["AVAL"]
     out["SALTBL"] = out["USUBJID"].map(base).astype("float64")
     return out
