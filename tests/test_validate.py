@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -125,3 +126,87 @@ def test_readme_shows_the_current_rule_catalogue():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     block = readme.split("<!-- rule-catalogue:start -->")[1].split("<!-- rule-catalogue:end -->")[0]
     assert block.strip() == catalogue_markdown(), "README rule catalogue is stale: regenerate it"
+
+
+def _salt_total_issues_by_pivot(rs):
+    """The rule as first written (pandas pivot_table): the reference for the vectorized one."""
+    from regrowth.model import SALT_WEIGHTS
+    from regrowth.validate import _issue
+    from regrowth.validate.schemas import SALT_TOTAL_TOLERANCE
+
+    salt = rs[rs["RSTESTCD"].isin(list(SALT_WEIGHTS) + ["SALTTOT"])]
+    wide = salt.pivot_table(index=["USUBJID", "VISITNUM"], columns="RSTESTCD", values="RSSTRESN", aggfunc="first")
+    if "SALTTOT" not in wide.columns or not set(SALT_WEIGHTS) <= set(wide.columns):
+        return []
+    computed = sum(wide[k] * w for k, w in SALT_WEIGHTS.items())
+    bad = ((wide["SALTTOT"] - computed).abs() > SALT_TOTAL_TOLERANCE) & computed.notna() & wide["SALTTOT"].notna()
+    totals = salt[salt["RSTESTCD"] == "SALTTOT"]
+    rows = pd.Series(totals.index, index=pd.MultiIndex.from_frame(totals[["USUBJID", "VISITNUM"]]))
+    rows = rows[~rows.index.duplicated()]
+    return [_issue("RG0601", "rs", rs, rows[key], "RSSTRESN", wide.at[key, "SALTTOT"],
+                   f"SALT total {wide.at[key, 'SALTTOT']:g} but weighted regions give {computed[key]:.2f}")
+            for key in bad[bad].index]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_salt_total_rule_matches_the_pivot_table_reference(seed):
+    from regrowth.validate import salt_total_issues
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for s in range(12):
+        for v in range(1, 4):
+            regions = [float(x) for x in rng.integers(0, 101, 4)]
+            part = rs_regions(f"S{s:02d}", v, "2020-01-01", *regions)
+            total = sum(w * x for w, x in zip([0.4, 0.24, 0.18, 0.18], regions))
+            parts += [part, rs_totals((f"S{s:02d}", v, "2020-01-01", round(total + rng.choice([0, 0, 0.05, 3]), 1)))]
+    rs = pd.concat(parts, ignore_index=True)
+    n = len(rs)
+    rs.loc[rng.random(n) < 0.08, "RSSTRESN"] = np.nan  # missing values
+    rs.loc[rng.random(n) < 0.03, "USUBJID"] = None  # records without subject or visit
+    rs.loc[rng.random(n) < 0.03, "VISITNUM"] = np.nan
+    repeated = rs.sample(10, random_state=seed).assign(RSSTRESN=lambda d: d["RSSTRESN"] + 7)  # the first counts
+    rs = pd.concat([rs, repeated], ignore_index=True)
+    rs = rs.sample(frac=1, random_state=seed)  # any row order, any index
+    rs["SRCFILE"], rs["SRCROW"] = "rs.csv", np.arange(len(rs), dtype="float64")
+    key = ["usubjid", "row", "value", "message"]
+    got = sorted(tuple(i[k] for k in key) for i in salt_total_issues(rs))
+    assert got == sorted(tuple(i[k] for k in key) for i in _salt_total_issues_by_pivot(rs))
+    assert len(got) > 0
+
+
+def _row_flags_by_scanning(tables, errors):
+    """Quarantine flags as first written (one scan of a table per error): the reference."""
+    from regrowth.model import DOMAINS
+
+    flags = {d: [] for d in tables}
+    by_name = {DOMAINS[d].name: d for d in tables}
+    for rec in errors.to_dict("records"):
+        for d in list(tables) if rec["dataset"] == "REDCAP" else [by_name.get(rec["dataset"])]:
+            if d is not None:
+                t = tables[d]
+                hit = t.index[(t["SRCFILE"] == rec["file"]) & (t["SRCROW"] == float(rec["row"]))]
+                flags[d] += [(i, rec["rule_id"], rec["message"]) for i in hit]
+    return {d: pd.DataFrame(v, columns=["i", "rule", "message"]) for d, v in flags.items()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quarantine_flags_match_scanning_each_table_per_error(seed):
+    from regrowth.validate.gate import _row_flags
+
+    rng = np.random.default_rng(seed)
+    tables = {}
+    for d, name in (("rs", "RS"), ("ae", "AE")):
+        n = 400
+        tables[d] = pd.DataFrame({"SRCFILE": rng.choice([f"{d}.csv", "records.csv"], n),
+                                  "SRCROW": rng.integers(1, 150, n).astype("float64")})  # several records per row
+    m = 120
+    errors = pd.DataFrame({"rule_id": rng.choice(["RG0201", "RG0301", "RG0401"], m),
+                           "dataset": rng.choice(["RS", "AE", "REDCAP", "DM"], m),
+                           "file": rng.choice(["rs.csv", "ae.csv", "records.csv", "other.csv"], m),
+                           "row": rng.integers(1, 150, m).astype("float64")})
+    errors["message"] = [f"problem {k}" for k in range(m)]
+    got, expected = _row_flags(tables, errors), _row_flags_by_scanning(tables, errors)
+    for d in tables:
+        assert len(expected[d]) > 0
+        assert got[d].astype({"i": "int64"}).values.tolist() == expected[d].astype({"i": "int64"}).values.tolist(), d

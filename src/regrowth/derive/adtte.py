@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from regrowth.derive.salt import TOTAL
+from regrowth.derive.salt import TOTAL, read_total_salt
 from regrowth.frames import assert_unique_keys, isin, require_columns
 from regrowth.derive import ORDER
+from regrowth.parquet_io import read_table
 
 TTE_COLUMNS = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "STARTDT", "ADT",
                "AVAL", "AVALU", "CNSR", "EVNTDESC", "CNSDTDSC"]
+
+
+def read_adsalt(path) -> pd.DataFrame:
+    """What derive_adtte reads of ADSALT: total-SALT records, the columns it uses. An ADSALT
+    with no total record at all is read whole, so that derive_adtte sees it as before."""
+    totals = read_total_salt(path, also=("STUDYID", "ADT", "BASE", "APHASE"))
+    return totals if len(totals) else read_table(path)
 
 
 def derive_param_tte(population: pd.DataFrame, events: pd.DataFrame, censors: pd.DataFrame, *,

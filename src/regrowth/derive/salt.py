@@ -18,8 +18,9 @@ PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TO
 ANALYSED_COLUMNS = ["USUBJID", "TRT01P", "AATYPE", "PARAMCD", "AVISITN", "AVAL", "ADY", "PCHG", "ANL01FL", "EOTFL"]
 
 
-def read_total_salt(path) -> pd.DataFrame:
-    """ADSALT's total-SALT records, analysed columns only: all that summaries and the report use."""
+def read_total_salt(path, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """ADSALT's total-SALT records, analysed columns (and `also`) only: all that summaries, the
+    report and time-to-event derivations use."""
     import re
 
     import pyarrow.parquet as pq
@@ -27,7 +28,7 @@ def read_total_salt(path) -> pd.DataFrame:
     from regrowth.parquet_io import read_table
 
     names = pq.read_schema(path).names
-    columns = [c for c in names if c in ANALYSED_COLUMNS or re.fullmatch(r"CRIT\d+FL", c)]
+    columns = [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
     return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
 
 

@@ -87,24 +87,30 @@ def _message(rule_id: str, column: str, value) -> str:
 
 def salt_total_issues(rs: pd.DataFrame) -> list[dict]:
     """RG0601: a reported SALT total must equal the weighted regions within rounding."""
-    if rs.empty or not {"RSTESTCD", "RSSTRESN", "VISITNUM"} <= set(rs.columns):
+    if rs.empty or not {"RSTESTCD", "RSSTRESN", "VISITNUM", "USUBJID"} <= set(rs.columns):
         return []
-    salt = rs[rs["RSTESTCD"].isin(list(SALT_WEIGHTS) + ["SALTTOT"])]
-    wide = salt.pivot_table(index=["USUBJID", "VISITNUM"], columns="RSTESTCD", values="RSSTRESN", aggfunc="first")
-    if "SALTTOT" not in wide.columns or not set(SALT_WEIGHTS) <= set(wide.columns):
+    tests = [*SALT_WEIGHTS, "SALTTOT"]
+    salt = rs[isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna()]
+    # one row per (USUBJID, VISITNUM) in sorted order, one column per test: its first non-missing value
+    subject = pd.factorize(salt["USUBJID"], sort=True)[0].astype(np.int64)
+    visitnum, visits = pd.factorize(salt["VISITNUM"], sort=True)
+    visit, _ = pd.factorize(subject * len(visits) + visitnum, sort=True)
+    test = pd.Categorical(salt["RSTESTCD"], categories=tests).codes
+    value = salt["RSSTRESN"].to_numpy(dtype="float64", na_value=np.nan)
+    wide = np.full((visit.max() + 1 if len(visit) else 0, len(tests)), np.nan)
+    have = np.flatnonzero(~np.isnan(value))[::-1]  # reversed: the first value is written last
+    wide[visit[have], test[have]] = value[have]
+    if np.isnan(wide).all(axis=0).any():  # a test never reported: nothing to compare
         return []
-    computed = sum(wide[k] * w for k, w in SALT_WEIGHTS.items())
-    bad = (wide["SALTTOT"] - computed).abs() > SALT_TOTAL_TOLERANCE
-    bad = bad & computed.notna() & wide["SALTTOT"].notna()
-    totals = salt[salt["RSTESTCD"] == "SALTTOT"]
-    rows = pd.Series(totals.index, index=pd.MultiIndex.from_frame(totals[["USUBJID", "VISITNUM"]]))
-    rows = rows[~rows.index.duplicated()]  # duplicates are RG0503's business
-    out = []
-    for key in bad[bad].index:
-        total = wide.at[key, "SALTTOT"]
-        out.append(_issue("RG0601", "rs", rs, rows[key], "RSSTRESN", total,
-                          f"SALT total {total:g} but weighted regions give {computed[key]:.2f}"))
-    return out
+    total = wide[:, -1]
+    computed = sum(wide[:, j] * w for j, w in enumerate(SALT_WEIGHTS.values()))
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.abs(total - computed) > SALT_TOTAL_TOLERANCE)  # NaN compares False
+    first_total = np.zeros(len(wide), dtype=np.int64)  # position of each visit's first total record
+    totals = np.flatnonzero(test == len(tests) - 1)[::-1]
+    first_total[visit[totals]] = totals
+    return [_issue("RG0601", "rs", rs, salt.index[first_total[k]], "RSSTRESN", total[k],
+                   f"SALT total {total[k]:g} but weighted regions give {computed[k]:.2f}") for k in bad]
 
 
 def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
@@ -194,12 +200,12 @@ def dosing_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     placebo_dose = ex["EXTRT"].astype("str").str.upper().str.contains("PLACEBO").fillna(False)
     if "EXDOSE" in ex.columns:
         placebo_dose |= ex["EXDOSE"].eq(0)
-    on_placebo = ex["USUBJID"].map(arm).str.contains("PLACEBO").fillna(False)
+    on_placebo = lookup(ex["USUBJID"], arm).str.contains("PLACEBO").fillna(False)
     out = []
     for i in ex.index[on_placebo & ~placebo_dose]:
         out.append(_issue("RG0705", "ex", ex, i, "EXTRT", ex.at[i, "EXTRT"],
                           f"subject in a placebo arm received {ex.at[i, 'EXTRT']}"))
-    active_only_placebo = ex.assign(p=placebo_dose, a=~on_placebo & ex["USUBJID"].isin(arm.index)).groupby(
+    active_only_placebo = ex.assign(p=placebo_dose, a=~on_placebo & isin(ex["USUBJID"], arm.index)).groupby(
         "USUBJID").agg(p=("p", "all"), a=("a", "all"))
     for u in active_only_placebo.index[active_only_placebo["p"] & active_only_placebo["a"]]:
         i = ex.index[ex["USUBJID"] == u][0]

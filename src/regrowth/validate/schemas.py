@@ -10,6 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from regrowth.dates import ISO8601_DATE
+from regrowth.frames import per_distinct
 from regrowth.model import DOMAINS, NUM, SALT_WEIGHTS
 
 SEX_CT = ["F", "M", "U", "UNDIFFERENTIATED"]
@@ -28,10 +29,14 @@ def _element(rule_id: str, fn) -> pa.Check:
     return pa.Check(lambda s: s.isna() | fn(s), name=rule_id, element_wise=False, ignore_na=False)
 
 
+def _iso_date(text: pd.Series) -> pd.Series:
+    return text.str.match(ISO8601_DATE).fillna(False).astype(bool)
+
+
 def _column_checks(domain: str, column: str) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if column.endswith("DTC"):
-        checks.append(_element("RG0401", lambda s: s.str.match(ISO8601_DATE)))
+        checks.append(_element("RG0401", lambda s: per_distinct(s, _iso_date)))  # thousands of distinct dates
     rules = {
         ("dm", "SEX"): ("RG0201", lambda s: s.isin(SEX_CT)),
         ("dm", "AGE"): ("RG0302", lambda s: s.between(0, 120)),
