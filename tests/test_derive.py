@@ -36,6 +36,15 @@ class TestSaltWeighting:
         total = rec[rec["PARAMCD"] == "SALT"]
         assert len(total) == 1 and total["DTYPE"].isna().all()
 
+    def test_total_derived_only_for_visits_that_report_none(self):
+        rs = pd.concat([rs_regions("S1", 1, "2020-01-01", 50, 20, 10, 0), rs_totals(("S1", 1, "2020-01-01", 30.0)),
+                        rs_regions("S1", 2, "2020-02-01", 10, 10, 10, 10), rs_regions("S2", 1, "2020-01-01", 0, 0, 0, 0)],
+                       ignore_index=True)
+        total = salt_records(rs).query("PARAMCD == 'SALT'")
+        assert total[["USUBJID", "VISITNUM", "AVAL"]].values.tolist() == [["S1", 1.0, 30.0], ["S1", 2.0, 10.0],
+                                                                          ["S2", 1.0, 0.0]]
+        assert total["DTYPE"].fillna("").tolist() == ["", "DERIVED", "DERIVED"]
+
     def test_duplicate_assessment_is_loud(self):
         rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 1, "2020-01-02", 61.0))
         with pytest.raises(ContractError, match="share a key"):

@@ -62,3 +62,14 @@ def test_blank_to_null_trims_text_and_nulls_blanks_only():
     pd.testing.assert_series_equal(out["b"], df["b"])
     pd.testing.assert_series_equal(out["n"], df["n"])
     assert list(out.columns) == ["a", "b", "n"]
+
+
+def test_key_codes_group_rows_like_groupby_with_missing_keys_equal():
+    from regrowth.frames import key_codes
+
+    df = pd.DataFrame({"u": pd.Series(["a", "a", None, "b", None, "a"], dtype="str"),
+                       "v": [1.0, 2.0, np.nan, 1.0, np.nan, 1.0]})
+    codes = key_codes(df, ["u", "v"])
+    expected = df.groupby(["u", "v"], dropna=False, sort=False).ngroup().to_numpy()
+    assert pd.factorize(codes)[0].tolist() == pd.factorize(expected)[0].tolist() == [0, 1, 2, 3, 2, 0]
+    assert key_codes(df.iloc[:0], ["u"]).tolist() == []

@@ -87,6 +87,16 @@ def sort_rows(df: pd.DataFrame, keys: list[str], nulls_first: bool = False, keep
     return out if keep_index else out.reset_index(drop=True)
 
 
+def key_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One integer per row, equal exactly where the rows' `keys` are all equal (a missing value
+    equals a missing value), from 0 up without gaps: grouping without a groupby."""
+    codes = np.zeros(len(df), dtype=np.int64)
+    for key in keys:
+        column, uniques = pd.factorize(df[key], use_na_sentinel=False)
+        codes = pd.factorize(codes * len(uniques) + column)[0]  # stays below len(df)
+    return codes
+
+
 def lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     """values[key] for each key, aligned to `keys` (missing keys give null of values' dtype).
 

@@ -142,7 +142,7 @@ def empty_domain(domain: str) -> pd.DataFrame:
 def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
     """Canonical column order and types; absent permissible variables become null; extra kept."""
     spec = DOMAINS[domain]
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write (pandas 3): columns set below leave df as it was
     for v in spec.variables + TRACE:
         if v.name not in out.columns:
             out[v.name] = pd.Series(None, index=out.index, dtype="float64" if v.kind == NUM else "str")

@@ -39,7 +39,7 @@ def derive_vars_chg(df: pd.DataFrame) -> pd.DataFrame:
     require_columns(df, ["USUBJID", "PARAMCD", "AVAL", "ABLFL"], "derive_vars_chg")
     base = df[df["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["AVAL"]
     key = pd.MultiIndex.from_frame(df[["USUBJID", "PARAMCD"]])
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: df is left as it was
     out["BASE"] = base.reindex(key).to_numpy()
     out["CHG"] = out["AVAL"] - out["BASE"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,7 +85,7 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     nearest, best = nearest_target(ady, weeks * 7 + 1)
     in_window = (best <= window_days) & (ady > 1)
     avisitn = np.where(in_window, weeks[nearest], np.nan)
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: df is left as it was
     out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
     labels = {w: "Baseline" if w == 0 else f"Week {int(w)}" for w in out["AVISITN"].dropna().unique()}
     out["AVISIT"] = out["AVISITN"].map(labels).astype("str")
@@ -109,7 +109,7 @@ def derive_var_eotfl(df: pd.DataFrame, eot_week: int | None) -> pd.DataFrame:
 
 def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
     """CRITy/CRITyFL for each responder endpoint (total SALT only); null when not evaluable."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: df is left as it was
     total = out["PARAMCD"] == TOTAL
     for y, ep in enumerate(endpoints, start=1):
         var, op, value = ep["variable"], ep["operator"], float(ep["value"])

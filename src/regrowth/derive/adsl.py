@@ -7,7 +7,7 @@ import pandas as pd
 
 from regrowth.dates import impute_date, to_date
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import assert_unique_keys, lookup, require_columns
+from regrowth.frames import assert_unique_keys, key_codes, lookup, require_columns
 from regrowth.model import AA_SUBTYPE_CAT
 from regrowth.derive import ORDER
 
@@ -104,9 +104,7 @@ def _visits_up_to(rs: pd.DataFrame, first_dose: pd.Series) -> pd.DataFrame:
     dated = to_date(rs["RSDTC"])
     ref = lookup(rs["USUBJID"], first_dose)
     eligible = (dated.notna() & ref.notna() & (dated <= ref)).to_numpy()
-    subject = pd.factorize(rs["USUBJID"], use_na_sentinel=False)[0].astype(np.int64)
-    visitnum, visits = pd.factorize(rs["VISITNUM"], use_na_sentinel=False)
-    visit = pd.factorize(subject * len(visits) + visitnum)[0]  # one code per (USUBJID, VISITNUM)
+    visit = key_codes(rs, ["USUBJID", "VISITNUM"])
     return rs[np.bincount(visit, weights=eligible)[visit] > 0]
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import assert_unique_keys, lookup, require_columns, sort_rows
+from regrowth.frames import assert_unique_keys, isin, key_codes, lookup, require_columns, sort_rows
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -58,13 +59,15 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
-    regions = rec[rec["PARAMCD"].isin(list(SALT_WEIGHTS))]
+    # only visits that report no total need one derived: usually none, so no pivot at all
+    visit = key_codes(rec, ["USUBJID", "VISITNUM"])
+    reported = np.zeros(visit.max() + 1 if len(visit) else 0, dtype=bool)
+    reported[visit[(rec["PARAMCD"] == TOTAL).to_numpy()]] = True
+    regions = rec[isin(rec["PARAMCD"], list(SALT_WEIGHTS)).to_numpy() & ~reported[visit]]
     if regions.empty:
         return rec.iloc[0:0]
     wide = regions.pivot_table(index=["USUBJID", "VISITNUM"], columns="PARAMCD", values="AVAL", aggfunc="first")
     wide = wide.reindex(columns=list(SALT_WEIGHTS)).dropna()
-    have_total = rec.loc[rec["PARAMCD"] == TOTAL].set_index(["USUBJID", "VISITNUM"]).index
-    wide = wide[~wide.index.isin(have_total)]
     if wide.empty:
         return rec.iloc[0:0]
     total = round_half_up(sum(wide[k] * w for k, w in SALT_WEIGHTS.items()).to_numpy(), 1)
