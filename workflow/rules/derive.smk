@@ -53,6 +53,8 @@ rule derive_adsalt:
 rule derive_adtte:
     wildcard_constraints:
         trial=UNIT_PATTERN,
+    # it waits for ADSALT and the relapse table waits for it: run it before ready summaries
+    priority: 5
     input:
         adsl=adam("adsl"),
         adsalt=adam("adsalt"),
