@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from regrowth.frames import isin, lookup, per_distinct
+from regrowth.frames import isin, key_codes, lookup, per_distinct
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import DOMAINS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES
@@ -91,10 +91,8 @@ def salt_total_issues(rs: pd.DataFrame) -> list[dict]:
         return []
     tests = [*SALT_WEIGHTS, "SALTTOT"]
     salt = rs[isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna()]
-    # one row per (USUBJID, VISITNUM) in sorted order, one column per test: its first non-missing value
-    subject = pd.factorize(salt["USUBJID"], sort=True)[0].astype(np.int64)
-    visitnum, visits = pd.factorize(salt["VISITNUM"], sort=True)
-    visit, _ = pd.factorize(subject * len(visits) + visitnum, sort=True)
+    # one row per (USUBJID, VISITNUM), one column per test: its first non-missing value
+    visit = key_codes(salt, ["USUBJID", "VISITNUM"])
     test = pd.Categorical(salt["RSTESTCD"], categories=tests).codes
     value = salt["RSSTRESN"].to_numpy(dtype="float64", na_value=np.nan)
     wide = np.full((visit.max() + 1 if len(visit) else 0, len(tests)), np.nan)
