@@ -12,7 +12,7 @@ rule split_export:
         parts=directory("results/{trial}/split/parts"),
         files="results/{trial}/split/files.parquet",
         issues="results/{trial}/split/issues.parquet",
-    # the split heads the longest chain of jobs: start it before the whole trials' jobs
+    # the split heads the longest chain of jobs: when cores are short, Snakemake runs it first
     priority: 10
     log:
         "logs/{trial}/split_export.log",
