@@ -73,3 +73,12 @@ def test_key_codes_group_rows_like_groupby_with_missing_keys_equal():
     expected = df.groupby(["u", "v"], dropna=False, sort=False).ngroup().to_numpy()
     assert pd.factorize(codes)[0].tolist() == pd.factorize(expected)[0].tolist() == [0, 1, 2, 3, 2, 0]
     assert key_codes(df.iloc[:0], ["u"]).tolist() == []
+
+
+def test_any_in_group_spreads_a_flag_over_its_group():
+    from regrowth.frames import any_in_group
+
+    codes = np.array([0, 1, 2, 3, 2, 0])
+    assert any_in_group(codes, [False, True, False, False, True, False]).tolist() == [
+        False, True, True, False, True, False]
+    assert any_in_group(np.array([], dtype=np.int64), []).tolist() == []

@@ -184,3 +184,22 @@ def test_combine_refuses_parts_out_of_subject_order(tmp_path):
         concat_parts([part("e", ["A", "B"]), part("f", ["B", "C"])], tmp_path / "bad.parquet")
     with pytest.raises(ContractError, match="without USUBJID"):
         concat_parts([part("g", ["A"]), part("h", [None, "C"])], tmp_path / "bad.parquet")
+
+
+def test_split_falls_back_to_the_careful_reader_midway_and_loses_no_row(tmp_path, monkeypatch):
+    """A quoted line break far into a CSV: the streamed split has written some batches when
+    pyarrow refuses it; the file is then read whole and every part rewritten, none half-written."""
+    import regrowth.partition.split as split
+
+    write_trials(tmp_path, 1, 40, "sdtm-csv", seed=5, drug="tofacitinib", redcap_mapping=MAPPING)
+    folder = tmp_path / "SIM001"
+    ae = pd.read_csv(folder / "ae.csv", dtype=str, keep_default_na=False)
+    ae.loc[len(ae) - 2, "AETERM"] = "Headache\nsevere"  # written quoted by pandas
+    ae.to_csv(folder / "ae.csv", index=False, lineterminator="\n")
+    monkeypatch.setattr(split, "BATCH_BYTES", 512)  # many batches before the line break
+    files, _ = split.split_export(folder, "sdtm-csv", 3, tmp_path / "parts")
+    parts = [pd.read_parquet(tmp_path / "parts" / p / "ae.parquet") for p in ("000", "001", "002")]
+    rows = pd.concat(parts)
+    assert len(rows) == len(ae) == int(files.set_index("domains").loc["AE", "rows_in"])
+    assert sorted(rows["SRCROW"].astype(int)) == list(range(1, len(ae) + 1))
+    assert "Headache\nsevere" in set(rows["AETERM"])

@@ -157,10 +157,10 @@ def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = 
         if not folder.is_dir():
             continue
         for p in sorted(folder.rglob("*")):
-            # listed as the sheet gave it: relative to the root, or absolute
-            rel = str(p) if str(p) in listed else os.path.relpath(p, root)
             if p.name == SNAKEMAKE_MARKER:
                 continue
+            # listed as the sheet gave it: relative to the root, or absolute
+            rel = str(p) if str(p) in listed else os.path.relpath(p, root)
             if p.is_file() and rel not in listed and not rel.startswith(os.path.join("results", "provenance")):
                 if folder != root / "results" and p.parent != folder:
                     continue  # trial folders: only their own files, not subfolders

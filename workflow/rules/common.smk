@@ -263,11 +263,11 @@ def output_rules():
     out = {}
     for t in TRIAL_IDS:
         if t in PARTITIONED:
-            row = TRIALS.loc[t]
+            roles = roles_of(TRIALS.loc[t, "path"], TRIALS.loc[t, "format"])
             for name in ("files", "issues"):
                 out[f"results/{t}/split/{name}.parquet"] = "split_export"
             for part in PARTS[t]:
-                for role in roles_of(row["path"], row["format"]):
+                for role in roles:
                     out[f"results/{t}/split/parts/{part}/{role}.parquet"] = "split_export"
                 out.update(unit_outputs(f"{t}/parts/{part}"))
             out.update({p: "combine_partitions" for p in accepted_outputs(t).values()})

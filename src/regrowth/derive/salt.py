@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import assert_unique_keys, isin, key_codes, lookup, require_columns, sort_rows
+from regrowth.frames import any_in_group, assert_unique_keys, isin, key_codes, lookup, require_columns, sort_rows
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -60,10 +59,8 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
 
 def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
     # only visits that report no total need one derived: usually none, so no pivot at all
-    visit = key_codes(rec, ["USUBJID", "VISITNUM"])
-    reported = np.zeros(visit.max() + 1 if len(visit) else 0, dtype=bool)
-    reported[visit[(rec["PARAMCD"] == TOTAL).to_numpy()]] = True
-    regions = rec[isin(rec["PARAMCD"], list(SALT_WEIGHTS)).to_numpy() & ~reported[visit]]
+    reported = any_in_group(key_codes(rec, ["USUBJID", "VISITNUM"]), rec["PARAMCD"] == TOTAL)
+    regions = rec[isin(rec["PARAMCD"], list(SALT_WEIGHTS)).to_numpy() & ~reported]
     if regions.empty:
         return rec.iloc[0:0]
     wide = regions.pivot_table(index=["USUBJID", "VISITNUM"], columns="PARAMCD", values="AVAL", aggfunc="first")

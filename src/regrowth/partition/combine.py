@@ -22,7 +22,7 @@ from regrowth.errors import ContractError
 from regrowth.frames import sort_rows
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import column_order
-from regrowth.parquet_io import with_metadata
+from regrowth.parquet_io import read_table, with_metadata
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
 
@@ -84,8 +84,7 @@ def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None
 
 def combine_sorted(paths: list[str], order: list[str]) -> pd.DataFrame:
     """Small tables: parts concatenated and stably sorted by `order`."""
-    frames = [pq.read_table(p).to_pandas() for p in paths]
-    return sort_rows(pd.concat(frames, ignore_index=True), order)
+    return sort_rows(pd.concat([read_table(p) for p in paths], ignore_index=True), order)
 
 
 def combine_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -71,6 +71,12 @@ class _PartWriters:
                 self.writers[k] = pq.ParquetWriter(self.paths[k], table.schema, compression="zstd")
             self.writers[k].write_table(table.filter(pa.array(parts == k)))
 
+    def abandon(self) -> None:
+        """Close what was written so far (a file sent to the careful reader is rewritten whole)."""
+        for w in self.writers:
+            if w is not None:
+                w.close()
+
     def close(self) -> None:
         for k, w in enumerate(self.writers):
             if w is not None:
@@ -142,16 +148,13 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
         if role != "dm" and fmt == "sdtm-csv":
             rows = _stream_csv(path, blocks, writers)
         if rows is None:  # read whole (raises the careful reader's error for a broken file)
+            writers.abandon()
             writers = _PartWriters(outdir, role, n_parts)  # rewrite from scratch
             frame = dm if role == "dm" else _read(path, fmt, issues)
             rows = _split_frame(frame, blocks, writers)
         writers.close()
         records.append(file_record(path, fmt, rows, role.upper()))
     return pd.DataFrame(records), issues_frame(issues)
-
-
-def split_outputs(outdir: str, roles: list[str], n_parts: int) -> list[str]:
-    return [f"{outdir}/{name}/{role}.parquet" for name in part_names(n_parts) for role in roles]
 
 
 def roles_of(folder: str | Path, fmt: str) -> list[str]:
