@@ -82,3 +82,24 @@ def test_any_in_group_spreads_a_flag_over_its_group():
     assert any_in_group(codes, [False, True, False, False, True, False]).tolist() == [
         False, True, True, False, True, False]
     assert any_in_group(np.array([], dtype=np.int64), []).tolist() == []
+
+
+def test_filtered_read_gives_what_a_whole_read_then_filter_gives(tmp_path):
+    from regrowth.parquet_io import read_table, write_table
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    frame = pd.DataFrame({
+        "USUBJID": pd.Series([f"S{k % 700:04d}" if k % 97 else None for k in range(n)], dtype="str"),
+        "PARAMCD": pd.Series(rng.choice(["SALT", "SALT01", "SALT02"], n), dtype="str"),
+        "DTYPE": pd.Series(rng.choice(["DERIVED", None, ""], n), dtype="str"),
+        "AVAL": np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 100),
+        "ADT": pd.Series(pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")),
+    })
+    path = tmp_path / "adsalt.parquet"
+    write_table(frame, path, {"rule": "test"})
+    got = read_table(path, columns=["USUBJID", "PARAMCD", "DTYPE", "AVAL"], filters=[("PARAMCD", "==", "SALT")])
+    whole = read_table(path)
+    expected = whole[whole["PARAMCD"] == "SALT"][["USUBJID", "PARAMCD", "DTYPE", "AVAL"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["USUBJID"].dtype == whole["USUBJID"].dtype and got["USUBJID"].isna().any()

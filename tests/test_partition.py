@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from regrowth.errors import ContractError, InputError
@@ -203,3 +204,37 @@ def test_split_falls_back_to_the_careful_reader_midway_and_loses_no_row(tmp_path
     assert len(rows) == len(ae) == int(files.set_index("domains").loc["AE", "rows_in"])
     assert sorted(rows["SRCROW"].astype(int)) == list(range(1, len(ae) + 1))
     assert "Headache\nsevere" in set(rows["AETERM"])
+
+
+def test_read_ahead_keeps_order_and_raises_the_readers_error_to_the_caller():
+    from regrowth.partition.split import read_ahead
+
+    assert list(read_ahead(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield from range(3)
+        raise pa.ArrowInvalid("CSV parse error")
+
+    got = []
+    with pytest.raises(pa.ArrowInvalid, match="CSV parse error"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_split_parts_are_the_rows_of_their_subjects_in_file_order(tmp_path, monkeypatch):
+    """Streamed in small batches, read and written in threads: each part holds exactly its
+    subjects' rows, in the order of the file."""
+    import regrowth.partition.split as split
+
+    write_trials(tmp_path, 1, 40, "sdtm-csv", seed=7, drug="tofacitinib", redcap_mapping=MAPPING)
+    folder = tmp_path / "SIM001"
+    rs = pd.read_csv(folder / "rs.csv", dtype=str, keep_default_na=False)
+    monkeypatch.setattr(split, "BATCH_BYTES", 2048)
+    split.split_export(folder, "sdtm-csv", 3, tmp_path / "parts")
+    blocks = subject_blocks(pd.read_csv(folder / "dm.csv", dtype=str)["USUBJID"], 3)
+    expected = assign_parts(rs["USUBJID"], blocks)
+    for k, name in enumerate(("000", "001", "002")):
+        part = pd.read_parquet(tmp_path / "parts" / name / "rs.parquet")
+        assert part["SRCROW"].tolist() == [i + 1 for i in np.flatnonzero(expected == k)]
+        assert part["RSORRES"].tolist() == rs.loc[expected == k, "RSORRES"].tolist()

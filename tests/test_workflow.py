@@ -300,3 +300,27 @@ def test_report_in_a_real_browser(run_dir, browser):
     page.pdf(path=str(artifacts / "report.pdf"), format="A4")
     assert (artifacts / "report.pdf").read_bytes().count(b"/Type /Page") > 5
     page.close()
+
+
+def test_jobs_take_arrow_memory_from_jemalloc_unless_the_user_chose(monkeypatch):
+    import subprocess
+    import sys
+
+    code = ("import pyarrow as pa; from regrowth.workflow import use_jemalloc; use_jemalloc(); "
+            "print(pa.default_memory_pool().backend_name)")
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    if _has_jemalloc():  # a build without it keeps its default (and must not fail)
+        assert chosen == "jemalloc"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "system"
+
+
+def _has_jemalloc() -> bool:
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+        return True
+    except NotImplementedError:
+        return False

