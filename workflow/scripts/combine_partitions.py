@@ -1,3 +1,4 @@
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from regrowth.csv_safe import write_safe_csv
@@ -13,6 +14,7 @@ def main(snakemake):
     meta = output_metadata(snakemake)
     # tables ordered by subject: each streamed part after part, several tables at once
     jobs = [(d, d) for d in DOMAIN_NAMES] + [(f"q_{d}", d) for d in DOMAIN_NAMES] + [(n, None) for n in ORDER]
+    jobs.sort(key=lambda job: -sum(os.path.getsize(p) for p in i[job[0]]))  # largest first: none starts last
     with ThreadPoolExecutor(max_workers=snakemake.threads) as pool:  # pyarrow I/O releases the GIL
         for done in [pool.submit(concat_parts, i[key], out[key], meta, domain=d) for key, d in jobs]:
             done.result()
