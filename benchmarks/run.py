@@ -11,6 +11,8 @@ Cases (issue #7):
   4  one large trial, N subjects x 13 SALT visits (regions + total) as SDTM CSV;
      ratio = pipeline wall time / pyarrow's time to read the same CSV files (the floor)
   5  case 4 at half size; ratio = case 4 time / case 5 time (near-linear: < 2.2)
+  6  split_export alone on one SDTM XPORT export of 10,000 and of 20,000 subjects into 4 parts;
+     ratio = peak RSS at 20,000 / at 10,000 (streamed in chunks of records: ~1, bounded)
 
 Wall time is the whole `snakemake` command. Peak RSS is the largest resident set of any
 single process of the run (Snakemake or one of its jobs: os.wait4's ru_maxrss); with
@@ -150,9 +152,26 @@ def case_large(workdir: Path, subjects: int, label: str) -> Row:
                wall / floor, "ratio < 8, RSS < 4096 MB")
 
 
+def case_xpt_split(workdir: Path, subjects: int) -> Row:
+    data = workdir / "data" / f"xpt_{subjects}"
+    simulate(data, "--trials", "1", "--patients", str(subjects), "--visits", "13", "--drug", "tofacitinib",
+             "--format", "sdtm-xpt", "--seed", "11")
+    out = workdir / f"xpt_split_{subjects}"
+    shutil.rmtree(out, ignore_errors=True)
+    code = ("import sys; from regrowth.partition.split import split_export\n"
+            "files, _ = split_export(sys.argv[1], 'sdtm-xpt', 4, sys.argv[2])\n"
+            "files.to_parquet(sys.argv[2] + '/files.parquet')\n")
+    out.mkdir(parents=True)
+    wall, rss = timed([sys.executable, "-c", code, str(data / "SIM001"), str(out)], out, out / "split.log")
+    import pandas as pd
+
+    rows = int(pd.read_parquet(out / "files.parquet")["rows_in"].sum())
+    return Row(f"6 split of an XPORT export, {subjects:,} subjects, 4 parts", wall, rss, rows, None, "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", default="1,2,3,4,5", help="comma-separated case numbers")
+    parser.add_argument("--cases", default="1,2,3,4,5,6", help="comma-separated case numbers")
     parser.add_argument("--subjects", type=int, default=200_000, help="subjects of the large trial (case 4)")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "regrowth-bench")
     args = parser.parse_args(argv)
@@ -171,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             half = case_large(args.workdir, args.subjects // 2, "5")
             half.ratio, half.target = big.wall_s / half.wall_s, "case 4 / case 5 < 2.2"
             rows.append(half)
+    if 6 in cases:
+        small, large = case_xpt_split(args.workdir, 10_000), case_xpt_split(args.workdir, 20_000)
+        large.ratio, large.target = large.peak_rss_mb / small.peak_rss_mb, "RSS ratio ~1 (bounded)"
+        rows += [small, large]
     print(f"\nregrowth benchmark, {time.strftime('%Y-%m-%d')}: {machine()}; snakemake --cores {CORES}\n")
     print(f"| {'case':<58} | {'wall s':>7} | {'peak RSS MB':>11} | {'rows':>11} | {'ratio':>6} | target")
     print(f"|{'-' * 60}|{'-' * 9}|{'-' * 13}|{'-' * 13}|{'-' * 8}|-------")

@@ -238,3 +238,48 @@ def test_split_parts_are_the_rows_of_their_subjects_in_file_order(tmp_path, monk
         part = pd.read_parquet(tmp_path / "parts" / name / "rs.parquet")
         assert part["SRCROW"].tolist() == [i + 1 for i in np.flatnonzero(expected == k)]
         assert part["RSORRES"].tolist() == rs.loc[expected == k, "RSORRES"].tolist()
+
+
+def _part_frames(outdir, role, n_parts=3):
+    return [pd.read_parquet(outdir / f"{k:03d}" / f"{role}.parquet") for k in range(n_parts)]
+
+
+def test_xpt_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch):
+    """XPORT streamed a few records at a time (bounded memory) writes the same rows, values
+    and source rows to each part as reading the file whole."""
+    import regrowth.partition.split as split
+
+    write_trials(tmp_path, 1, 30, "sdtm-xpt", seed=9, drug="tofacitinib", redcap_mapping=MAPPING)
+    folder = tmp_path / "SIM001"
+    with monkeypatch.context() as whole_read:
+        whole_read.setattr(split, "_stream_xpt", lambda *args: None)  # each file read whole, then split
+        whole, _ = split.split_export(folder, "sdtm-xpt", 3, tmp_path / "whole")
+    monkeypatch.setattr(split, "XPT_CHUNK_ROWS", 7)
+    chunked, notices = split.split_export(folder, "sdtm-xpt", 3, tmp_path / "chunked")
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert notices.empty
+    for role in split.roles_of(folder, "sdtm-xpt"):
+        for a, b in zip(_part_frames(tmp_path / "chunked", role), _part_frames(tmp_path / "whole", role)):
+            pd.testing.assert_frame_equal(a, b)
+    rs_rows = sum(len(p) for p in _part_frames(tmp_path / "chunked", "rs"))
+    assert rs_rows == int(whole.set_index("domains").loc["RS", "rows_in"]) > 7 * 10
+
+
+def test_xpt_split_meets_cp1252_text_late_and_starts_the_file_again(tmp_path, monkeypatch):
+    import regrowth.partition.split as split
+    from regrowth.simulate.export_sdtm import write_xpt
+
+    subjects = [f"T-{k:02d}" for k in range(1, 10)]
+    write_xpt(pd.DataFrame({"STUDYID": "T", "DOMAIN": "DM", "USUBJID": subjects, "ARM": "Drug", "ACTARM": "Drug"}),
+              tmp_path / "dm.xpt", "dm")
+    terms = [f"Term {k}" for k in range(len(subjects) - 1)] + ["caf\u00e9"]
+    write_xpt(pd.DataFrame({"STUDYID": "T", "DOMAIN": "AE", "USUBJID": subjects, "AESEQ": 1.0, "AETERM": terms}),
+              tmp_path / "ae.xpt", "ae")
+    raw = (tmp_path / "ae.xpt").read_bytes().replace("café".encode(), b"caf\xe9 ")
+    (tmp_path / "ae.xpt").write_bytes(raw)
+    monkeypatch.setattr(split, "XPT_CHUNK_ROWS", 2)  # the bad byte is in the last chunk
+    files, notices = split.split_export(tmp_path, "sdtm-xpt", 3, tmp_path / "parts")
+    ae = pd.concat(_part_frames(tmp_path / "parts", "ae"), ignore_index=True)
+    assert ae["USUBJID"].tolist() == subjects and ae["AETERM"].tolist() == terms  # none twice, none lost
+    assert ae["SRCROW"].tolist() == list(range(1, len(subjects) + 1))
+    assert notices["file"].tolist() == ["ae.xpt"] and "cp1252" in notices["message"].iloc[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,17 @@ def find_domain_files(folder: Path, fmt: str) -> dict[str, Path]:
     return found
 
 
+def _issue(path: Path, column, message: str, rule: str = "RG0005") -> dict:
+    return {"rule_id": rule, "severity": "notice", "dataset": path.stem.upper(), "file": path.name,
+            "usubjid": None, "row": None, "column": column, "value": None, "message": message}
+
+
 def _notice(issues: list[dict], path: Path, column, message: str, rule: str = "RG0005") -> None:
-    issues.append({"rule_id": rule, "severity": "notice", "dataset": path.stem.upper(), "file": path.name,
-                   "usubjid": None, "row": None, "column": column, "value": None, "message": message})
+    issues.append(_issue(path, column, message, rule))
+
+
+def xpt_cp1252_notice(path: Path) -> dict:
+    return _issue(path, None, "text is not UTF-8; read as cp1252 (Windows Latin-1)")
 
 
 def read_xpt(path: Path, issues: list[dict]) -> pd.DataFrame:
@@ -66,10 +75,25 @@ def read_xpt(path: Path, issues: list[dict]) -> pd.DataFrame:
             df, _meta = pyreadstat.read_xport(str(path), encoding="cp1252")
         except Exception as exc:
             raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
-        _notice(issues, path, None, "text is not UTF-8; read as cp1252 (Windows Latin-1)")
+        issues.append(xpt_cp1252_notice(path))
     except Exception as exc:  # pyreadstat raises its own error types for corrupt files
         raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
     return df
+
+
+def read_xpt_chunks(path: Path, rows: int, encoding: str | None = None) -> Iterator[pd.DataFrame]:
+    """An XPORT file `rows` records at a time, variables named as SDTM spells them: memory
+    bounded by the chunk. Text that does not decode raises UnicodeDecodeError (the caller starts
+    again with encoding="cp1252", as read_xpt does); any other failure is an InputError."""
+    try:
+        for df, _meta in pyreadstat.read_file_in_chunks(pyreadstat.read_xport, str(path), chunksize=rows,
+                                                        encoding=encoding):
+            df.columns = dataset_names(df.columns)
+            yield df
+    except UnicodeDecodeError:
+        raise
+    except Exception as exc:  # pyreadstat raises its own error types for corrupt files
+        raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
 
 
 def decode_text(path: Path, issues: list[dict]) -> str:

@@ -6,9 +6,10 @@ subject is not in DM go to the block their USUBJID sorts into (validation still 
 rows without a USUBJID go to the first partition. Each row keeps its source file and row
 number, so issues, quarantine and accounting still point into the original export.
 
-CSV files the fast reader accepts are streamed batch by batch (memory bounded by the batch
-size and the number of partitions); anything else (XPORT, files needing the careful reader) is
-read whole and then split.
+CSV files the fast reader accepts are streamed batch by batch, and XPORT files chunk by chunk of
+records: memory is bounded by the batch size and the number of partitions. DM (needed whole to
+cut the blocks), CSV files needing the careful reader and XPORT files without records are read
+whole and then split.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ import pyarrow.parquet as pq
 from regrowth.errors import InputError
 from regrowth.frames import ARROW_REFUSALS
 from regrowth.ingest.common import file_record
-from regrowth.ingest.sdtm import EXTENSIONS, _read, dataset_names, fast_csv, find_domain_files
+from regrowth.ingest.sdtm import (EXTENSIONS, _read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
+                                  xpt_cp1252_notice)
 from regrowth.issues import issues_frame
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
+XPT_CHUNK_ROWS = 250_000  # XPORT records per chunk: ~100 MB as a pandas frame
 T = TypeVar("T")
 _END = object()
 
@@ -66,10 +69,18 @@ class _PartWriters:
 
     def __init__(self, outdir: Path, role: str, n_parts: int):
         self.paths = [outdir / name / f"{role}.parquet" for name in part_names(n_parts)]
-        self.writers: list[pq.ParquetWriter | None] = [None] * n_parts
+        self._start()
+
+    def _start(self) -> None:
+        self.writers: list[pq.ParquetWriter | None] = [None] * len(self.paths)
         self.schema: pa.Schema | None = None
         self._thread = ThreadPoolExecutor(max_workers=1)
         self._pending: Future | None = None
+
+    def restart(self) -> None:
+        """Drop what was written (the file is read again from its start): every part rewritten."""
+        self.abandon()
+        self._start()
 
     def write(self, table: pa.Table, parts: np.ndarray) -> None:
         self.schema = self.schema or table.schema
@@ -91,7 +102,7 @@ class _PartWriters:
             pending.result()
 
     def abandon(self) -> None:
-        """Close what was written so far (a file sent to the careful reader is rewritten whole)."""
+        """Close what was written so far, for restart()."""
         try:
             self._wait()
         finally:
@@ -158,6 +169,33 @@ def read_ahead(batches: Iterable[T]) -> Iterator[T]:
             yield item
 
 
+def _stream_xpt(path: Path, blocks: np.ndarray, writers: _PartWriters, issues: list[dict]) -> int | None:
+    """Rows written, XPT_CHUNK_ROWS records at a time; None for a file without records (read
+    whole). Text that is not UTF-8 is read again from the start as cp1252, as read_xpt does."""
+    try:
+        return _write_xpt_chunks(path, blocks, writers, None)
+    except UnicodeDecodeError:
+        writers.restart()
+    try:
+        rows = _write_xpt_chunks(path, blocks, writers, "cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
+    if rows is not None:
+        issues.append(xpt_cp1252_notice(path))
+    return rows
+
+
+def _write_xpt_chunks(path: Path, blocks: np.ndarray, writers: _PartWriters, encoding: str | None) -> int | None:
+    rows = 0
+    for chunk in read_xpt_chunks(path, XPT_CHUNK_ROWS, encoding):
+        table = _with_source(pa.Table.from_pandas(chunk, preserve_index=False), path.name, rows + 1)
+        if writers.schema is not None:
+            table = table.cast(writers.schema)  # every chunk as the first one's types
+        writers.write(table, _parts_of(table, blocks))
+        rows += table.num_rows
+    return rows or None
+
+
 def _split_frame(df: pd.DataFrame, blocks: np.ndarray, writers: _PartWriters) -> int:
     table = pa.Table.from_pandas(df, preserve_index=False)
     writers.write(table, _parts_of(table, blocks))
@@ -182,11 +220,10 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
     for role, path in files.items():
         writers = _PartWriters(outdir, role, n_parts)
         rows = None
-        if role != "dm" and fmt == "sdtm-csv":
-            rows = _stream_csv(path, blocks, writers)
+        if role != "dm":  # DM is in memory already
+            rows = _stream_csv(path, blocks, writers) if fmt == "sdtm-csv" else _stream_xpt(path, blocks, writers, issues)
         if rows is None:  # read whole (raises the careful reader's error for a broken file)
-            writers.abandon()
-            writers = _PartWriters(outdir, role, n_parts)  # rewrite from scratch
+            writers.restart()
             frame = dm if role == "dm" else _read(path, fmt, issues)
             rows = _split_frame(frame, blocks, writers)
         writers.close()
