@@ -324,3 +324,34 @@ def _has_jemalloc() -> bool:
         return True
     except NotImplementedError:
         return False
+
+
+def test_figures_rendered_in_parallel_are_the_same_bytes_in_the_same_order():
+    import numpy as np
+
+    from regrowth.report import figures
+
+    rng = np.random.default_rng(3)
+    arms = []
+    for k in range(3):
+        n = 40
+        arms.append((f"Arm {k}", pd.DataFrame({
+            "USUBJID": np.repeat([f"S{k}-{i}" for i in range(n // 4)], 4), "PARAMCD": "SALT", "ANL01FL": "Y",
+            "AATYPE": rng.choice(list(figures.SUBTYPE_COLOURS), n), "AVISITN": np.tile([0, 12, 24, 36], n // 4),
+            "AVAL": rng.uniform(0, 100, n), "ADY": np.tile([1, 85, 169, 253], n // 4), "PCHG": rng.uniform(-100, 0, n)})))
+    jobs = {"waterfall": (figures.waterfall, arms), "salt": (figures.salt_over_time, arms),
+            "salt_subtype": (figures.salt_over_time_by_subtype, arms)}
+    alone = figures.render(jobs, workers=1)
+    together = figures.render(jobs, workers=2)
+    assert list(together) == list(jobs) and together == alone
+    assert all(svg.startswith("<svg") for svg in together.values())
+
+
+def test_a_figure_that_fails_in_a_worker_fails_the_report():
+    from regrowth.report import figures
+
+    def broken():
+        raise ValueError("no data for this figure")
+
+    with pytest.raises(ValueError, match="no data for this figure"):
+        figures.render({"a": (figures.forest, []), "b": (broken,)}, workers=2)

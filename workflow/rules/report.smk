@@ -18,6 +18,8 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
+    # figures render in parallel processes; the report is the last big job, cores are free
+    threads: 2
     log:
         "logs/report.log",
     conda:

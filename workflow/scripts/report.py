@@ -11,7 +11,7 @@ def main(snakemake):
                              validation=list(i.validation), inputs=list(i.inputs), published=i.published,
                              accounting=list(i.accounting),
                              rulegraph=i.rulegraph, config=dict(snakemake.params.config),
-                             workflow_dir=snakemake.scriptdir)
+                             workflow_dir=snakemake.scriptdir, workers=snakemake.threads)
     Path(snakemake.output[0]).write_text(html, encoding="utf-8")
 
 

@@ -190,7 +190,8 @@ def _trial_sections(trials: list[TrialData]) -> list[dict]:
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
                  demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
                  comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict,
-                 provenance: dict | None = None) -> str:
+                 provenance: dict | None = None, workers: int = 1) -> str:
+    """The report's HTML; `workers` processes render its figures."""
     arm_series = []
     for t in trials:
         for arm in sorted(t.adsalt["TRT01P"].dropna().unique()) if not t.adsalt.empty else []:
@@ -198,19 +199,15 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
                                t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")
                                        & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
     has_salt = bool(arm_series)
-    figs = {}
+    jobs: dict[str, tuple] = {}  # figure name -> (function, arguments); rendered below
     forest_rows = _forest_rows(efficacy, published)
     if forest_rows:
-        figs["forest"] = figures.forest(forest_rows)
+        jobs["forest"] = (figures.forest, forest_rows)
     te = safety[(safety["soc"] != "ANY") & (safety["soc"] != "ANY SERIOUS")] if len(safety) else safety
     if len(te):
-        ae_fig = figures.ae_incidence(te.assign(arm_label=te["arm"] + " (" + te["trial_id"] + ")"))
-        if ae_fig:
-            figs["ae"] = ae_fig
+        jobs["ae"] = (figures.ae_incidence, te.assign(arm_label=te["arm"] + " (" + te["trial_id"] + ")"))
     if has_salt:
-        by_subtype = figures.salt_over_time_by_subtype([(label, a) for label, a, _ in arm_series])
-        if by_subtype:
-            figs["salt_subtype"] = by_subtype
+        jobs["salt_subtype"] = (figures.salt_over_time_by_subtype, [(label, a) for label, a, _ in arm_series])
         responses = []
         for t in trials:
             for arm in sorted(t.adtte["TRT01P"].dropna().unique()) if not t.adtte.empty else []:
@@ -218,12 +215,13 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
                 if len(tt):
                     responses.append((f"{arm} ({t.trial_id})", tt))
         if responses:
-            figs["response"] = figures.km_cumulative(responses, "Weeks since first dose", "Proportion with SALT50")
-        figs["salt"] = figures.salt_over_time([(label, a) for label, a, _ in arm_series])
-        figs["waterfall"] = figures.waterfall([(label, a) for label, a, _ in arm_series])
+            jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", "Proportion with SALT50")
+        jobs["salt"] = (figures.salt_over_time, [(label, a) for label, a, _ in arm_series])
+        jobs["waterfall"] = (figures.waterfall, [(label, a) for label, a, _ in arm_series])
         followed = [(label, r) for label, _, r in arm_series if len(r)]
         if followed:
-            figs["relapse"] = figures.km_plot(followed, "Weeks since last dose")
+            jobs["relapse"] = (figures.km_plot, followed, "Weeks since last dose")
+    figs = {name: svg for name, svg in figures.render(jobs, workers).items() if svg}  # "": nothing to show
     demo_headers, demo_rows = _demographics_matrix(demographics)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import matplotlib
 
@@ -25,6 +28,31 @@ SUBTYPE_LABELS = {"PATCHY AA": "Patchy AA", "OPHIASIS": "Ophiasis", "ALOPECIA TO
 WATERFALL_MAX_BARS = 300  # per panel; beyond this, bars are bins of subjects
 WATERFALL_FIGURE_BARS = 1500  # for all panels together: many arms get fewer bars each
 WATERFALL_MAX_PANELS = 8
+
+
+_JOBS: dict[str, tuple] = {}  # what render() hands to its forked workers (inherited, not pickled)
+
+
+def render(jobs: dict[str, tuple], workers: int = 1) -> dict[str, str]:
+    """{name: SVG} for jobs {name: (figure function, *arguments)}, in the jobs' order. With
+    workers > 1 on Linux figures render in forked processes that inherit the data (macOS
+    system libraries are not safe to fork): rendering is most of the report's time. Each
+    figure's bytes are the same either way."""
+    if workers <= 1 or len(jobs) <= 1 or not sys.platform.startswith("linux"):
+        return {name: fn(*args) for name, (fn, *args) in jobs.items()}
+    global _JOBS
+    _JOBS = jobs
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            return dict(zip(jobs, pool.map(_render_job, list(jobs))))
+    finally:
+        _JOBS = {}
+
+
+def _render_job(name: str) -> str:
+    fn, *args = _JOBS[name]
+    return fn(*args)
 
 
 def _svg(fig) -> str:

@@ -22,7 +22,7 @@ def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
 def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
                       adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
                       published: str, rulegraph: str, config: dict, workflow_dir: str,
-                      accounting: list[str]) -> str:
+                      accounting: list[str], workers: int = 1) -> str:
     data = []
     for k, meta in enumerate(trials):
         data.append(TrialData(
@@ -38,7 +38,7 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
                         disposition=t["disposition"], comparisons=t["comparisons"],
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions(),
-                        provenance=provenance_appendix(rulegraph, config, workflow_dir))
+                        provenance=provenance_appendix(rulegraph, config, workflow_dir), workers=workers)
 
 
 def rule_edges(dot: str) -> list[tuple[str, str]]:
