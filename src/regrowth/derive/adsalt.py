@@ -48,15 +48,18 @@ def derive_vars_chg(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+PHASES = ["PRE-TREATMENT", "ON TREATMENT", "OFF DRUG"]
+
+
 def derive_var_aphase(df: pd.DataFrame) -> pd.DataFrame:
     """APHASE: before first dose, on treatment (to last dose inclusive) or off drug."""
     require_columns(df, ["ADT", "TRTSDT", "TRTEDT"], "derive_var_aphase")
-    phase = np.select(
+    phase = np.select(  # codes into PHASES (-1: missing), text built once per distinct value
         [df["ADT"].isna() | df["TRTSDT"].isna(), df["ADT"] <= df["TRTSDT"], df["ADT"] <= df["TRTEDT"]],
-        [None, "PRE-TREATMENT", "ON TREATMENT"],
-        default="OFF DRUG",
+        [-1, 0, 1],
+        default=2,
     )
-    return df.assign(APHASE=pd.Series(phase, index=df.index, dtype="str"))
+    return df.assign(APHASE=text_from_codes(phase, PHASES, df.index))
 
 
 def nearest_target(day: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +90,8 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     avisitn = np.where(in_window, weeks[nearest], np.nan)
     out = df.copy(deep=False)  # copy-on-write: df is left as it was
     out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
-    labels = {w: "Baseline" if w == 0 else f"Week {int(w)}" for w in out["AVISITN"].dropna().unique()}
-    out["AVISIT"] = out["AVISITN"].map(labels).astype("str")
+    codes, visits = pd.factorize(out["AVISITN"])  # missing: -1
+    out["AVISIT"] = text_from_codes(codes, ["Baseline" if w == 0 else f"Week {int(w)}" for w in visits], out.index)
     out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
     keys = ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"]
     ranked = sort_rows(out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys], keys, keep_index=True)

@@ -90,10 +90,12 @@ def salt_total_issues(rs: pd.DataFrame) -> list[dict]:
     if rs.empty or not {"RSTESTCD", "RSSTRESN", "VISITNUM", "USUBJID"} <= set(rs.columns):
         return []
     tests = [*SALT_WEIGHTS, "SALTTOT"]
-    salt = rs[isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna()]
+    used = ["USUBJID", "VISITNUM", "RSTESTCD", "RSSTRESN"]  # not copying RS's other text
+    salt = rs[used][isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna()]
     # one row per (USUBJID, VISITNUM), one column per test: its first non-missing value
     visit = key_codes(salt, ["USUBJID", "VISITNUM"])
-    test = pd.Categorical(salt["RSTESTCD"], categories=tests).codes
+    codes, names = pd.factorize(salt["RSTESTCD"])
+    test = pd.Index(tests).get_indexer(names)[codes]  # position in `tests`, per distinct code
     value = salt["RSSTRESN"].to_numpy(dtype="float64", na_value=np.nan)
     wide = np.full((visit.max() + 1 if len(visit) else 0, len(tests)), np.nan)
     have = np.flatnonzero(~np.isnan(value))[::-1]  # reversed: the first value is written last
@@ -136,8 +138,8 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     rs = tables["rs"]
     if not rs.empty and not ex.empty:
         first_dose = ex.groupby("USUBJID")["EXSTDTC"].min().str[:10]
-        salt = rs[rs["RSTESTCD"] == "SALTTOT"] if (rs["RSTESTCD"] == "SALTTOT").any() else rs
-        rs_dt = salt[["USUBJID", "RSDTC"]].dropna()
+        total = rs["RSTESTCD"] == "SALTTOT"
+        rs_dt = (rs[["USUBJID", "RSDTC"]][total] if total.any() else rs[["USUBJID", "RSDTC"]]).dropna()
         dose = rs_dt["USUBJID"].map(first_dose).astype("str")
         known = dose.notna()
         pre = rs_dt[known & (rs_dt["RSDTC"].astype("str").str[:10].where(known, "") <= dose.where(known, ""))]

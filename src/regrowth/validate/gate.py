@@ -101,7 +101,7 @@ def apply_policy(tables: dict[str, pd.DataFrame], issues: pd.DataFrame, files: p
         grouped = f.groupby("i").agg(QRULES=("rule", lambda r: ",".join(sorted(set(r)))),
                                      QREASON=("message", lambda m: " | ".join(dict.fromkeys(m))))
         bad = t.index.isin(grouped.index)
-        accepted[d] = t[~bad].reset_index(drop=True)
+        accepted[d] = t[~bad].reset_index(drop=True) if bad.any() else t.reset_index(drop=True)  # no copy
         q = t[bad].copy()
         q["QRULES"] = grouped["QRULES"].reindex(q.index).astype("str")
         q["QREASON"] = grouped["QREASON"].reindex(q.index).astype("str")
