@@ -103,3 +103,13 @@ def test_filtered_read_gives_what_a_whole_read_then_filter_gives(tmp_path):
     expected = whole[whole["PARAMCD"] == "SALT"][["USUBJID", "PARAMCD", "DTYPE", "AVAL"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected)
     assert got["USUBJID"].dtype == whole["USUBJID"].dtype and got["USUBJID"].isna().any()
+
+
+def test_select_rows_is_the_row_filter_of_only_the_named_columns():
+    from regrowth.frames import select_rows
+
+    df = pd.DataFrame({"A": ["x", "y", None, "z"], "B": [1.0, 2.0, 3.0, np.nan], "C": ["p", "q", "r", "s"]},
+                      index=[10, 11, 12, 13])
+    mask = pd.Series([True, False, True, True], index=df.index)
+    pd.testing.assert_frame_equal(select_rows(df, mask, ["B", "A"]), df[mask][["B", "A"]])
+    assert select_rows(df, mask.to_numpy(), ["A"]).index.tolist() == [10, 12, 13]

@@ -151,6 +151,12 @@ def per_distinct(values: pd.Series, compute) -> pd.DataFrame | pd.Series:
     return padded.iloc[codes].set_axis(values.index)
 
 
+def select_rows(df: pd.DataFrame, mask, columns: list[str]) -> pd.DataFrame:
+    """df[columns][mask]: the rows of `mask`, only the columns a step reads. A row filter copies
+    every column it keeps, and copying a table's text columns is what costs at millions of rows."""
+    return df[columns][mask]
+
+
 def isin(values: pd.Series, allowed) -> pd.Series:
     """values.isin(allowed) through pyarrow's hash lookup (~10x pandas' on millions of ids)."""
     try:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from regrowth.dates import impute_date, to_date
 from regrowth.derive.salt import RS_COLUMNS, TOTAL, flag_baseline, salt_records
-from regrowth.frames import any_in_group, assert_unique_keys, key_codes, lookup, require_columns
+from regrowth.frames import any_in_group, assert_unique_keys, key_codes, lookup, require_columns, select_rows
 from regrowth.model import AA_SUBTYPE_CAT
 from regrowth.derive import ORDER
 
@@ -104,7 +104,7 @@ def _visits_up_to(rs: pd.DataFrame, first_dose: pd.Series) -> pd.DataFrame:
     dated = to_date(rs["RSDTC"])
     ref = lookup(rs["USUBJID"], first_dose)
     eligible = (dated.notna() & ref.notna() & (dated <= ref)).to_numpy()
-    return rs[RS_COLUMNS][any_in_group(key_codes(rs, ["USUBJID", "VISITNUM"]), eligible)]
+    return select_rows(rs, any_in_group(key_codes(rs, ["USUBJID", "VISITNUM"]), eligible), RS_COLUMNS)
 
 
 def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import any_in_group, assert_unique_keys, isin, key_codes, lookup, require_columns, sort_rows
+from regrowth.frames import (any_in_group, assert_unique_keys, isin, key_codes, lookup, require_columns, select_rows,
+                             sort_rows)
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -42,7 +43,7 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
     regions but no total, the total is computed from the weights and flagged DTYPE='DERIVED'.
     """
     require_columns(rs, RS_COLUMNS, "salt_records")
-    salt = rs[RS_COLUMNS][isin(rs["RSTESTCD"], list(SALT_TESTS)).to_numpy()]  # not copying RS's other text
+    salt = select_rows(rs, isin(rs["RSTESTCD"], list(SALT_TESTS)).to_numpy(), RS_COLUMNS)
     assert_unique_keys(salt, ["USUBJID", "RSTESTCD", "VISITNUM"], "salt_records (RS)")
     rec = pd.DataFrame(
         {

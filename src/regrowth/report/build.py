@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from regrowth.frames import select_rows
 from regrowth.report import figures
 from regrowth.rounding import format_half_up
 from regrowth.summarize.stats import clopper_pearson
@@ -195,7 +196,7 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     arm_series = []
     for t in trials:
         for arm in sorted(t.adsalt["TRT01P"].dropna().unique()) if not t.adsalt.empty else []:
-            arm_series.append((f"{arm} ({t.trial_id})", t.adsalt[figures.ADSALT_COLUMNS][t.adsalt["TRT01P"] == arm],
+            arm_series.append((f"{arm} ({t.trial_id})", select_rows(t.adsalt, t.adsalt["TRT01P"] == arm, figures.ADSALT_COLUMNS),
                                t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")
                                        & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
     has_salt = bool(arm_series)

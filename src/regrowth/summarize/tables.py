@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from regrowth.derive.salt import TOTAL
-from regrowth.frames import isin, require_columns
+from regrowth.frames import isin, require_columns, select_rows
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
@@ -46,7 +46,7 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
     require_columns(adsl, ["USUBJID", "TRT01P", "FASFL"], "efficacy_table")
     fas = adsl[adsl["FASFL"] == "Y"]
     used = ["USUBJID", "EOTFL", "AVISITN", *[f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]]
-    analysed = adsalt[used][(adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y")]  # not every column
+    analysed = select_rows(adsalt, (adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y"), used)
     timepoints = [("EOT", analysed[analysed["EOTFL"] == "Y"])]
     timepoints += [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
     rows = []
@@ -72,7 +72,8 @@ def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame
     if adsalt.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     fas = adsl[adsl["FASFL"] == "Y"]
-    eot = adsalt[["USUBJID", "PCHG"]][(adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y")].set_index("USUBJID")["PCHG"]
+    eot = select_rows(adsalt, (adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y"), ["USUBJID", "PCHG"])
+    eot = eot.set_index("USUBJID")["PCHG"]
     rows = []
     for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
         regrowth = -arm_adsl["USUBJID"].map(eot)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from regrowth.frames import isin, key_codes, lookup, per_distinct
+from regrowth.frames import isin, key_codes, lookup, per_distinct, select_rows
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import DOMAINS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES
@@ -90,8 +90,8 @@ def salt_total_issues(rs: pd.DataFrame) -> list[dict]:
     if rs.empty or not {"RSTESTCD", "RSSTRESN", "VISITNUM", "USUBJID"} <= set(rs.columns):
         return []
     tests = [*SALT_WEIGHTS, "SALTTOT"]
-    used = ["USUBJID", "VISITNUM", "RSTESTCD", "RSSTRESN"]  # not copying RS's other text
-    salt = rs[used][isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna()]
+    salt = select_rows(rs, isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna() & rs["VISITNUM"].notna(),
+                       ["USUBJID", "VISITNUM", "RSTESTCD", "RSSTRESN"])
     # one row per (USUBJID, VISITNUM), one column per test: its first non-missing value
     visit = key_codes(salt, ["USUBJID", "VISITNUM"])
     codes, names = pd.factorize(salt["RSTESTCD"])
@@ -139,7 +139,7 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     if not rs.empty and not ex.empty:
         first_dose = ex.groupby("USUBJID")["EXSTDTC"].min().str[:10]
         total = rs["RSTESTCD"] == "SALTTOT"
-        rs_dt = (rs[["USUBJID", "RSDTC"]][total] if total.any() else rs[["USUBJID", "RSDTC"]]).dropna()
+        rs_dt = (select_rows(rs, total, ["USUBJID", "RSDTC"]) if total.any() else rs[["USUBJID", "RSDTC"]]).dropna()
         dose = rs_dt["USUBJID"].map(first_dose).astype("str")
         known = dose.notna()
         pre = rs_dt[known & (rs_dt["RSDTC"].astype("str").str[:10].where(known, "") <= dose.where(known, ""))]
