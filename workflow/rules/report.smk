@@ -18,12 +18,12 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
-    # figures render in parallel processes; the report is the last big job, cores are free
-    threads: 2
     log:
         "logs/report.log",
     conda:
         "../envs/regrowth.yaml"
+    # figures render in parallel processes; the report is the last big job, cores are free
+    threads: 2
     params:
         code=code("report.py"),
         trials=trial_meta(),
