@@ -64,16 +64,19 @@ def assign_parts(usubjid: pd.Series, blocks: np.ndarray) -> np.ndarray:
 
 
 class _PartWriters:
-    """One Parquet writer per partition for one dataset; every partition gets a file. Writes run
-    in a thread, one batch behind the caller, so the next batch is parsed meanwhile."""
+    """One Parquet writer per partition for one dataset; every partition gets a file. Rows go
+    to the partition of their subject (`blocks`). Writes run in a thread, one batch behind the
+    caller, so the next batch is parsed meanwhile."""
 
-    def __init__(self, outdir: Path, role: str, n_parts: int):
-        self.paths = [outdir / name / f"{role}.parquet" for name in part_names(n_parts)]
+    def __init__(self, outdir: Path, role: str, blocks: np.ndarray):
+        self.paths = [outdir / name / f"{role}.parquet" for name in part_names(len(blocks))]
+        self.blocks = blocks
         self._start()
 
     def _start(self) -> None:
         self.writers: list[pq.ParquetWriter | None] = [None] * len(self.paths)
         self.schema: pa.Schema | None = None
+        self.rows = 0  # written so far
         self._thread = ThreadPoolExecutor(max_workers=1)
         self._pending: Future | None = None
 
@@ -82,8 +85,15 @@ class _PartWriters:
         self.abandon()
         self._start()
 
-    def write(self, table: pa.Table, parts: np.ndarray) -> None:
+    def write_batch(self, table: pa.Table, file: str) -> None:
+        """A batch read from `file`: source row numbers follow on from the rows written so far,
+        and every batch takes the first one's types."""
+        table = _with_source(table, file, self.rows + 1)
+        self.write(table if self.schema is None else table.cast(self.schema))
+
+    def write(self, table: pa.Table) -> None:
         self.schema = self.schema or table.schema
+        parts = _parts_of(table, self.blocks)
         pieces = []
         present = np.unique(parts)
         for k in present:
@@ -94,6 +104,7 @@ class _PartWriters:
             pieces.append((self.writers[k], table if len(present) == 1 else table.filter(pa.array(parts == k))))
         self._wait()
         self._pending = self._thread.submit(lambda: [w.write_table(piece) for w, piece in pieces])
+        self.rows += table.num_rows
 
     def _wait(self) -> None:
         """The previous batch written (its error raised here)."""
@@ -135,7 +146,7 @@ def _with_source(table: pa.Table, file: str, first_row: int) -> pa.Table:
     return table.add_column(0, "SRCFILE", pa.array([file] * n, type=pa.string()))
 
 
-def _stream_csv(path: Path, blocks: np.ndarray, writers: _PartWriters) -> int | None:
+def _stream_csv(path: Path, writers: _PartWriters) -> int | None:
     """Rows written, or None if the file needs the careful reader (nothing usable written)."""
     plan = fast_csv(path, BATCH_BYTES)
     if plan is None:
@@ -143,18 +154,14 @@ def _stream_csv(path: Path, blocks: np.ndarray, writers: _PartWriters) -> int | 
     columns = dataset_names(plan.names)
     writers.schema = pa.schema([("SRCFILE", pa.string()), ("SRCROW", pa.int64())]
                                + [(c, pa.string()) for c in columns])  # also for a header-only file
-    rows = 0
     try:
         for batch in read_ahead(pa_csv.open_csv(path, **plan.options)):
             if plan.ragged:
                 return None
-            table = pa.Table.from_batches([batch]).rename_columns(columns)
-            table = _with_source(table, path.name, rows + 1)
-            writers.write(table, _parts_of(table, blocks))
-            rows += table.num_rows
+            writers.write_batch(pa.Table.from_batches([batch]).rename_columns(columns), path.name)
     except ARROW_REFUSALS:
         return None
-    return None if plan.ragged else rows
+    return None if plan.ragged else writers.rows
 
 
 def read_ahead(batches: Iterable[T]) -> Iterator[T]:
@@ -169,15 +176,15 @@ def read_ahead(batches: Iterable[T]) -> Iterator[T]:
             yield item
 
 
-def _stream_xpt(path: Path, blocks: np.ndarray, writers: _PartWriters, issues: list[dict]) -> int | None:
+def _stream_xpt(path: Path, writers: _PartWriters, issues: list[dict]) -> int | None:
     """Rows written, XPT_CHUNK_ROWS records at a time; None for a file without records (read
     whole). Text that is not UTF-8 is read again from the start as cp1252, as read_xpt does."""
     try:
-        return _write_xpt_chunks(path, blocks, writers, None)
+        return _write_xpt_chunks(path, writers, None)
     except UnicodeDecodeError:
         writers.restart()
     try:
-        rows = _write_xpt_chunks(path, blocks, writers, "cp1252")
+        rows = _write_xpt_chunks(path, writers, "cp1252")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
     if rows is not None:
@@ -185,21 +192,10 @@ def _stream_xpt(path: Path, blocks: np.ndarray, writers: _PartWriters, issues: l
     return rows
 
 
-def _write_xpt_chunks(path: Path, blocks: np.ndarray, writers: _PartWriters, encoding: str | None) -> int | None:
-    rows = 0
+def _write_xpt_chunks(path: Path, writers: _PartWriters, encoding: str | None) -> int | None:
     for chunk in read_xpt_chunks(path, XPT_CHUNK_ROWS, encoding):
-        table = _with_source(pa.Table.from_pandas(chunk, preserve_index=False), path.name, rows + 1)
-        if writers.schema is not None:
-            table = table.cast(writers.schema)  # every chunk as the first one's types
-        writers.write(table, _parts_of(table, blocks))
-        rows += table.num_rows
-    return rows or None
-
-
-def _split_frame(df: pd.DataFrame, blocks: np.ndarray, writers: _PartWriters) -> int:
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    writers.write(table, _parts_of(table, blocks))
-    return len(df)
+        writers.write_batch(pa.Table.from_pandas(chunk, preserve_index=False), path.name)
+    return writers.rows or None
 
 
 def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -218,14 +214,15 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
     blocks = subject_blocks(dm["USUBJID"], n_parts)
     records = []
     for role, path in files.items():
-        writers = _PartWriters(outdir, role, n_parts)
+        writers = _PartWriters(outdir, role, blocks)
         rows = None
         if role != "dm":  # DM is in memory already
-            rows = _stream_csv(path, blocks, writers) if fmt == "sdtm-csv" else _stream_xpt(path, blocks, writers, issues)
+            rows = _stream_csv(path, writers) if fmt == "sdtm-csv" else _stream_xpt(path, writers, issues)
         if rows is None:  # read whole (raises the careful reader's error for a broken file)
             writers.restart()
-            frame = dm if role == "dm" else _read(path, fmt, issues)
-            rows = _split_frame(frame, blocks, writers)
+            frame = dm if role == "dm" else _read(path, fmt, issues)  # carries its source columns
+            writers.write(pa.Table.from_pandas(frame, preserve_index=False))
+            rows = writers.rows
         writers.close()
         records.append(file_record(path, fmt, rows, role.upper()))
     return pd.DataFrame(records), issues_frame(issues)
