@@ -80,9 +80,14 @@ def fresh_workflow(dest: Path) -> Path:
 
 
 def simulate(out: Path, *args: str) -> Path:
-    """Simulated exports (cached: same arguments, same bytes, so reuse is safe)."""
+    """Simulated exports (cached: same arguments and simulator code, same bytes, so reuse is safe)."""
+    import hashlib
+
+    import regrowth.simulate
+
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(regrowth.simulate.__file__).parent.glob("*.py"))))
     stamp = out / ".args"
-    wanted = " ".join(args)
+    wanted = " ".join(args) + " simulator " + code.hexdigest()[:16]
     if stamp.is_file() and stamp.read_text() == wanted:
         return out / "trials.tsv"
     if out.exists():

@@ -113,3 +113,33 @@ def test_select_rows_is_the_row_filter_of_only_the_named_columns():
     mask = pd.Series([True, False, True, True], index=df.index)
     pd.testing.assert_frame_equal(select_rows(df, mask, ["B", "A"]), df[mask][["B", "A"]])
     assert select_rows(df, mask.to_numpy(), ["A"]).index.tolist() == [10, 12, 13]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("nulls_first", [False, True])
+def test_sorted_input_is_recognised_exactly_when_sorting_would_not_move_a_row(seed, nulls_first):
+    rng = np.random.default_rng(seed)
+    df = _random_frame(rng, 40).drop(columns="row")
+    df["obj"] = pd.Series(rng.integers(0, 3, 40).astype(str), dtype=object).mask(rng.random(40) < 0.2)
+    for keys in (["text"], ["text", "num"], ["num", "when", "text"], ["when", "obj"], ["obj", "text"]):
+        ordered = df.sort_values(keys, kind="stable", na_position="first" if nulls_first else "last")
+        ordered = ordered.reset_index(drop=True)
+        assert sorted_order(ordered, keys, nulls_first) is None, keys  # sorted: recognised
+        moved = ordered.iloc[::-1].reset_index(drop=True)
+        identical = moved[keys].equals(ordered[keys])
+        assert (sorted_order(moved, keys, nulls_first) is None) == identical, keys
+        got = moved.take(sorted_order(moved, keys, nulls_first)) if not identical else moved
+        pd.testing.assert_frame_equal(got[keys].reset_index(drop=True), ordered[keys])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_duplicated_rows_is_pandas_duplicated_sorted_or_not(seed):
+    from regrowth.frames import duplicated_rows
+
+    rng = np.random.default_rng(seed)
+    df = _random_frame(rng, 60).drop(columns="row")
+    for keys in (["text"], ["text", "num"], ["num", "when", "text"]):
+        for frame in (df, df.sort_values(keys, kind="stable").set_axis(range(100, 160))):  # unsorted, sorted
+            pd.testing.assert_series_equal(duplicated_rows(frame, keys), frame.duplicated(subset=keys, keep=False))
+    one = df.iloc[:1]
+    assert not duplicated_rows(one, ["text"]).any() and duplicated_rows(df.iloc[:0], ["text"]).empty

@@ -12,10 +12,11 @@ import pytest
 from regrowth.errors import ContractError, InputError
 from regrowth.ingest import ingest_trial
 from regrowth.issues import issues_frame
+from regrowth.model import DOMAIN_NAMES
 from regrowth.parquet_io import read_table
 from regrowth.provenance import verify_manifest
 from regrowth.partition.combine import combine_accounting, combine_issues
-from regrowth.partition.split import assign_parts, subject_blocks
+from regrowth.partition.split import assign_parts, read_part, subject_blocks
 from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
 from regrowth.validate import validate_trial
@@ -101,7 +102,7 @@ def test_split_run_really_split_and_lost_no_row(split_run):
     work, export = split_run
     parts = sorted(p for p in (work / "results/SPLIT/split/parts").iterdir() if p.is_dir())
     assert [p.name for p in parts] == ["000", "001", "002", "003"]
-    dm_sizes = [len(read_table(p / "dm.parquet")) for p in parts]
+    dm_sizes = [len(read_part(p.parent, p.name, "dm")) for p in parts]
     assert min(dm_sizes) >= 1 and sum(dm_sizes) == 40
     accounting = read_table(work / "results/SPLIT/accounting.parquet").set_index("file")
     for f in ("rs.csv", "ae.csv", "qs.csv", "suppae.csv"):
@@ -112,6 +113,22 @@ def test_split_run_really_split_and_lost_no_row(split_run):
     assert {"RG0101", "RG0701", "RG0002", "RG0006", "RG0709"} <= set(issues["rule_id"])
     assert (work / "results/report.html").stat().st_size > 0
     assert verify_manifest(work / "results/provenance/manifest.json", work) == []  # parts are in the manifest
+
+
+def test_changed_definition_reruns_each_part_whole_and_the_unsplit_trial_by_stage(split_run):
+    from tests.test_reruns import TABLES, edited, planned
+
+    work, _ = split_run
+    sheet = f"trials={work / 'config' / 'partition_trials.tsv'}"
+    with edited(work / "config/config.yaml",
+                lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
+        jobs = planned(work, "--config", sheet)
+    split = {f"process_partition[trial=SPLIT/parts/{p}]" for p in ("000", "001", "002", "003")}
+    split |= {"combine_partitions[trial=SPLIT]"} | {f"summarize_trial[table={t},trial=SPLIT]" for t in TABLES}
+    whole = {"derive_adtte[trial=WHOLE]", "summarize_trial[table=relapse,trial=WHOLE]"}
+    aggregates = {f"combine_table[table={t}]" for t in TABLES} | {"report", "provenance", "all"}
+    assert jobs == split | whole | aggregates
+    assert not any(j.startswith("split_export") for j in jobs)  # the split itself stands
 
 
 # --- the simulator at any size ----------------------------------------------------------------
@@ -131,6 +148,14 @@ def test_scaled_design_keeps_the_template_response_rate():
     assert len(d.relapse_after_weeks) == responders
     assert 2 + (d.treatment_weeks + d.followup_weeks) // d.visit_every_weeks == 13
     assert max(d.sites.values()) <= 999
+
+
+def test_scaled_site_ids_sort_in_site_order_beyond_99_sites():
+    # a real SDTM export is sorted by USUBJID; "SIM-100-001" must not sort before "SIM-13-001"
+    sites = list(scaled_design(TEMPLATES["tofacitinib"], 150_000, "BIG2", visits=13).sites)
+    assert len(sites) == 151 and sites == sorted(sites)
+    assert {len(s) for s in sites} == {3}
+    assert list(scaled_design(TEMPLATES["tofacitinib"], 6600, "BIG1", visits=13).sites)[:2] == ["01", "02"]
 
 
 @pytest.mark.parametrize("fmt", ["sdtm-csv", "sdtm-xpt", "dataset-json", "redcap"])
@@ -199,7 +224,7 @@ def test_split_falls_back_to_the_careful_reader_midway_and_loses_no_row(tmp_path
     ae.to_csv(folder / "ae.csv", index=False, lineterminator="\n")
     monkeypatch.setattr(split, "BATCH_BYTES", 512)  # many batches before the line break
     files, _ = split.split_export(folder, "sdtm-csv", 3, tmp_path / "parts")
-    parts = [pd.read_parquet(tmp_path / "parts" / p / "ae.parquet") for p in ("000", "001", "002")]
+    parts = [read_part(tmp_path / "parts", p, "ae") for p in ("000", "001", "002")]
     rows = pd.concat(parts)
     assert len(rows) == len(ae) == int(files.set_index("domains").loc["AE", "rows_in"])
     assert sorted(rows["SRCROW"].astype(int)) == list(range(1, len(ae) + 1))
@@ -235,13 +260,13 @@ def test_split_parts_are_the_rows_of_their_subjects_in_file_order(tmp_path, monk
     blocks = subject_blocks(pd.read_csv(folder / "dm.csv", dtype=str)["USUBJID"], 3)
     expected = assign_parts(rs["USUBJID"], blocks)
     for k, name in enumerate(("000", "001", "002")):
-        part = pd.read_parquet(tmp_path / "parts" / name / "rs.parquet")
+        part = read_part(tmp_path / "parts", name, "rs")
         assert part["SRCROW"].tolist() == [i + 1 for i in np.flatnonzero(expected == k)]
         assert part["RSORRES"].tolist() == rs.loc[expected == k, "RSORRES"].tolist()
 
 
 def _part_frames(outdir, role, n_parts=3):
-    return [pd.read_parquet(outdir / f"{k:03d}" / f"{role}.parquet") for k in range(n_parts)]
+    return [read_part(outdir, f"{k:03d}", role) for k in range(n_parts)]
 
 
 def test_xpt_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch):
@@ -283,3 +308,92 @@ def test_xpt_split_meets_cp1252_text_late_and_starts_the_file_again(tmp_path, mo
     assert ae["USUBJID"].tolist() == subjects and ae["AETERM"].tolist() == terms  # none twice, none lost
     assert ae["SRCROW"].tolist() == list(range(1, len(subjects) + 1))
     assert notices["file"].tolist() == ["ae.xpt"] and "cp1252" in notices["message"].iloc[0]
+
+
+# --- one job per partition --------------------------------------------------------------------
+
+
+def _split_messy_trial(tmp_path, n_parts):
+    from regrowth.parquet_io import write_table
+    from regrowth.partition.split import split_export
+
+    export = tmp_path / "sim" / "SIM001"
+    messy_partition_trial(export, MAPPING)
+    files, issues = split_export(export, "sdtm-csv", n_parts, tmp_path / "parts")
+    write_table(files, tmp_path / "files.parquet")
+    write_table(issues, tmp_path / "issues.parquet")
+    return tmp_path / "files.parquet", tmp_path / "parts", tmp_path / "issues.parquet"
+
+
+SETTINGS = dict(window_days=14, grid_weeks=4, eot_week=12, teae_window_days=30,
+                endpoints=[{"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50}],
+                relapse={"responder_endpoint": "SALT50", "fraction_of_regrowth_lost": 0.5})
+
+
+def test_a_partition_with_errors_stops_under_strict_policy_and_its_issue_list_stays(tmp_path):
+    from regrowth.errors import ValidationFailed
+    from regrowth.partition.process import Settings, process_partition
+
+    split = _split_messy_trial(tmp_path, 2)
+    written = {}
+    issues_csv = tmp_path / "logs" / "validation.csv"
+    issues_csv.parent.mkdir()
+    with pytest.raises(ValidationFailed, match=f"Every issue is listed in {issues_csv}"):
+        process_partition(*split, "000", trial_id="SPLIT/parts/000", settings=Settings(policy="strict", **SETTINGS),
+                          write=written.__setitem__, issues_csv=issues_csv)
+    listed = pd.read_csv(issues_csv)
+    assert (listed["severity"] == "error").any()
+    assert list(written) == ["validation"]  # nothing past the gate
+    assert len(listed) == len(written["validation"])
+
+
+def test_a_partition_under_quarantine_policy_writes_every_output_once(tmp_path):
+    from regrowth.partition.process import Settings, process_partition
+
+    split = _split_messy_trial(tmp_path, 2)
+    written = {}
+
+    def write(name, table):
+        assert name not in written, f"{name} written twice"
+        written[name] = table
+
+    process_partition(*split, "001", trial_id="SPLIT/parts/001", settings=Settings(policy="quarantine", **SETTINGS),
+                      write=write, issues_csv=tmp_path / "validation.csv")
+    assert set(written) == ({"validation", "accounting", "adsl", "adsalt", "adtte", "adae", "q_unmapped"}
+                            | set(DOMAIN_NAMES) | {f"q_{d}" for d in DOMAIN_NAMES})
+    accounting = written["accounting"]
+    assert (accounting["rows_in"] == accounting["rows_accepted"] + accounting["rows_quarantined"]).all()
+    assert set(written["adsl"]["USUBJID"]) == set(written["dm"]["USUBJID"])
+
+
+def test_adsalt_in_memory_gives_adtte_what_reading_the_file_gives(tmp_path):
+    from regrowth.derive.adtte import analysed_adsalt, read_adsalt
+    from regrowth.parquet_io import write_table
+
+    adsalt = pd.DataFrame({"USUBJID": ["A", "A", "B", None], "PARAMCD": ["SALT01", "SALT", "SALT", "SALT"],
+                           "AVAL": [10.0, 20.0, np.nan, 5.0], "ADT": pd.to_datetime(["2020-01-01"] * 4),
+                           "CRIT1FL": ["Y", None, "N", "Y"], "CRIT1": ["x"] * 4, "STUDYID": ["S"] * 4})
+    write_table(adsalt, tmp_path / "adsalt.parquet")
+    expected = read_adsalt(tmp_path / "adsalt.parquet")
+    assert expected["PARAMCD"].tolist() == ["SALT"] * 3 and "CRIT1" not in expected
+    pd.testing.assert_frame_equal(analysed_adsalt(read_table(tmp_path / "adsalt.parquet")), expected)
+    regions_only = adsalt[adsalt["PARAMCD"] != "SALT"].reset_index(drop=True)  # no total: read whole
+    pd.testing.assert_frame_equal(analysed_adsalt(regions_only), regions_only)
+
+
+def test_background_writer_writes_in_order_and_reports_errors(tmp_path):
+    from regrowth.parquet_io import BackgroundWriter
+
+    frame = pd.DataFrame({"x": [1, 2]})
+    with BackgroundWriter({"rule": "t"}) as writer:
+        for k in range(3):
+            writer.write(frame.assign(k=k), tmp_path / f"{k}.parquet")
+    assert [read_table(tmp_path / f"{k}.parquet")["k"].iloc[0] for k in range(3)] == [0, 1, 2]
+    with pytest.raises(OSError):
+        with BackgroundWriter() as writer:
+            writer.write(frame, tmp_path / "0.parquet" / "below-a-file.parquet")  # parent is a file
+    with pytest.raises(ValueError, match="the caller's"):  # the caller's error wins over a write's
+        with BackgroundWriter() as writer:
+            writer.write(frame, tmp_path / "0.parquet" / "below-a-file.parquet")
+            raise ValueError("the caller's")
+

@@ -56,3 +56,32 @@ def read_metadata(path: str | os.PathLike) -> dict:
         for k, v in kv.items()
         if k.decode().startswith("regrowth.")
     }
+
+
+class BackgroundWriter:
+    """write_table in one background thread, in submission order, while the caller computes
+    (Parquet encoding releases the GIL). Leaving the `with` block waits for every write and
+    raises the first error; a table stays in memory until it is written."""
+
+    def __init__(self, metadata: dict | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._metadata = metadata
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._pending: list = []
+
+    def write(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
+        self._pending.append(self._thread.submit(write_table, df, path, self._metadata))
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            for future in self._pending:  # all waited for: no write is left running
+                if exc_type is None:
+                    future.result()
+                else:
+                    future.exception()  # the caller's error is the one to report
+        finally:
+            self._thread.shutdown(wait=True)

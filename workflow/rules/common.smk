@@ -101,14 +101,20 @@ def n_partitions(trial_id):
         return int(asked)
     if not splittable:
         return 1
-    size_mb = sum(Path(p).stat().st_size for p in export_files_of(trial_id)) / 1e6
-    return max(1, ceil(size_mb / config["partitioning"]["export_mb_per_partition"]))
+    return max(1, ceil(export_mb(trial_id) / config["partitioning"]["export_mb_per_partition"]))
+
+
+def export_mb(trial_id):
+    return sum(Path(p).stat().st_size for p in export_files_of(trial_id)) / 1e6
 
 
 PARTS = {t: part_names(n_partitions(t)) for t in TRIAL_IDS}
 PARTITIONED = [t for t in TRIAL_IDS if len(PARTS[t]) > 1]
-# Units of per-subject work: a whole trial, or one partition of a split trial ("T/parts/000").
-UNITS = [t for t in TRIAL_IDS if t not in PARTITIONED] + [f"{t}/parts/{p}" for t in PARTITIONED for p in PARTS[t]]
+WHOLE = [t for t in TRIAL_IDS if t not in PARTITIONED]
+# Units of per-subject work: a whole trial (one job per stage), or one partition of a split
+# trial ("T/parts/000", all stages in one job: see partition.smk).
+PART_UNITS = [f"{t}/parts/{p}" for t in PARTITIONED for p in PARTS[t]]
+UNITS = WHOLE + PART_UNITS
 
 
 def memory_mb(per_input_mb, per_export_mb=None):
@@ -118,8 +124,8 @@ def memory_mb(per_input_mb, per_export_mb=None):
     instead for a job reading a raw export (CSV, XPT, JSON: larger on disk per row)."""
 
     def mem_mb(wc, input, attempt):
-        raw = per_export_mb is not None and part_of(wc.trial) is None
-        return int((1000 + (per_export_mb if raw else per_input_mb) * input.size_mb) * attempt)
+        per_mb = per_input_mb if per_export_mb is None else per_export_mb
+        return int((1000 + per_mb * input.size_mb) * attempt)
 
     return mem_mb
 
@@ -128,7 +134,8 @@ def _one_of(values):
     return "|".join(re.escape(v) for v in values) if values else "(?!)"  # (?!) matches nothing
 
 
-UNIT_PATTERN = _one_of(UNITS)
+WHOLE_PATTERN = _one_of(WHOLE)
+PART_PATTERN = _one_of(PART_UNITS)
 TRIAL_PATTERN = _one_of(TRIAL_IDS)
 PARTITIONED_PATTERN = _one_of(PARTITIONED)
 DEFS = config["definitions"]
@@ -163,13 +170,16 @@ def trial(wildcards):
     return TRIALS.loc[trial_of(wildcards.trial)]
 
 
-def trial_exports(wildcards):
-    """What ingest reads: the trial's export files, or for a partition the split's output."""
+def split_outputs(wildcards):
+    """What a partition's job reads: the split of its trial."""
     t = trial_of(wildcards.trial)
-    if part_of(wildcards.trial):
-        return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
-                "split_issues": f"results/{t}/split/issues.parquet"}
-    return {"exports": export_files_of(t)}
+    return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
+            "split_issues": f"results/{t}/split/issues.parquet"}
+
+
+def part_export_mb(trial_id):
+    """A partition's share of its trial's export, in MB."""
+    return export_mb(trial_id) / len(PARTS[trial_id])
 
 
 def eot_week(wildcards):
@@ -217,10 +227,16 @@ def writer_of(name):
 
 
 def unit_outputs(unit):
-    """Every output of the per-subject stages for one unit, with the rule that writes it."""
+    """Every output of the per-subject stages for one whole trial, with the rule that writes it."""
     out = {p: "ingest" for p in ingest_outputs(unit).values()}
     out.update({p: writer_of(name) for name, p in accepted_outputs(unit).items()})
     return out
+
+
+def partition_outputs(unit="{trial}"):
+    """What process_partition writes: accepted_outputs() less the issue CSV, which it keeps
+    with its logs (a CSV per part is for nobody; the combined trial has its own)."""
+    return {name: p for name, p in accepted_outputs(unit).items() if name != "validation_csv"}
 
 
 def quarantine_paths(trial_id="{trial}"):
@@ -250,15 +266,15 @@ def trial_meta():
 
 def partition_inputs(wildcards):
     """combine_partitions' inputs: each output its parts wrote, as a list over the parts."""
-    parts = [accepted_outputs(f"{wildcards.trial}/parts/{p}") for p in PARTS[wildcards.trial]]
-    inputs = {name: [part[name] for part in parts] for name in parts[0] if name != "validation_csv"}
+    parts = [partition_outputs(f"{wildcards.trial}/parts/{p}") for p in PARTS[wildcards.trial]]
+    inputs = {name: [part[name] for part in parts] for name in parts[0]}
     inputs["files"] = f"results/{wildcards.trial}/split/files.parquet"
     return inputs
 
 
 def output_rules():
     """Every final output and the rule that writes it (for the provenance manifest)."""
-    from regrowth.partition.split import roles_of
+    from regrowth.partition.split import part_path, roles_of
 
     out = {}
     for t in TRIAL_IDS:
@@ -268,8 +284,8 @@ def output_rules():
                 out[f"results/{t}/split/{name}.parquet"] = "split_export"
             for part in PARTS[t]:
                 for role in roles:
-                    out[f"results/{t}/split/parts/{part}/{role}.parquet"] = "split_export"
-                out.update(unit_outputs(f"{t}/parts/{part}"))
+                    out[str(part_path(f"results/{t}/split/parts", part, role))] = "split_export"
+                out.update({p: "process_partition" for p in partition_outputs(f"{t}/parts/{part}").values()})
             out.update({p: "combine_partitions" for p in accepted_outputs(t).values()})
         else:
             out.update(unit_outputs(t))

@@ -3,7 +3,7 @@
 
 rule derive_adsl:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     input:
         dm="results/{trial}/sdtm/dm.parquet",
         ex="results/{trial}/sdtm/ex.parquet",
@@ -27,7 +27,7 @@ rule derive_adsl:
 
 rule derive_adsalt:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     input:
         rs="results/{trial}/sdtm/rs.parquet",
         adsl=adam("adsl"),
@@ -52,7 +52,7 @@ rule derive_adsalt:
 
 rule derive_adtte:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     # it waits for ADSALT and the relapse table waits for it: run it before ready summaries
     priority: 5
     input:
@@ -77,7 +77,7 @@ rule derive_adtte:
 
 rule derive_adae:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     input:
         ae="results/{trial}/sdtm/ae.parquet",
         adsl=adam("adsl"),

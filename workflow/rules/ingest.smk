@@ -1,12 +1,12 @@
 # Ingest: each trial's exports (any supported format) -> canonical SDTM-named tables.
-# A unit is a whole trial or one partition of a split trial (see partition.smk).
+# Whole trials only: a split trial's partitions are ingested by process_partition (partition.smk).
 
 
 rule ingest:
     input:
-        unpack(trial_exports),
+        exports=lambda w: export_files_of(w.trial),
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     output:
         **ingest_outputs(),
     log:
@@ -20,6 +20,5 @@ rule ingest:
         code=code("ingest.py"),
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
-        part=lambda w: part_of(w.trial),
     script:
         "../scripts/ingest.py"

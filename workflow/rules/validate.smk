@@ -3,7 +3,7 @@
 
 rule validate:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     input:
         **domain_paths("ingested"),
         issues="results/{trial}/ingested/issues.parquet",
@@ -28,7 +28,7 @@ rule validate:
 # A separate job, so the issue list above survives when a trial with errors stops here.
 rule accept:
     wildcard_constraints:
-        trial=UNIT_PATTERN,
+        trial=WHOLE_PATTERN,
     input:
         **domain_paths("ingested"),
         validation="results/{trial}/validation.parquet",

@@ -1,15 +1,11 @@
-from regrowth.ingest import ingest_partition, ingest_trial
+from regrowth.ingest import ingest_trial
 from regrowth.parquet_io import write_table
 from regrowth.workflow import output_metadata, run
 
 
 def main(snakemake):
     meta = output_metadata(snakemake)
-    p, i = snakemake.params, snakemake.input
-    if p.part is None:
-        result = ingest_trial(p.folder, p.fmt)
-    else:
-        result = ingest_partition(i.files, i.parts, p.part, i.split_issues)
+    result = ingest_trial(snakemake.params.folder, snakemake.params.fmt)
     for domain, table in result.tables.items():
         write_table(table, snakemake.output[domain], meta)
     write_table(result.files, snakemake.output.files, meta)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from regrowth.derive.salt import TOTAL, read_total_salt
+from regrowth.derive.salt import TOTAL, read_total_salt, total_salt
 from regrowth.frames import assert_unique_keys, isin, require_columns
 from regrowth.derive import ORDER
 from regrowth.parquet_io import read_table
@@ -18,11 +18,20 @@ TTE_COLUMNS = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "P
                "AVAL", "AVALU", "CNSR", "EVNTDESC", "CNSDTDSC"]
 
 
+ALSO_READ = ("STUDYID", "ADT", "BASE", "APHASE")  # besides salt.ANALYSED_COLUMNS
+
+
 def read_adsalt(path) -> pd.DataFrame:
     """What derive_adtte reads of ADSALT: total-SALT records, the columns it uses. An ADSALT
     with no total record at all is read whole, so that derive_adtte sees it as before."""
-    totals = read_total_salt(path, also=("STUDYID", "ADT", "BASE", "APHASE"))
+    totals = read_total_salt(path, also=ALSO_READ)
     return totals if len(totals) else read_table(path)
+
+
+def analysed_adsalt(adsalt: pd.DataFrame) -> pd.DataFrame:
+    """read_adsalt of an ADSALT in memory."""
+    totals = total_salt(adsalt, also=ALSO_READ)
+    return totals if len(totals) else adsalt
 
 
 def derive_param_tte(population: pd.DataFrame, events: pd.DataFrame, censors: pd.DataFrame, *,

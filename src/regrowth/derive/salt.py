@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from regrowth.dates import to_date
@@ -19,18 +21,25 @@ PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TO
 ANALYSED_COLUMNS = ["USUBJID", "TRT01P", "AATYPE", "PARAMCD", "AVISITN", "AVAL", "ADY", "PCHG", "ANL01FL", "EOTFL"]
 
 
-def read_total_salt(path, also: tuple[str, ...] = ()) -> pd.DataFrame:
-    """ADSALT's total-SALT records, analysed columns (and `also`) only: all that summaries, the
-    report and time-to-event derivations use."""
-    import re
+def analysed_columns(names, also: tuple[str, ...] = ()) -> list[str]:
+    """Of `names`, what summaries, the report and time-to-event derivations use (and `also`)."""
+    return [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
 
+
+def read_total_salt(path, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """ADSALT's total-SALT records, analysed columns (and `also`) only."""
     import pyarrow.parquet as pq
 
     from regrowth.parquet_io import read_table
 
-    names = pq.read_schema(path).names
-    columns = [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
+    columns = analysed_columns(pq.read_schema(path).names, also)
     return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
+
+
+def total_salt(adsalt: pd.DataFrame, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """read_total_salt of an ADSALT in memory."""
+    mask = (adsalt["PARAMCD"] == TOTAL).fillna(False).to_numpy(dtype=bool)
+    return select_rows(adsalt, mask, analysed_columns(adsalt.columns, also)).reset_index(drop=True)
 
 
 RS_COLUMNS = ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"]  # what salt_records reads

@@ -56,11 +56,12 @@ def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
     the first partition also carries the read notices of the whole export."""
     from regrowth.ingest.sdtm import assemble_domains
     from regrowth.parquet_io import read_table
+    from regrowth.partition.split import read_part
 
     raw, paths, files = {}, {}, []
     for rec in read_table(files_path).to_dict("records"):
         role = rec["domains"].lower()
-        raw[role] = read_table(Path(parts_dir) / part / f"{role}.parquet")
+        raw[role] = read_part(parts_dir, part, role)
         paths[role] = Path(rec["file"])
         files.append({**rec, "rows_in": len(raw[role])})
     issues = read_table(split_issues_path).to_dict("records") if part == "000" else []

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from regrowth.errors import InputError
 from regrowth.frames import ARROW_REFUSALS
+from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
 from regrowth.ingest.sdtm import (EXTENSIONS, _read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
                                   xpt_cp1252_notice)
@@ -38,8 +38,25 @@ T = TypeVar("T")
 _END = object()
 
 
+# Parts are Arrow IPC files (zstd): the split writes and ingest reads them ~3 times faster than
+# Parquet (a 50,000-subject RS part: 0.4 s against 1.1 s to write, 0.3 against 0.9 to read),
+# and nothing else reads them.
+PART_SUFFIX = ".arrow"
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+
+
 def part_names(n_parts: int) -> list[str]:
     return [f"{k:03d}" for k in range(n_parts)]
+
+
+def part_path(parts_dir: str | Path, part: str, role: str) -> Path:
+    return Path(parts_dir) / part / f"{role}{PART_SUFFIX}"
+
+
+def read_part(parts_dir: str | Path, part: str, role: str) -> pd.DataFrame:
+    """One dataset of one partition, as the split wrote it."""
+    with pa.memory_map(str(part_path(parts_dir, part, role))) as source:
+        return pa.ipc.open_file(source).read_all().to_pandas()
 
 
 def subject_blocks(dm_usubjid: pd.Series, n_parts: int) -> np.ndarray:
@@ -64,17 +81,17 @@ def assign_parts(usubjid: pd.Series, blocks: np.ndarray) -> np.ndarray:
 
 
 class _PartWriters:
-    """One Parquet writer per partition for one dataset; every partition gets a file. Rows go
+    """One IPC file writer per partition for one dataset; every partition gets a file. Rows go
     to the partition of their subject (`blocks`). Writes run in a thread, one batch behind the
     caller, so the next batch is parsed meanwhile."""
 
     def __init__(self, outdir: Path, role: str, blocks: np.ndarray):
-        self.paths = [outdir / name / f"{role}.parquet" for name in part_names(len(blocks))]
+        self.paths = [part_path(outdir, name, role) for name in part_names(len(blocks))]
         self.blocks = blocks
         self._start()
 
     def _start(self) -> None:
-        self.writers: list[pq.ParquetWriter | None] = [None] * len(self.paths)
+        self.writers: list[pa.ipc.RecordBatchFileWriter | None] = [None] * len(self.paths)
         self.schema: pa.Schema | None = None
         self.rows = 0  # written so far
         self._thread = ThreadPoolExecutor(max_workers=1)
@@ -99,7 +116,7 @@ class _PartWriters:
         for k in present:
             if self.writers[k] is None:
                 self.paths[k].parent.mkdir(parents=True, exist_ok=True)
-                self.writers[k] = pq.ParquetWriter(self.paths[k], table.schema, compression="zstd")
+                self.writers[k] = pa.ipc.new_file(str(self.paths[k]), table.schema, options=_IPC_OPTIONS)
             # an export in subject order sends most batches whole to one partition
             pieces.append((self.writers[k], table if len(present) == 1 else table.filter(pa.array(parts == k))))
         self._wait()
@@ -130,7 +147,7 @@ class _PartWriters:
                 w.close()
             else:  # no rows of this dataset in this partition
                 self.paths[k].parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(self.schema.empty_table(), self.paths[k], compression="zstd")
+                pa.ipc.new_file(str(self.paths[k]), self.schema, options=_IPC_OPTIONS).close()
 
 
 def _parts_of(table: pa.Table, blocks: np.ndarray) -> np.ndarray:
@@ -213,19 +230,23 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
         raise InputError(f"{files['dm']}: DM has no USUBJID: subjects cannot be assigned to partitions")
     blocks = subject_blocks(dm["USUBJID"], n_parts)
     records = []
-    for role, path in files.items():
-        writers = _PartWriters(outdir, role, blocks)
-        rows = None
-        if role != "dm":  # DM is in memory already
-            rows = _stream_csv(path, writers) if fmt == "sdtm-csv" else _stream_xpt(path, writers, issues)
-        if rows is None:  # read whole (raises the careful reader's error for a broken file)
-            writers.restart()
-            frame = dm if role == "dm" else _read(path, fmt, issues)  # carries its source columns
-            writers.write(pa.Table.from_pandas(frame, preserve_index=False))
-            rows = writers.rows
-        writers.close()
-        records.append(file_record(path, fmt, rows, role.upper()))
-    return pd.DataFrame(records), issues_frame(issues)
+    # the files' sha256 in a thread while they are split (hashlib releases the GIL; cached per process)
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        for path in files.values():
+            hashing.submit(sha256_file, path)
+        for role, path in files.items():
+            writers = _PartWriters(outdir, role, blocks)
+            rows = None
+            if role != "dm":  # DM is in memory already
+                rows = _stream_csv(path, writers) if fmt == "sdtm-csv" else _stream_xpt(path, writers, issues)
+            if rows is None:  # read whole (raises the careful reader's error for a broken file)
+                writers.restart()
+                frame = dm if role == "dm" else _read(path, fmt, issues)  # carries its source columns
+                writers.write(pa.Table.from_pandas(frame, preserve_index=False))
+                rows = writers.rows
+            writers.close()
+            records.append((path, rows, role.upper()))
+    return pd.DataFrame([file_record(path, fmt, rows, role) for path, rows, role in records]), issues_frame(issues)
 
 
 def roles_of(folder: str | Path, fmt: str) -> list[str]:

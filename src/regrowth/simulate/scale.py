@@ -59,7 +59,10 @@ def scaled_design(template: TrialDesign, n_subjects: int, trial_id: str,
         if sum(d.category == cat for d in dropouts) > max(room[cat], 0):
             dropouts = tuple(d for d in dropouts if d.category != cat)
     n_sites = math.ceil(n_subjects / SUBJECTS_PER_SITE)
-    sites = {f"{k + 1:02d}": v for k, v in enumerate(apportion(n_subjects, [1] * n_sites))}
+    # fixed-width site ids: subjects then sort by USUBJID in site order, as a real SDTM export's
+    # rows do (its datasets are sorted by their keys); "100" would sort before "13" otherwise
+    width = max(2, len(str(n_sites)))
+    sites = {f"{k + 1:0{width}d}": v for k, v in enumerate(apportion(n_subjects, [1] * n_sites))}
     followup = template.followup_weeks
     if visits is not None:
         every = template.visit_every_weeks

@@ -10,7 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from regrowth.dates import ISO8601_DATE
-from regrowth.frames import per_distinct
+from regrowth.frames import duplicated_rows, per_distinct
 from regrowth.model import DOMAINS, NUM, SALT_WEIGHTS
 
 SEX_CT = ["F", "M", "U", "UNDIFFERENTIATED"]
@@ -56,7 +56,7 @@ def _unique(rule_id: str, keys: list[str]) -> pa.Check:
         if any(k not in df.columns for k in keys):
             return pd.Series(True, index=df.index)
         present = df[keys].notna().all(axis=1)
-        return ~(df.duplicated(subset=keys, keep=False) & present)
+        return ~(duplicated_rows(df, keys) & present)
 
     return pa.Check(check, name=rule_id)
 
