@@ -157,3 +157,20 @@ def test_code_version_follows_imports(tmp_path):
     other.write_text("from regrowth.summarize.stats import wilson\n")
     assert code_version(other) != base
     assert ROOT.joinpath("src/regrowth/derive/adae.py").is_file()
+
+
+def test_manifest_is_the_same_hashed_in_several_threads(tmp_path):
+    from regrowth.provenance import build_manifest
+
+    files = []
+    for k in range(12):
+        files.append(tmp_path / f"f{k}.bin")
+        files[-1].write_bytes(bytes([k]) * (k * 100_000 + 1))
+    outputs = {str(p): "rule_a" for p in files[4:]}
+    inputs = [str(p) for p in files[:4]]
+    from regrowth.hashing import _sha256
+
+    one = build_manifest(outputs, inputs, [], {}, workers=1)
+    _sha256.cache_clear()  # hashed again, in threads
+    assert build_manifest(outputs, inputs, [], {}, workers=4) == one
+    assert one["inputs"][1]["sha256"] == hashlib.sha256(files[1].read_bytes()).hexdigest()

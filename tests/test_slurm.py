@@ -62,8 +62,10 @@ def test_every_non_local_job_went_through_sbatch(runs):
     for _jobid, path in submitted:
         folder = (cluster / path).parent if not path.startswith("/") else Path(path).parent
         assert folder.is_dir() and any(folder.iterdir()), path  # the plugin's log of that sbatch job
-    batch_jobs = sorted(re.sub(r"_(accept|combine_partitions)_.*", "", Path(path).parent.relative_to(
-        cluster / ".snakemake/slurm_logs").as_posix()) for _, path in submitted)
+    # a group's log folder is named by its unit and, when it runs one rule, that rule
+    batch_jobs = sorted(re.sub(r"_(accept|combine_partitions|process_partition)(_.*)?$", "",
+                               Path(path).parent.relative_to(cluster / ".snakemake/slurm_logs").as_posix())
+                        for _, path in submitted)
     # one batch job for the whole trial (its chain is grouped); the partitioned trial: the split,
     # one job per part (spread over the cluster), then its combine step with its summaries
     assert batch_jobs == [f"group_chain_{WHOLE_TRIAL}", "group_chain_SPLIT", "group_chain_SPLIT/parts/000",

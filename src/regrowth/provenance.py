@@ -122,7 +122,15 @@ def file_entry(path: str, rule: str | None) -> dict:
     return {"path": path, "sha256": sha256_file(p), "bytes": p.stat().st_size, "rule": rule}
 
 
-def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict], config: dict) -> dict:
+def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict], config: dict,
+                   workers: int = 1) -> dict:
+    """workers: threads hashing the files (hashlib releases the GIL; a large trial's exports and
+    outputs are gigabytes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # sha256_file caches per process
+        for _ in pool.map(sha256_file, [Path(p) for p in sorted(set(inputs) | set(outputs))]):
+            pass
     return {
         "manifest_version": 1,
         "trials": trials,

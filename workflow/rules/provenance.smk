@@ -25,6 +25,7 @@ rule provenance:
     output:
         manifest="results/provenance/manifest.json",
         crate="results/provenance/ro-crate-metadata.json",
+    threads: 4  # it runs alone, last: the files are hashed in threads (Snakemake caps this at --cores)
     log:
         "logs/provenance.log",
     conda:
