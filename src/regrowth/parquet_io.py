@@ -24,8 +24,17 @@ def write_arrow(table: pa.Table, path: str | os.PathLike, metadata: dict | None 
     path.parent.mkdir(parents=True, exist_ok=True)
     table = table.replace_schema_metadata(with_metadata(table.schema, metadata).metadata)
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd", write_statistics=True, use_dictionary=True)
+    pq.write_table(table, tmp, **writer_options(table.schema))
     os.replace(tmp, path)  # no half-written outputs
+
+
+def writer_options(schema: pa.Schema) -> dict:
+    """The options of every Parquet write. Min/max statistics for numbers, dates and USUBJID
+    (tables are in subject order: a reader skips row groups by subject), not for other text:
+    comparing every string took ~0.3 s of a 1.1 s write of 3 million RS records."""
+    stats = [f.name for f in schema if f.name == "USUBJID"
+             or not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+    return {"compression": "zstd", "use_dictionary": True, "write_statistics": stats}
 
 
 def with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:

@@ -22,7 +22,7 @@ from regrowth.errors import ContractError
 from regrowth.frames import sort_rows
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import column_order
-from regrowth.parquet_io import read_table, with_metadata
+from regrowth.parquet_io import read_table, with_metadata, writer_options
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
 
@@ -53,7 +53,7 @@ def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     last, rows = None, 0
-    with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True, use_dictionary=True) as writer:
+    with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
         for k, path in enumerate(paths):
             first, seen = None, False  # this part's first subject; any USUBJID seen yet
             for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):

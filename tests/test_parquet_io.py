@@ -1,0 +1,19 @@
+"""Parquet writes: the same options everywhere, statistics where readers can use them."""
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from regrowth.parquet_io import read_table, write_table
+
+
+def test_statistics_for_numbers_dates_and_subjects_not_for_other_text(tmp_path):
+    df = pd.DataFrame({"USUBJID": ["S-01", "S-02", "S-03"], "PARAMCD": ["SALT", "SALT01", None],
+                       "AVAL": [1.5, None, 3.0], "ADT": pd.to_datetime(["2020-01-02", None, "2020-03-04"])})
+    write_table(df, tmp_path / "t.parquet")
+    chunk = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0)
+    stats = {chunk.column(i).path_in_schema: chunk.column(i).is_stats_set for i in range(chunk.num_columns)}
+    assert stats == {"USUBJID": True, "PARAMCD": False, "AVAL": True, "ADT": True}
+    assert chunk.column(0).statistics.min == "S-01" and chunk.column(0).statistics.max == "S-03"
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), df)
+    got = read_table(tmp_path / "t.parquet", filters=[("PARAMCD", "==", "SALT")])  # filters need no statistics
+    pd.testing.assert_frame_equal(got, df.iloc[:1])
