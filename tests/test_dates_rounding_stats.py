@@ -107,3 +107,15 @@ class TestKaplanMeier:
     def test_median_not_reached(self):
         median, _, _ = km_median([4, 8, 12, 12, 12], [True, False, False, False, False])
         assert math.isnan(median)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_to_date_is_the_row_by_row_parse_of_complete_dates(seed):
+    rng = np.random.default_rng(seed)
+    pool = ["2014-03-05", "2014-03", "2014", "2020-02-30", "2016-02-29T10:00", "2015-02-29", "1999-12-31",
+            "x", "", None, "2014-3-5", "2014-03-05Z"]
+    values = pd.Series([pool[i] for i in rng.integers(0, len(pool), 200)], dtype="str",
+                       index=rng.permutation(1000)[:200])
+    full = values.str.extract(r"^(\d{4}-\d{2}-\d{2})")[0]
+    expected = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+    pd.testing.assert_series_equal(to_date(values), expected.rename(None))
