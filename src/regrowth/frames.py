@@ -74,9 +74,8 @@ def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -
     for key in reversed(keys):
         values = df[key]
         if _is_number(values):
-            number = values.to_numpy(dtype="float64", na_value=np.nan)
-            missing = np.isnan(number)
-            columns.append(np.where(missing, 0.0, number))
+            number, missing = _numbers(values)
+            columns.append(number)
             columns.append(np.where(missing, -1, 0) if nulls_first else missing.astype(np.int8))
         else:
             code, uniques = pd.factorize(values, sort=True)  # missing: -1
@@ -86,6 +85,17 @@ def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -
 
 def _is_number(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """float64 values with missing as 0.0, and where they are missing (sort keys)."""
+    number = values.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(number)
+    return np.where(missing, 0.0, number), missing
+
+
+def _is_arrow_text(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
 def _ties_in_order(df: pd.DataFrame, keys: list[str], nulls_first: bool) -> np.ndarray | None:
@@ -105,10 +115,9 @@ def _ties_in_order(df: pd.DataFrame, keys: list[str], nulls_first: bool) -> np.n
 def _steps(values: pd.Series, nulls_first: bool) -> np.ndarray:
     """Per pair of neighbours: -1 down, 0 equal, 1 up, in the sort order of `values`."""
     if _is_number(values):
-        number = values.to_numpy(dtype="float64", na_value=np.nan)
-        missing = np.isnan(number)
-        step = np.sign(np.diff(np.where(missing, 0.0, number))).astype(np.int8)
-    elif isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        number, missing = _numbers(values)
+        step = np.sign(np.diff(number)).astype(np.int8)
+    elif _is_arrow_text(values):
         text = pa.array(values, from_pandas=True)  # text compared in place: no hashing, no sorting
         before, after = text.slice(0, len(text) - 1), text.slice(1)
         up = pc.fill_null(pc.greater(after, before), False).to_numpy(zero_copy_only=False)
@@ -168,7 +177,7 @@ def lookup_columns(keys: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in table.columns:
         values = found[col]
-        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        if _is_arrow_text(values):
             text = pa.array(values, from_pandas=True).take(pa.array(take))  # no object array on the way
             out[col] = pd.Series(pd.array(text, dtype=table[col].dtype), index=keys.index)
         else:

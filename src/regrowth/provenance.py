@@ -117,9 +117,8 @@ def job_metadata(snakemake, versions: dict) -> dict:
 # --- manifest -------------------------------------------------------------------------------
 
 
-def file_entry(path: str, rule: str | None) -> dict:
-    p = Path(path)
-    return {"path": path, "sha256": sha256_file(p), "bytes": p.stat().st_size, "rule": rule}
+def file_entry(path: str, rule: str | None, sha256: str) -> dict:
+    return {"path": path, "sha256": sha256, "bytes": Path(path).stat().st_size, "rule": rule}
 
 
 def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict], config: dict,
@@ -128,15 +127,15 @@ def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict
     outputs are gigabytes)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # sha256_file caches per process
-        for _ in pool.map(sha256_file, [Path(p) for p in sorted(set(inputs) | set(outputs))]):
-            pass
+    paths = sorted(set(inputs) | set(outputs))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        sha = dict(zip(paths, pool.map(sha256_file, map(Path, paths))))
     return {
         "manifest_version": 1,
         "trials": trials,
         "config": config,
-        "inputs": [file_entry(p, None) for p in sorted(set(inputs))],
-        "outputs": [file_entry(p, r) for p, r in sorted(outputs.items())],
+        "inputs": [file_entry(p, None, sha[p]) for p in sorted(set(inputs))],
+        "outputs": [file_entry(p, r, sha[p]) for p, r in sorted(outputs.items())],
     }
 
 

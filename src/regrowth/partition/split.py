@@ -183,7 +183,7 @@ def _stream_csv(path: Path, writers: _PartWriters) -> int | None:
 
 def read_ahead(batches: Iterable[T]) -> Iterator[T]:
     """The items of `batches`, the next one read in a thread while the caller handles this one:
-    the CSV reader and the Parquet writers release the GIL, so on two cores they overlap
+    the CSV reader and the part writers release the GIL, so on two cores they overlap
     (a 200,000-subject export: 15 s read-then-write). A reader error is raised to the caller."""
     items = iter(batches)
     with ThreadPoolExecutor(max_workers=1) as reader:

@@ -155,8 +155,8 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
     fig, axes = plt.subplots(1, len(subtypes), figsize=(7.5, 2.8), sharey=True, squeeze=False)
     for ax, subtype in zip(axes[0], subtypes):
         for k, (label, adsalt) in enumerate(series):
-            d = select_rows(adsalt, (adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y") & (adsalt["AATYPE"] == subtype),
-                      ["AVISITN", "AVAL"])
+            shown = (adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y") & (adsalt["AATYPE"] == subtype)
+            d = select_rows(adsalt, shown, ["AVISITN", "AVAL"])
             if d.empty:
                 continue
             g = d.groupby("AVISITN")["AVAL"].agg(["mean", "std", "count"]).reset_index()
