@@ -2,6 +2,7 @@
 
 import csv
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -306,14 +307,36 @@ def test_jobs_take_arrow_memory_from_jemalloc_unless_the_user_chose(monkeypatch)
     import subprocess
     import sys
 
-    code = ("import pyarrow as pa; from regrowth.workflow import use_jemalloc; use_jemalloc(); "
-            "print(pa.default_memory_pool().backend_name)")
+    code = "from regrowth.workflow import use_jemalloc; print(use_jemalloc())"
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     if _has_jemalloc():  # a build without it keeps its default (and must not fail)
         assert chosen == "jemalloc"
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "system"
+
+
+def test_job_environment_keeps_freed_memory_unless_the_user_set_jemalloc(monkeypatch):
+    from regrowth.workflow import JEMALLOC_CONF, job_environment
+
+    monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    job_environment()
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == JEMALLOC_CONF == "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "narenas:2")
+    job_environment()
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "narenas:2"
+
+
+def test_every_job_started_with_the_allocator_setting_and_logs_its_resources(run_dir):
+    from regrowth.workflow import JEMALLOC_CONF
+
+    logs = [p for p in (run_dir / "logs").rglob("*.log") if "Arrow memory pool" in p.read_text()]
+    assert len(logs) >= 20  # every script job of the bundled trials
+    for path in logs:
+        lines = path.read_text().splitlines()
+        assert lines[0].endswith(f"(JE_ARROW_MALLOC_CONF={JEMALLOC_CONF})"), path
+        assert re.fullmatch(r"INFO resources: user [\d.]+ s, system [\d.]+ s, peak RSS \d+ MB, \d+ minor page faults",
+                            lines[-1]), path
 
 
 def _has_jemalloc() -> bool:

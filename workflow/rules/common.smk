@@ -9,7 +9,9 @@ from snakemake.utils import validate
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition.split import part_names
 from regrowth.provenance import code_version
+from regrowth.workflow import job_environment
 
+job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
 validate(config, "../schemas/config.schema.yaml")
 
 

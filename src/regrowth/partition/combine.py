@@ -2,8 +2,9 @@
 
 Partitions are blocks of sorted subjects, and every per-subject table is ordered by subject
 first (model.ROW_ORDER, derive.ORDER), so a combined table is its parts written one after
-the other: streamed, one part in memory at a time. The subject order across part boundaries
-is checked, so a part out of place fails loudly instead of reordering rows. Small tables not
+the other: their bytes joined without decoding (parquet_append), or, when their columns
+differ, streamed one part at a time. The subject order across part boundaries is checked, so
+a part out of place fails loudly instead of reordering rows. Small tables not
 ordered by subject (unmapped rows, issues) are concatenated and sorted. Trial-level issues
 that every partition reports (a variable missing from a file) are listed once. Accounting adds
 the parts up and checks them against the whole files: a row lost between split and combine fails.
@@ -22,6 +23,7 @@ from regrowth.errors import ContractError
 from regrowth.frames import sort_rows
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import column_order
+from regrowth.parquet_append import join_files
 from regrowth.parquet_io import read_table, with_metadata, writer_options
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
@@ -29,55 +31,60 @@ from regrowth.validate.gate import ACCOUNTING_COLUMNS
 BATCH_ROWS = 1 << 20  # rows in memory per table at a time (and per row group written)
 
 
-def _subject_range(column: pa.ChunkedArray) -> tuple[str | None, str | None]:
-    """First and last non-missing USUBJID of a part already in subject order."""
-    valid = column.drop_null()
-    return (valid[0].as_py(), valid[-1].as_py()) if len(valid) else (None, None)
+def check_subject_order(paths: list[str]) -> None:
+    """Fails if a part's subjects do not all sort after the previous part's (a subject split over
+    two parts, or parts out of order), or if rows without USUBJID appear anywhere but at the
+    start of the first part. Reads only USUBJID, dictionary-encoded."""
+    last = None
+    for k, path in enumerate(paths):
+        if "USUBJID" not in pq.read_schema(path).names:
+            return
+        subjects = pq.read_table(path, columns=["USUBJID"], read_dictionary=["USUBJID"]).column("USUBJID")
+        missing = subjects.null_count
+        if missing and (k > 0 or subjects.slice(0, missing).null_count != missing):
+            raise ContractError(f"{path}: rows without USUBJID outside the first partition's start")
+        valid = subjects.drop_null()
+        if not len(valid):
+            continue
+        first = valid[0].as_py()
+        if last is not None and first <= last:
+            raise ContractError(f"{path}: subject {first!r} does not sort after the previous partition's "
+                                f"last subject {last!r}")
+        last = valid[-1].as_py()
 
 
 def concat_parts(paths: list[str], out: str | os.PathLike, metadata: dict | None = None,
                  domain: str | None = None) -> int:
     """Write the parts (each ordered by USUBJID first) one after the other into `out`; rows written.
 
-    A column only some parts have (a SUPPxx qualifier no subject of a part carries) is null in
-    the others and takes its canonical place (model.column_order for an SDTM `domain`).
-    Fails if a part's subjects do not all sort after the previous part's (a subject split over
-    two parts, or parts out of order), or if rows without USUBJID appear after the first part.
+    Parts with the same schema are joined as they are (parquet_append: no decoding). A column
+    only some parts have (a SUPPxx qualifier no subject of a part carries) is null in the others
+    and takes its canonical place (model.column_order for an SDTM `domain`): those parts are
+    decoded and written again, one batch at a time. check_subject_order runs first either way.
     """
+    check_subject_order(paths)
     schemas = [pq.read_schema(p) for p in paths]
     union = pa.unify_schemas(schemas, promote_options="permissive")
     names = column_order(union.names, domain) if domain else union.names
-    widest = max(schemas, key=len)  # its pandas metadata describes every column
-    schema = with_metadata(pa.schema([union.field(n) for n in names], metadata=widest.metadata), metadata)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if names == schemas[0].names:
+        rows = join_files(paths, out, metadata)
+        if rows is not None:
+            return rows
+    widest = max(schemas, key=len)  # its pandas metadata describes every column
+    schema = with_metadata(pa.schema([union.field(n) for n in names], metadata=widest.metadata), metadata)
     tmp = out.with_name(out.name + ".tmp")
-    last, rows = None, 0
+    rows = 0
     with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
-        for k, path in enumerate(paths):
-            first, seen = None, False  # this part's first subject; any USUBJID seen yet
+        for path in paths:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
                 table = pa.Table.from_batches([batch])
-                if "USUBJID" in table.column_names and table.num_rows:
-                    subjects = table.column("USUBJID")
-                    missing = subjects.null_count
-                    if missing and (k > 0 or seen or subjects.slice(0, missing).null_count != missing):
-                        raise ContractError(f"{path}: rows without USUBJID outside the first partition's start")
-                    lo, hi = _subject_range(subjects)
-                    if lo is not None:
-                        if first is None:
-                            first = lo
-                            if last is not None and first <= last:
-                                raise ContractError(f"{path}: subject {first!r} does not sort after the "
-                                                    f"previous partition's last subject {last!r}")
-                        seen, part_last = True, hi
                 for field in schema:
                     if field.name not in table.column_names:
                         table = table.append_column(field, pa.nulls(table.num_rows, field.type))
                 writer.write_table(table.select(schema.names).cast(schema))
                 rows += table.num_rows
-            if first is not None:
-                last = part_last
     os.replace(tmp, out)
     return rows
 
