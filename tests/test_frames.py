@@ -143,3 +143,17 @@ def test_duplicated_rows_is_pandas_duplicated_sorted_or_not(seed):
             pd.testing.assert_series_equal(duplicated_rows(frame, keys), frame.duplicated(subset=keys, keep=False))
     one = df.iloc[:1]
     assert not duplicated_rows(one, ["text"]).any() and duplicated_rows(df.iloc[:0], ["text"]).empty
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_group_bounds_are_groupby_head_and_tail_of_a_sorted_frame(seed):
+    from regrowth.frames import group_bounds
+
+    rng = np.random.default_rng(seed)
+    df = _random_frame(rng, 80)
+    for keys in (["text"], ["text", "num"], ["num", "when", "text"]):
+        frame = sort_rows(df, keys + ["row"]).set_axis(range(200, 280))
+        first, last = group_bounds(frame, keys)
+        assert frame.index[first].tolist() == frame.groupby(keys).head(1).index.tolist()
+        assert frame.index[last].tolist() == frame.groupby(keys).tail(1).index.tolist()
+    assert [b.tolist() for b in group_bounds(df.iloc[:0], ["text"])] == [[], []]

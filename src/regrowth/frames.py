@@ -134,6 +134,20 @@ def _steps(values: pd.Series, nulls_first: bool) -> np.ndarray:
     return np.where(missing[:-1] | missing[1:], np.sign(gap), step).astype(np.int8)
 
 
+def group_bounds(df: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For a frame in `keys` order: per row, whether it is the first, and whether the last, of
+    its group of equal keys; rows with a missing key are in no group (as in groupby). The
+    groups' head(1) and tail(1) found by comparing neighbours, without grouping."""
+    tied = np.ones(max(len(df) - 1, 0), dtype=bool)
+    for key in keys if len(df) > 1 else []:
+        tied &= _steps(df[key], nulls_first=False) == 0
+    first, last = np.ones(len(df), dtype=bool), np.ones(len(df), dtype=bool)
+    first[1:] = ~tied
+    last[:-1] = ~tied
+    grouped = df[keys].notna().all(axis=1).to_numpy()
+    return first & grouped, last & grouped
+
+
 def sort_rows(df: pd.DataFrame, keys: list[str], nulls_first: bool = False, keep_index: bool = False) -> pd.DataFrame:
     """df.sort_values(keys, kind="stable") through sorted_order; the index reset unless keep_index."""
     order = sorted_order(df, keys, nulls_first)

@@ -7,7 +7,8 @@ import pandas as pd
 
 from regrowth.dates import study_day
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import assert_unique_keys, isin, lookup_columns, require_columns, sort_rows, text_from_codes
+from regrowth.frames import (assert_unique_keys, group_bounds, isin, lookup_columns, require_columns, sort_rows,
+                             text_from_codes)
 from regrowth.derive import ORDER
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
@@ -95,7 +96,7 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
     keys = ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"]
     ranked = sort_rows(out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys], keys, keep_index=True)
-    chosen = ranked.groupby(["USUBJID", "PARAMCD", "AVISITN"]).head(1).index
+    chosen = ranked.index[group_bounds(ranked, ["USUBJID", "PARAMCD", "AVISITN"])[0]]
     out["ANL01FL"] = pd.Series(None, index=out.index, dtype="str")
     out.loc[chosen, "ANL01FL"] = "Y"
     return out.drop(columns="_dist")

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 
 from regrowth.dates import to_date
-from regrowth.frames import (any_in_group, assert_unique_keys, isin, key_codes, lookup, require_columns, select_rows,
-                             sort_rows)
+from regrowth.frames import (any_in_group, assert_unique_keys, group_bounds, isin, key_codes, lookup, require_columns,
+                             select_rows, sort_rows)
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 from regrowth.rounding import round_half_up
 
@@ -99,7 +99,7 @@ def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series) -> pd.Series:
     ref = lookup(rec["USUBJID"], first_dose)
     eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & (rec["ADT"] <= ref)
     cand = sort_rows(rec[eligible], ["USUBJID", "PARAMCD", "ADT", "VISITNUM"], keep_index=True)
-    last = cand.groupby(["USUBJID", "PARAMCD"]).tail(1).index
+    last = cand.index[group_bounds(cand, ["USUBJID", "PARAMCD"])[1]]
     flag = pd.Series(None, index=rec.index, dtype="str")
     flag.loc[last] = "Y"
     return flag
