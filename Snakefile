@@ -23,7 +23,7 @@ include: "workflow/rules/provenance.smk"
 # Aggregates and bookkeeping are light: on a cluster they run where Snakemake runs.
 localrules:
     all,
-    combine_table,
+    combine_tables,
     report,
     rulegraph,
     provenance,

@@ -126,7 +126,7 @@ def test_changed_definition_reruns_each_part_whole_and_the_unsplit_trial_by_stag
     split = {f"process_partition[trial=SPLIT/parts/{p}]" for p in ("000", "001", "002", "003")}
     split |= {"combine_partitions[trial=SPLIT]"} | {f"summarize_trial[table={t},trial=SPLIT]" for t in TABLES}
     whole = {"derive_adtte[trial=WHOLE]", "summarize_trial[table=relapse,trial=WHOLE]"}
-    aggregates = {f"combine_table[table={t}]" for t in TABLES} | {"report", "provenance", "all"}
+    aggregates = {"combine_tables", "report", "provenance", "all"}
     assert jobs == split | whole | aggregates
     assert not any(j.startswith("split_export") for j in jobs)  # the split itself stands
 

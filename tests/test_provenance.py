@@ -74,7 +74,7 @@ def test_run_crate(run):
     actions = [e for e in crate["@graph"] if e.get("@type") == "CreateAction"]
     jobs = [a for a in actions if a["@id"].startswith("#job-")]
     rules = {graph[a["instrument"]["@id"]]["name"] for a in jobs}
-    assert {"ingest", "validate", "accept", "derive_adsl", "derive_adtte", "combine_table", "report"} <= rules
+    assert {"ingest", "validate", "accept", "derive_adsl", "derive_adtte", "combine_tables", "report"} <= rules
     for a in jobs:
         assert a["startTime"] <= a["endTime"] and a["result"], a["@id"]
     report_job = next(a for a in jobs if graph[a["instrument"]["@id"]]["name"] == "report")
@@ -100,7 +100,7 @@ def test_verify_names_every_difference(run, tmp_path):
     bad = subprocess.run(verify, cwd=work, capture_output=True, text=True)
     assert bad.returncode == 1
     lines = set(bad.stdout.splitlines())
-    assert "changed  results/tables/safety.parquet  (rule combine_table)" in lines
+    assert "changed  results/tables/safety.parquet  (rule combine_tables)" in lines
     assert "changed  resources/trials/NCT02197455/ae.xpt" in lines
     assert "missing  results/NCT01950780/adam/adtte.parquet  (rule derive_adtte)" in lines
     assert "added    results/tables/extra.csv" in lines

@@ -19,7 +19,7 @@ from tests.conftest import copy_workflow, snakemake
 pytestmark = pytest.mark.workflow
 TRIALS = ["NCT01950780", "NCT02197455", "NCT03570749"]
 TABLES = ["comparisons", "demographics", "disposition", "efficacy", "regrowth_bands", "relapse", "safety"]
-AGGREGATES = {f"combine_table[table={t}]" for t in TABLES} | {"report", "provenance", "all"}
+AGGREGATES = {"combine_tables", "report", "provenance", "all"}
 
 
 def planned(work, *args) -> set[str]:
@@ -52,7 +52,7 @@ def downstream(derivation: str, table: str) -> set[str]:
     """A derivation rerun in every trial, the summary table that reads it, and what follows."""
     jobs = {f"{derivation}[trial={t}]" for t in TRIALS}
     jobs |= {f"summarize_trial[table={table},trial={t}]" for t in TRIALS}
-    return jobs | {f"combine_table[table={table}]", "report", "provenance", "all"}
+    return jobs | AGGREGATES
 
 
 def chain(trial: str) -> set[str]:

@@ -297,7 +297,7 @@ def output_rules():
                 for n in SUMMARY_TABLES
             }
         )
-    out.update({f"results/tables/{n}.parquet": "combine_table" for n in SUMMARY_TABLES})
+    out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
     out["results/report.html"] = "report"
     out["results/provenance/rulegraph.dot"] = "rulegraph"
     return out

@@ -15,6 +15,7 @@ rule split_export:
         issues="results/{trial}/split/issues.parquet",
     # the split heads the longest chain of jobs: when cores are short, Snakemake runs it first
     priority: 10
+    threads: 2  # reads, writes and hashes in threads (~1.7 cores busy)
     log:
         "logs/{trial}/split_export.log",
     conda:

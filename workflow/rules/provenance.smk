@@ -7,6 +7,8 @@ rule rulegraph:
         Path(workflow.basedir).glob("workflow/rules/*.smk"),
     output:
         "results/provenance/rulegraph.dot",
+    # needed only by the report: it takes a core no job of the trials' chains is waiting for
+    priority: -1
     log:
         "logs/rulegraph.log",
     conda:

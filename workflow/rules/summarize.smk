@@ -47,21 +47,26 @@ rule summarize_trial:
         "../scripts/summarize_trial.py"
 
 
-rule combine_table:
+# One job for every cross-trial table: each is a concatenation of a few small tables, and a
+# job per table spent its second starting Python.
+rule combine_tables:
     input:
-        expand("results/{trial}/tables/{{table}}.parquet", trial=TRIAL_IDS),
+        **{t: expand(f"results/{{trial}}/tables/{t}.parquet", trial=TRIAL_IDS) for t in SUMMARY_TABLES},
     output:
-        report(
-            "results/tables/{table}.parquet",
-            caption="../report/table.rst",
-            category="Summary tables",
-            labels={"table": "{table}"},
-        ),
+        **{
+            t: report(
+                f"results/tables/{t}.parquet",
+                caption="../report/table.rst",
+                category="Summary tables",
+                labels={"table": t},
+            )
+            for t in SUMMARY_TABLES
+        },
     log:
-        "logs/combine_{table}.log",
+        "logs/combine_tables.log",
     conda:
         "../envs/regrowth.yaml"
     params:
-        code=code("combine_table.py"),
+        code=code("combine_tables.py"),
     script:
-        "../scripts/combine_table.py"
+        "../scripts/combine_tables.py"
