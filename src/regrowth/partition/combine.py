@@ -38,7 +38,7 @@ def check_subject_order(paths: list[str]) -> None:
     last = None
     for k, path in enumerate(paths):
         if "USUBJID" not in pq.read_schema(path).names:
-            return
+            continue
         subjects = pq.read_table(path, columns=["USUBJID"], read_dictionary=["USUBJID"]).column("USUBJID")
         missing = subjects.null_count
         if missing and (k > 0 or subjects.slice(0, missing).null_count != missing):
