@@ -115,3 +115,36 @@ def test_combine_joins_equal_parts_and_decodes_parts_whose_columns_differ(tmp_pa
     parts = [read_table(p).drop(columns="AEXTRA", errors="ignore") for p in differ]
     pd.testing.assert_frame_equal(got.drop(columns="AEXTRA"), pd.concat(parts, ignore_index=True))
     assert read_metadata(tmp_path / "differ.parquet") == read_metadata(tmp_path / "same.parquet") == {"rule": "c"}
+
+
+def test_a_footer_the_reader_cannot_follow_is_left_to_the_decoding_path(tmp_path, monkeypatch):
+    import regrowth.parquet_append as append
+
+    paths = [written(tmp_path, "a", frame(5, 1)), written(tmp_path, "b", frame(5, 2, 5))]
+
+    def unknown_type(reader):
+        raise ValueError("Thrift compact type 13 is not one Parquet uses")
+
+    monkeypatch.setattr(append, "read_struct", unknown_type)
+    assert append.join_files(paths, tmp_path / "j.parquet") is None and not (tmp_path / "j.parquet").exists()
+    from regrowth.partition.combine import concat_parts
+
+    assert concat_parts(paths, tmp_path / "c.parquet") == 10  # decoded and written instead
+    assert read_table(tmp_path / "c.parquet")["USUBJID"].tolist() == [f"S-{i:06d}" for i in range(10)]
+
+
+def test_subject_order_is_checked_past_a_part_without_usubjid(tmp_path):
+    from regrowth.errors import ContractError
+    from regrowth.partition.combine import check_subject_order
+
+    def part(name, df):
+        path = tmp_path / f"{name}.parquet"
+        df.to_parquet(path, index=False)
+        return str(path)
+
+    no_ids = part("n", pd.DataFrame({"X": [1]}))
+    later, earlier = (part(k, pd.DataFrame({"USUBJID": pd.Series([v], dtype="str"), "X": [1]}))
+                      for k, v in (("c", "C"), ("a", "A")))
+    check_subject_order([no_ids, earlier, later])
+    with pytest.raises(ContractError, match="does not sort after"):
+        check_subject_order([no_ids, later, earlier])

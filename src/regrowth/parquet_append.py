@@ -254,7 +254,10 @@ def join_files(paths: list[str | os.PathLike], out: str | os.PathLike, metadata:
     be joined as they are."""
     from regrowth.parquet_io import with_metadata
 
-    footers = [read_footer(p) for p in paths]
+    try:
+        footers = [read_footer(p) for p in paths]
+    except (ValueError, IndexError, struct.error):  # a footer this reader does not follow
+        return None
     if not footers or not _joinable([f for f, _ in footers]):
         return None
     schema = with_metadata(arrow_schema(footers[0][0]), metadata)
