@@ -71,6 +71,12 @@ def test_joined_file_reads_as_the_parts_one_after_the_other(tmp_path):
             pq.ParquetFile(out).schema_arrow.metadata))
         stats = meta.row_group(g).column(0).statistics
         assert stats.min == expected_group.column("USUBJID")[0].as_py()
+    # offsets left unset stay unset: pyarrow writes the deprecated ColumnChunk.file_offset as 0
+    from regrowth.parquet_append import CHUNK_FILE_OFFSET, FILE_ROW_GROUPS, GROUP_COLUMNS, _field
+
+    for source in (paths[0], out):
+        groups = _field(read_footer(source)[0], FILE_ROW_GROUPS)[2][1]
+        assert {_field(c, CHUNK_FILE_OFFSET)[2] for g in groups for c in _field(g, GROUP_COLUMNS)[2][1]} == {0}
     filtered = read_table(out, filters=[("USUBJID", ">=", "S-003000")])
     pd.testing.assert_frame_equal(filtered, expected[expected["USUBJID"] >= "S-003000"].reset_index(drop=True))
 

@@ -193,7 +193,7 @@ def _shifted_row_group(group: list[list], shift: int, ordinal: int) -> list[list
     group = [list(f) for f in group]
     for f in group:
         if f[0] == GROUP_FILE_OFFSET:
-            f[2] += shift
+            f[2] = _moved(f[2], shift)
         elif f[0] == GROUP_ORDINAL:
             f[2] = ordinal
         elif f[0] == GROUP_COLUMNS:
@@ -202,13 +202,17 @@ def _shifted_row_group(group: list[list], shift: int, ordinal: int) -> list[list
     return group
 
 
+def _moved(offset: int, shift: int) -> int:
+    return offset + shift if offset else 0  # 0: not set (pyarrow writes ColumnChunk.file_offset 0)
+
+
 def _shifted_chunk(chunk: list[list], shift: int) -> list[list]:
     chunk = [list(f) for f in chunk]
     for f in chunk:
         if f[0] in (CHUNK_FILE_OFFSET, CHUNK_OFFSET_INDEX, CHUNK_COLUMN_INDEX):
-            f[2] += shift
+            f[2] = _moved(f[2], shift)
         elif f[0] == CHUNK_META:
-            f[2] = [[fid, t, v + shift if fid in META_OFFSETS else v] for fid, t, v in f[2]]
+            f[2] = [[fid, t, _moved(v, shift) if fid in META_OFFSETS else v] for fid, t, v in f[2]]
     return chunk
 
 
