@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regrowth.errors import ContractError
 from regrowth.frames import blank_to_null, lookup, lookup_columns, sort_rows, sorted_order
 
 
@@ -157,6 +158,9 @@ def test_group_bounds_are_groupby_head_and_tail_of_a_sorted_frame(seed):
         assert frame.index[first].tolist() == frame.groupby(keys).head(1).index.tolist()
         assert frame.index[last].tolist() == frame.groupby(keys).tail(1).index.tolist()
     assert [b.tolist() for b in group_bounds(df.iloc[:0], ["text"])] == [[], []]
+    unsorted = pd.DataFrame({"text": pd.Series(["b", "a"], dtype="str")})
+    with pytest.raises(ContractError, match="not in order of text"):
+        group_bounds(unsorted, ["text"])
 
 
 @pytest.mark.parametrize("seed", range(8))

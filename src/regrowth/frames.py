@@ -163,9 +163,9 @@ def group_bounds(df: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndar
     """For a frame in `keys` order: per row, whether it is the first, and whether the last, of
     its group of equal keys; rows with a missing key are in no group (as in groupby). The
     groups' head(1) and tail(1) found by comparing neighbours, without grouping."""
-    tied = np.ones(max(len(df) - 1, 0), dtype=bool)
-    for key in keys if len(df) > 1 else []:
-        tied &= _steps(df[key], nulls_first=False) == 0
+    tied = _ties_in_order(df, keys, nulls_first=False)
+    if tied is None:
+        raise ContractError(f"group_bounds: rows not in order of {', '.join(keys)}")
     first, last = np.ones(len(df), dtype=bool), np.ones(len(df), dtype=bool)
     first[1:] = ~tied
     last[:-1] = ~tied
