@@ -113,6 +113,34 @@ class TestVisitWindows:
         assert a["APHASE"].tolist() == ["PRE-TREATMENT", "ON TREATMENT", "OFF DRUG"]
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_analysed_record_per_visit_is_pandas_first_of_the_ranked_records(seed, shuffled):
+    # reference: groupby on the records ranked by subject, parameter, visit, distance, date
+    from regrowth.derive.adsalt import derive_vars_avisit
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    df = pd.DataFrame({
+        "USUBJID": pd.Series(rng.choice(["S1", "S2", "S3", None], n, p=[.3, .3, .3, .1]), dtype="str"),
+        "PARAMCD": pd.Series(rng.choice(["SALT", "SALT01"], n), dtype="str"),
+        "ADY": pd.Series(rng.integers(-5, 60, n).astype(float)).mask(rng.random(n) < 0.1),
+        "ABLFL": pd.Series(np.where(rng.random(n) < 0.1, "Y", None), dtype="str"),
+        "ADT": pd.Series(pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 4, n), unit="D")).mask(
+            rng.random(n) < 0.1),
+        "AVAL": pd.Series(rng.random(n)).mask(rng.random(n) < 0.1),
+    })
+    if not shuffled:  # as derive_adsalt passes it: in subject and parameter order
+        df = df.sort_values(["USUBJID", "PARAMCD"], kind="stable").reset_index(drop=True)
+    out = derive_vars_avisit(df, grid_weeks=4, window_days=14, last_week=8)
+    ranked = out.assign(_dist=(out["ADY"] - (out["AVISITN"] * 7 + 1)).abs().where(out["ABLFL"] != "Y", 0))
+    ranked = ranked[ranked["AVISITN"].notna() & ranked["AVAL"].notna()]
+    ranked = ranked.sort_values(["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"], kind="stable")
+    expected = ranked.groupby(["USUBJID", "PARAMCD", "AVISITN"], sort=False).head(1).index
+    assert sorted(out.index[out["ANL01FL"] == "Y"]) == sorted(expected)
+    assert out["ANL01FL"].isna().sum() == n - len(expected)
+
+
 class TestRelapse:
     def _trial(self, off_values):
         # baseline 80, EOT (week 4, last dose) 20: regrowth 60 points; relapse threshold 20 + 0.5*60 = 50

@@ -47,6 +47,20 @@ def test_sort_rows_gives_pandas_stable_sort_with_missing_values(seed, nulls_firs
         pd.testing.assert_frame_equal(sort_rows(df, keys, nulls_first, keep_index=True), expected)
 
 
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("nulls_first", [False, True])
+def test_sort_rows_of_rows_in_order_of_the_leading_keys_only(seed, nulls_first):
+    # a table in subject order sorted by subject, parameter, visit: the leading keys are in
+    # order (missing values included), the rest are not; the order is still pandas' stable one
+    na = "first" if nulls_first else "last"
+    df = _random_frame(np.random.default_rng(seed), 300)
+    for leading, keys in ((["text"], ["text", "num", "when"]), (["num", "text"], ["num", "text", "when"]),
+                          (["when"], ["when", "text"])):
+        ordered = df.sort_values(leading, kind="stable", na_position=na).reset_index(drop=True)
+        expected = ordered.sort_values(keys, kind="stable", na_position=na)
+        pd.testing.assert_frame_equal(sort_rows(ordered, keys, nulls_first, keep_index=True), expected)
+
+
 def test_sorted_order_skips_the_reordering_only_when_already_sorted():
     df = pd.DataFrame({"k": pd.Series(["a", "a", "b", None], dtype="str"), "n": [2.0, 3.0, 1.0, np.nan]})
     assert sorted_order(df, ["k", "n"]) is None
@@ -74,6 +88,9 @@ def test_key_codes_group_rows_like_groupby_with_missing_keys_equal():
     expected = df.groupby(["u", "v"], dropna=False, sort=False).ngroup().to_numpy()
     assert pd.factorize(codes)[0].tolist() == pd.factorize(expected)[0].tolist() == [0, 1, 2, 3, 2, 0]
     assert key_codes(df.iloc[:0], ["u"]).tolist() == []
+    ordered = df.sort_values(["u", "v"], kind="stable").reset_index(drop=True)  # runs: codes without hashing
+    expected = ordered.groupby(["u", "v"], dropna=False, sort=False).ngroup().to_numpy()
+    assert key_codes(ordered, ["u", "v"]).tolist() == pd.factorize(expected)[0].tolist() == [0, 0, 1, 2, 3, 3]
 
 
 def test_any_in_group_spreads_a_flag_over_its_group():

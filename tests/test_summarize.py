@@ -1,7 +1,9 @@
 import pandas as pd
 import pytest
 
-from regrowth.summarize.tables import efficacy_table, regrowth_bands_table, safety_table
+from regrowth.errors import ContractError
+from regrowth.parquet_io import read_table, write_table
+from regrowth.summarize.tables import efficacy_table, read_adsalt_for, regrowth_bands_table, safety_table
 
 ENDPOINTS = [{"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50}]
 
@@ -38,6 +40,45 @@ class TestNonResponderImputation:
         bands = regrowth_bands_table("T", adsl(), adsalt_eot({"S1": "Y", "S2": "Y", "S3": "N"})).set_index("band")
         assert bands["n"].to_dict() == {">95%": 0, "50-95%": 2, "5-<50%": 1, "<5% or not assessed": 1}
         assert (bands["n_subjects"] == 4).all()
+
+
+class TestAdsaltAsSummariesReadIt:
+    def test_no_record_at_the_summarised_visits_reads_every_total_record(self, tmp_path):
+        # S1 and S2 assessed at week 4 only: no EOT record, so the selection finds nothing;
+        # efficacy must still report EOT as 0 of 4 (NRI), as it does from the whole ADSALT
+        early = adsalt_eot({"S1": "Y", "S2": "N"}).assign(EOTFL=None, AVISITN=4.0)
+        write_table(early, tmp_path / "adsalt.parquet")
+        read = read_adsalt_for("efficacy", tmp_path / "adsalt.parquet", endpoints=ENDPOINTS, weeks=[12])
+        assert len(read) == 2
+        from_file = efficacy_table("T", adsl(), read, ENDPOINTS, [12], "NRI")
+        pd.testing.assert_frame_equal(from_file, efficacy_table("T", adsl(), early, ENDPOINTS, [12], "NRI"))
+        overall = from_file[from_file.subgroup == "Overall"]
+        assert overall[["timepoint", "n_responders", "n_subjects"]].values.tolist() == [["EOT", 0, 4]]
+
+    def test_selection_keeps_only_end_of_treatment_records_for_bands(self, tmp_path):
+        records = pd.concat([adsalt_eot({"S1": "Y", "S2": "N"}),
+                             adsalt_eot({"S1": "N", "S3": "N"}).assign(EOTFL=None, AVISITN=4.0)])
+        write_table(records, tmp_path / "adsalt.parquet")
+        read = read_adsalt_for("regrowth_bands", tmp_path / "adsalt.parquet")
+        assert read["USUBJID"].tolist() == ["S1", "S2"] and list(read.columns) == ["USUBJID", "PARAMCD", "EOTFL",
+                                                                                 "PCHG"]
+        pd.testing.assert_frame_equal(regrowth_bands_table("T", adsl(), read),
+                                      regrowth_bands_table("T", adsl(), records))
+
+    def test_a_trial_without_salt_records_reads_as_empty(self, tmp_path):
+        from regrowth.derive.adsalt import derive_adsalt
+        from tests.builders import empty
+
+        write_table(derive_adsalt(empty("rs"), adsl(), endpoints=ENDPOINTS, grid_weeks=4, window_days=14,
+                                  eot_week=12), tmp_path / "adsalt.parquet")
+        for table, settings in (("efficacy", {"endpoints": ENDPOINTS, "weeks": [12]}), ("regrowth_bands", {}),
+                                ("comparisons", {"endpoints": ENDPOINTS})):
+            assert read_adsalt_for(table, tmp_path / "adsalt.parquet", **settings).empty
+
+    def test_a_missing_column_is_named(self, tmp_path):
+        write_table(adsalt_eot({"S1": "Y"}), tmp_path / "adsalt.parquet")
+        with pytest.raises(ContractError, match="adsalt.parquet: column.s. missing: CRIT2FL"):
+            read_table(tmp_path / "adsalt.parquet", columns=["USUBJID", "CRIT2FL"])
 
 
 class TestSafetyCounting:

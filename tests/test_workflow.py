@@ -93,6 +93,27 @@ def test_baricitinib_matches_brave_aa1(run_dir):
     assert "Randomized comparisons against placebo" in text and "no off-drug follow-up" in text
 
 
+def test_summaries_read_only_the_adsalt_records_they_use_and_count_the_same(run_dir):
+    import yaml
+
+    from regrowth.summarize.tables import adsalt_selection, summarize_trial_table
+
+    definitions = yaml.safe_load((run_dir / "config/config.yaml").read_text())["definitions"]
+    settings = {"efficacy": {"endpoints": definitions["endpoints"], "weeks": definitions["report_weeks"],
+                             "imputation": definitions["imputation"]},
+                "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]},
+                "regrowth_bands": {}}
+    for trial in (RUX, TOFA, BARI):
+        adam = {n: read_table(run_dir / f"results/{trial}/adam/{n}.parquet") for n in ("adsl", "adsalt")}
+        totals = (adam["adsalt"]["PARAMCD"] == "SALT").sum()
+        for table, kwargs in settings.items():
+            read = read_table(run_dir / f"results/{trial}/adam/adsalt.parquet", **adsalt_selection(table, **kwargs))
+            assert 0 < len(read) < totals  # a selection, not every total record
+            written = read_table(run_dir / f"results/{trial}/tables/{table}.parquet")
+            whole = summarize_trial_table(table, trial, adam, **kwargs)  # from every ADSALT record
+            pd.testing.assert_frame_equal(written, whole)
+
+
 def test_accounting_holds_and_is_reported(run_dir):
     text = (run_dir / "results/report.html").read_text()
     assert "rows in = accepted + quarantined" in text and "Validation policy: <strong>strict</strong>" in text

@@ -75,8 +75,10 @@ def _plain_ends_only(text: pa.Array | pa.ChunkedArray) -> bool:
             continue
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
-        starts, ends = offsets[:-1][valid], offsets[1:][valid]
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            starts, ends = starts[valid], ends[valid]
         if (ends <= starts).any():
             return False  # a blank value
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
@@ -93,19 +95,37 @@ def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -
     value (factorized) and the rows by integer codes: several times faster on millions of rows.
     Sorted input (an export in key order) is recognised by comparing neighbours, without that.
     """
-    if not len(df) or _ties_in_order(df, keys, nulls_first) is not None:
+    if not len(df):
         return None
-    columns = []  # np.lexsort's keys: the last is the primary one; a number's missing flag before it
-    for key in reversed(keys):
+    in_order, tied = _ordered_prefix(df, keys, nulls_first)
+    if in_order == len(keys):
+        return None
+    # the leading keys already in order (a table in subject order) become one run number each
+    # run of equal values: no factorizing of millions of subject ids
+    coded = [(np.concatenate([[0], np.cumsum(~tied)]), len(tied) + 1)] if in_order else []
+    for key in keys[in_order:]:  # (sort key, number of values if it is a code) from the primary one
         values = df[key]
         if _is_number(values):
             number, missing = _numbers(values)
-            columns.append(number)
-            columns.append(np.where(missing, -1, 0) if nulls_first else missing.astype(np.int8))
+            if missing.any():  # where a number is missing, before the number
+                coded.append((missing.astype(np.int64) ^ nulls_first, 2))
+            coded.append((number, None))
         else:
             code, uniques = pd.factorize(values, sort=True)  # missing: -1
-            columns.append(np.where(code < 0, -1 if nulls_first else len(uniques), code))
-    return np.lexsort(columns)
+            coded.append((np.where(code < 0, -1 if nulls_first else len(uniques), code) + nulls_first, len(uniques) + 1))
+    return np.lexsort([key for key, _ in reversed(_combine_codes(coded))])  # the last key is the primary one
+
+
+def _combine_codes(keys: list[tuple[np.ndarray, int | None]]) -> list[tuple[np.ndarray, int | None]]:
+    """Neighbouring codes (sort keys of 0 to n-1) as one code: one pass of the sort, not two."""
+    out: list[tuple[np.ndarray, int | None]] = []
+    for key, size in keys:
+        if out and size is not None and out[-1][1] is not None and out[-1][1] * size < 2**62:
+            before, before_size = out.pop()
+            out.append((before.astype(np.int64) * size + key, before_size * size))
+        else:
+            out.append((key, size))
+    return out
 
 
 def _is_number(values: pd.Series) -> bool:
@@ -126,15 +146,22 @@ def _is_arrow_text(values: pd.Series) -> bool:
 def _ties_in_order(df: pd.DataFrame, keys: list[str], nulls_first: bool) -> np.ndarray | None:
     """If, between neighbours, the first key that differs always goes up (missing last, or
     first): per pair of neighbours, whether they are equal on every key. Else None."""
+    in_order, tied = _ordered_prefix(df, keys, nulls_first)
+    return tied if in_order == len(keys) else None
+
+
+def _ordered_prefix(df: pd.DataFrame, keys: list[str], nulls_first: bool) -> tuple[int, np.ndarray]:
+    """How many leading keys the rows are in order of, and per pair of neighbours whether they
+    are equal on those keys."""
     tied = np.ones(max(len(df) - 1, 0), dtype=bool)  # neighbours equal on the keys seen so far
-    for key in keys:
+    for k, key in enumerate(keys):
         if not tied.any():
             break
         step = _steps(df[key], nulls_first)
         if (step[tied] < 0).any():
-            return None
+            return k, tied
         tied &= step == 0
-    return tied
+    return len(keys), tied
 
 
 def _steps(values: pd.Series, nulls_first: bool) -> np.ndarray:
@@ -183,6 +210,10 @@ def sort_rows(df: pd.DataFrame, keys: list[str], nulls_first: bool = False, keep
 def key_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per row, equal exactly where the rows' `keys` are all equal (a missing value
     equals a missing value), from 0 up without gaps: grouping without a groupby."""
+    if len(df) > 1:
+        in_order, tied = _ordered_prefix(df, keys, nulls_first=False)
+        if in_order == len(keys):  # rows in key order (RS by subject and visit): runs, nothing hashed
+            return np.concatenate([[0], np.cumsum(~tied)])
     codes = np.zeros(len(df), dtype=np.int64)
     for key in keys:
         column, uniques = pd.factorize(df[key], use_na_sentinel=False)

@@ -1,14 +1,13 @@
-from regrowth.derive.salt import read_total_salt
 from regrowth.parquet_io import read_table, write_table
-from regrowth.summarize.tables import summarize_trial_table
+from regrowth.summarize.tables import read_adsalt_for, summarize_trial_table
 from regrowth.workflow import output_metadata, run
 
 
 def main(snakemake):
-    adam = {name: read_total_salt(path) if name == "adsalt" else read_table(path)
-            for name, path in snakemake.input.items()}
-    table = summarize_trial_table(snakemake.wildcards.table, snakemake.wildcards.trial, adam,
-                                  **snakemake.params.settings)
+    name, settings = snakemake.wildcards.table, snakemake.params.settings
+    adam = {domain: read_adsalt_for(name, path, **settings) if domain == "adsalt" else read_table(path)
+            for domain, path in snakemake.input.items()}
+    table = summarize_trial_table(name, snakemake.wildcards.trial, adam, **settings)
     write_table(table, snakemake.output[0], output_metadata(snakemake))
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 
 from regrowth.dates import study_day
 from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
-from regrowth.frames import (assert_unique_keys, group_bounds, isin, lookup_columns, require_columns, sort_rows,
-                             text_from_codes)
+from regrowth.frames import (assert_unique_keys, group_bounds, isin, key_codes, lookup_columns, require_columns,
+                             sort_rows, text_from_codes)
 from regrowth.derive import ORDER
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
@@ -93,13 +93,20 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     out["AVISITN"] = np.where(out["ABLFL"] == "Y", 0.0, avisitn)
     codes, visits = pd.factorize(out["AVISITN"])  # missing: -1
     out["AVISIT"] = text_from_codes(codes, ["Baseline" if w == 0 else f"Week {int(w)}" for w in visits], out.index)
-    out["_dist"] = np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)
-    keys = ["USUBJID", "PARAMCD", "AVISITN", "_dist", "ADT"]
-    ranked = sort_rows(out.loc[out["AVISITN"].notna() & out["AVAL"].notna(), keys], keys, keep_index=True)
-    chosen = ranked.index[group_bounds(ranked, ["USUBJID", "PARAMCD", "AVISITN"])[0]]
-    out["ANL01FL"] = pd.Series(None, index=out.index, dtype="str")
-    out.loc[chosen, "ANL01FL"] = "Y"
-    return out.drop(columns="_dist")
+    # the records ranked by number only: the subject and parameter as one code per pair
+    eligible = (out["AVISITN"].notna() & out["AVAL"].notna() & out["USUBJID"].notna()
+                & out["PARAMCD"].notna()).to_numpy()
+    ranked = pd.DataFrame({
+        "pair": key_codes(out, ["USUBJID", "PARAMCD"])[eligible],
+        "AVISITN": out["AVISITN"].to_numpy()[eligible],
+        "dist": np.where(out["ABLFL"] == "Y", 0, best if len(df) else 0)[eligible],
+        "ADT": out["ADT"].to_numpy()[eligible],
+    }, index=np.flatnonzero(eligible))
+    ranked = sort_rows(ranked, list(ranked.columns), keep_index=True)
+    chosen = np.zeros(len(out), dtype=bool)
+    chosen[ranked.index[group_bounds(ranked, ["pair", "AVISITN"])[0]]] = True
+    out["ANL01FL"] = text_from_codes(np.where(chosen, 0, -1), ["Y"], out.index)
+    return out
 
 
 def derive_var_eotfl(df: pd.DataFrame, eot_week: int | None) -> pd.DataFrame:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from regrowth.derive.salt import TOTAL
+from regrowth.derive.salt import TOTAL, read_total_salt
 from regrowth.frames import isin, require_columns, select_rows
+from regrowth.parquet_io import read_table
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
@@ -30,6 +31,39 @@ def _subgroups(adsl: pd.DataFrame) -> list[tuple[str, pd.Series]]:
         for subtype in sorted(adsl["AATYPE"].dropna().unique()):
             groups.append((subtype, adsl["AATYPE"] == subtype))
     return groups
+
+
+def adsalt_selection(table: str, endpoints: list[dict] = (), weeks: list[int] = (), **_) -> dict:
+    """What summary `table` reads of ADSALT: read_table's columns and row filters (total SALT
+    records only). A large trial's ADSALT is millions of records; regrowth bands and comparisons
+    use only the end-of-treatment ones (a tenth), efficacy only those at its timepoints. The
+    builders select the same rows again, so a table made from the whole of ADSALT is the same."""
+    crit = [f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]
+    total = ("PARAMCD", "==", TOTAL)
+    eot = [total, ("EOTFL", "==", "Y")]
+    if table == "efficacy":
+        analysed = [total, ("ANL01FL", "==", "Y")]
+        rows = [analysed + [("EOTFL", "==", "Y")]]
+        if weeks:
+            rows.append(analysed + [("AVISITN", "in", [float(w) for w in weeks])])
+        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", *crit], "filters": rows}
+    if table == "comparisons":
+        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", *crit], "filters": eot}
+    if table == "regrowth_bands":
+        return {"columns": ["USUBJID", "PARAMCD", "EOTFL", "PCHG"], "filters": eot}
+    raise ValueError(f"summary table {table!r} reads no ADSALT")
+
+
+def read_adsalt_for(table: str, path, **settings) -> pd.DataFrame:
+    """ADSALT as summary `table` reads it (adsalt_selection). When no record is selected, all
+    total records: the builders tell a trial without SALT data (empty ADSALT) from one without
+    records at their visits, and must see the same either way."""
+    import pyarrow.parquet as pq
+
+    if not pq.read_metadata(path).num_rows:  # an empty ADSALT has text columns only: nothing to filter
+        return read_total_salt(path)
+    selected = read_table(path, **adsalt_selection(table, **settings))
+    return selected if len(selected) else read_total_salt(path)
 
 
 def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoints: list[dict],
