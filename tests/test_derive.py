@@ -141,6 +141,32 @@ def test_analysed_record_per_visit_is_pandas_first_of_the_ranked_records(seed, s
     assert out["ANL01FL"].isna().sum() == n - len(expected)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_time_to_event_takes_the_earliest_event_and_the_latest_censoring_as_groupby_does(seed):
+    from regrowth.derive.adtte import derive_param_tte
+
+    rng = np.random.default_rng(seed)
+    subjects = [f"S{i}" for i in range(8)]
+    day = lambda n: pd.Series(pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="D")  # noqa: E731
+                              ).mask(rng.random(n) < 0.15).astype("datetime64[s]")
+    pop = pd.DataFrame({"USUBJID": subjects, "STARTDT": pd.Series(pd.to_datetime(["2019-12-31"] * 8)).astype(
+        "datetime64[s]")})
+    events = pd.DataFrame({"USUBJID": rng.choice(subjects, 6), "ADT": day(6),  # some subjects have none
+                           "EVNTDESC": [f"E{k}" for k in range(6)]}).astype({"USUBJID": "str", "EVNTDESC": "str"})
+    censors = pd.DataFrame({"USUBJID": rng.choice(subjects, 30), "ADT": day(30), "CNSR": rng.integers(1, 3, 30) * 1.0,
+                            "CNSDTDSC": [f"C{k}" for k in range(30)]}).astype({"USUBJID": "str", "CNSDTDSC": "str"})
+    out = derive_param_tte(pop, events, censors, paramcd="TTX", param="x", add_one=True).set_index("USUBJID")
+    first = events.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1).set_index("USUBJID")
+    last = censors.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1).set_index(
+        "USUBJID")
+    for s in subjects:
+        event = first["ADT"].get(s, pd.NaT)
+        if pd.notna(event):
+            assert (out.loc[s, "ADT"], out.loc[s, "CNSR"], out.loc[s, "EVNTDESC"]) == (event, 0.0, first.loc[s, "EVNTDESC"])
+        else:
+            assert out.loc[s, "CNSDTDSC"] == last.loc[s, "CNSDTDSC"] and out.loc[s, "CNSR"] == last.loc[s, "CNSR"]
+
+
 class TestRelapse:
     def _trial(self, off_values):
         # baseline 80, EOT (week 4, last dose) 20: regrowth 60 points; relapse threshold 20 + 0.5*60 = 50

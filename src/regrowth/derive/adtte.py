@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.derive.salt import TOTAL, read_total_salt, total_salt
-from regrowth.frames import assert_unique_keys, isin, require_columns
+from regrowth.frames import assert_unique_keys, group_bounds, isin, require_columns, select_rows, sort_rows
 from regrowth.derive import ORDER
 from regrowth.parquet_io import read_table
 
@@ -44,10 +44,12 @@ def derive_param_tte(population: pd.DataFrame, events: pd.DataFrame, censors: pd
     """
     require_columns(population, ["USUBJID", "STARTDT"], "derive_param_tte")
     assert_unique_keys(population, ["USUBJID"], f"derive_param_tte {paramcd}")
-    ev = (events.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1)
-          [["USUBJID", "ADT", "EVNTDESC"]].rename(columns={"ADT": "_EVDT"}))
-    cn = (censors.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1)
-          [["USUBJID", "ADT", "CNSR", "CNSDTDSC"]].rename(columns={"ADT": "_CNDT", "CNSR": "_CNSR"}))
+    ev = sort_rows(events, ["USUBJID", "ADT"])
+    ev = select_rows(ev, group_bounds(ev, ["USUBJID"])[0], ["USUBJID", "ADT", "EVNTDESC"]).rename(
+        columns={"ADT": "_EVDT"})
+    cn = sort_rows(censors, ["USUBJID", "ADT", "CNSR"])
+    cn = select_rows(cn, group_bounds(cn, ["USUBJID"])[1], ["USUBJID", "ADT", "CNSR", "CNSDTDSC"]).rename(
+        columns={"ADT": "_CNDT", "CNSR": "_CNSR"})
     out = population.merge(ev, on="USUBJID", how="left", validate="1:1").merge(cn, on="USUBJID", how="left",
                                                                                validate="1:1")
     has_event = out["_EVDT"].notna()

@@ -38,11 +38,11 @@ T = TypeVar("T")
 _END = object()
 
 
-# Parts are Arrow IPC files (zstd): the split writes and ingest reads them ~3 times faster than
-# Parquet (a 50,000-subject RS part: 0.4 s against 1.1 s to write, 0.3 against 0.9 to read),
-# and nothing else reads them.
+# Parts are Arrow IPC files (lz4): the split writes and ingest reads them several times faster
+# than Parquet, and nothing else reads them. A 50,000-subject part: 0.5 s to write, 0.4 s to read
+# into pandas, 270 MB (zstd: 0.9 s, 0.7 s, 170 MB; uncompressed: 0.4 s, 0.1 s, 600 MB).
 PART_SUFFIX = ".arrow"
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 
 
 def part_names(n_parts: int) -> list[str]:
