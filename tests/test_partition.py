@@ -39,6 +39,34 @@ def test_subject_blocks_cut_sorted_subjects_into_equal_blocks():
     assert parts.tolist() == [0, 0, 1, 2, 1, 0, 2, 0, 0]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_goes_to_the_block_of_each_subject_whether_or_not_it_lies_in_one_block(seed):
+    # batches within one block take a shortcut (lowest and highest subject); others, and text
+    # to trim or missing, are assigned subject by subject: the same partitions either way
+    rng = np.random.default_rng(seed)
+    ids = [f"S-{i:03d}" for i in range(40)]
+    blocks = subject_blocks(pd.Series(ids, dtype="str"), 4)
+    start = int(rng.integers(0, 30))
+    batches = [ids[start:start + int(rng.integers(1, 11))],  # often within one block
+               list(rng.choice(ids, 25)),  # across blocks
+               [f" {i}" if rng.random() < 0.3 else i for i in ids[start:start + 5]],
+               ids[start:start + 5] + [None], ["A-orphan", "A-orphan2"], ["Z-orphan"], []]
+    for batch in batches:
+        expected = [0 if i is None or not i.strip() else
+                    max(0, int(np.searchsorted(blocks, i.strip(), side="right")) - 1) for i in batch]
+        got = assign_parts(pd.Series(batch, dtype="str"), blocks)
+        assert got.tolist() == expected and got.dtype == np.int64, batch
+
+
+def test_source_file_column_repeats_the_name():
+    from regrowth.partition.split import repeated_text
+
+    for name, n in (("rs.csv", 5), ("données é.csv", 3), ("x.csv", 0)):
+        got = repeated_text(name, n)
+        assert got.type == pa.string() and got.to_pylist() == [name] * n
+        got.validate(full=True)
+
+
 def test_more_partitions_than_subjects_is_a_clear_error():
     with pytest.raises(InputError, match="too few for 4 partitions"):
         subject_blocks(pd.Series(["A", "B", "B"], dtype="str"), 4)

@@ -52,7 +52,7 @@ def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
         s = df[col]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             s = s.astype("str")
-            if _is_arrow_text(s) and _plain_ends_only(pa.array(s, from_pandas=True)):
+            if _is_arrow_text(s) and plain_ends_only(pa.array(s, from_pandas=True)):
                 out[col] = s  # nothing to trim, no blank: no pass over the distinct values
                 continue
             distinct = pd.Series(pd.unique(s), dtype="str")
@@ -64,7 +64,7 @@ def blank_to_null(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index, columns=df.columns)
 
 
-def _plain_ends_only(text: pa.Array | pa.ChunkedArray) -> bool:
+def plain_ends_only(text: pa.Array | pa.ChunkedArray) -> bool:
     """True when no value is '' and each starts and ends with a printable ASCII character (no
     space, control or non-ASCII byte), so strip() changes nothing: read from the offsets, ~10x
     faster than finding the distinct values. False means 'maybe', not 'no'."""
