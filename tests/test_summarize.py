@@ -98,3 +98,12 @@ class TestSafetyCounting:
         assert t.loc[("A", "ANY SERIOUS", ""), "n_subjects"] == 1
         assert t.loc[("A", "Infections", ""), "n_arm"] == 2 and t.loc[("B", "ANY", ""), "n_arm"] == 1
         assert t.loc[("A", "Infections", ""), "pct"] == 50.0
+
+
+def test_summaries_without_intervals_do_not_import_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys; import regrowth.summarize.tables; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -132,7 +132,7 @@ def _salt_total_issues_by_pivot(rs):
     """The rule as first written (pandas pivot_table): the reference for the vectorized one."""
     from regrowth.model import SALT_WEIGHTS
     from regrowth.validate import _issue
-    from regrowth.validate.schemas import SALT_TOTAL_TOLERANCE
+    from regrowth.validate.rules import SALT_TOTAL_TOLERANCE
 
     salt = rs[rs["RSTESTCD"].isin(list(SALT_WEIGHTS) + ["SALTTOT"])]
     wide = salt.pivot_table(index=["USUBJID", "VISITNUM"], columns="RSTESTCD", values="RSSTRESN", aggfunc="first")
@@ -210,3 +210,14 @@ def test_quarantine_flags_match_scanning_each_table_per_error(seed):
     for d in tables:
         assert len(expected[d]) > 0
         assert got[d].astype({"i": "int64"}).values.tolist() == expected[d].astype({"i": "int64"}).values.tolist(), d
+
+
+def test_jobs_that_only_gate_or_combine_do_not_import_pandera():
+    # importing pandera takes ~0.8 s of every such job's start; the schemas load when a check runs
+    import subprocess
+    import sys
+
+    code = ("import sys; import regrowth.validate.gate, regrowth.partition.combine, regrowth.validate;"
+            "print('pandera' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

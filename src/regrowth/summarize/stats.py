@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-# scipy.special, not scipy.stats: the same quantiles at a fifth of the import time per job
-from scipy.special import betaincinv, ndtri
+
+# scipy.special (not scipy.stats: the same quantiles at a fifth of the import time) is imported
+# by the functions that use it: the summaries that compute no interval (demographics,
+# disposition, safety, regrowth bands) start ~0.2 s sooner.
 
 
 def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -15,6 +17,8 @@ def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
     if not 0 <= x <= n:
         raise ValueError(f"clopper_pearson: x={x} outside 0..n={n}")
     a = (1 - level) / 2
+    from scipy.special import betaincinv
+
     low = 0.0 if x == 0 else float(betaincinv(x, n - x + 1, a))
     high = 1.0 if x == n else float(betaincinv(x + 1, n - x, 1 - a))
     return low, high
@@ -55,6 +59,8 @@ def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
     km = kaplan_meier(time, event)
     if km.empty:
         return (np.nan,) * 3
+    from scipy.special import ndtri
+
     z = ndtri(1 - (1 - level) / 2)
     s = km["surv"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -76,6 +82,8 @@ def wilson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for one proportion."""
     if n <= 0:
         return float("nan"), float("nan")
+    from scipy.special import ndtri
+
     z = ndtri(1 - (1 - level) / 2)
     p = x / n
     denom = 1 + z * z / n

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from regrowth.frames import isin, key_codes, lookup, per_distinct, select_rows
 from regrowth.issues import issues_frame, sort_issues
 from regrowth.model import DOMAINS, SALT_WEIGHTS
-from regrowth.validate.rules import RULES
-from regrowth.validate.schemas import SALT_TOTAL_TOLERANCE, SCHEMAS
+from regrowth.validate.rules import RULES, SALT_TOTAL_TOLERANCE
 
 BUILTIN_RULES = {"column_in_dataframe": "RG0001", "not_nullable": "RG0002", "column_in_schema": None}
 # Frame-level rules report on their key, not on every column of the row.
@@ -39,6 +37,12 @@ def _issue(rule_id, domain, df, i, column, value, message) -> dict:
 
 
 def schema_issues(domain: str, df: pd.DataFrame) -> list[dict]:
+    # pandera is imported here, not with the package: importing it takes ~0.8 s, and the jobs
+    # that import only the gate (accept, combine) never run a schema
+    import pandera.pandas as pa
+
+    from regrowth.validate.schemas import SCHEMAS
+
     if df.empty:
         return []
     try:

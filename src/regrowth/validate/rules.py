@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+SALT_TOTAL_TOLERANCE = 0.1 + 1e-9  # RG0601: the total is reported to one decimal
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -11,7 +11,7 @@ import pandera.pandas as pa
 
 from regrowth.dates import ISO8601_DATE
 from regrowth.frames import duplicated_rows, per_distinct
-from regrowth.model import DOMAINS, NUM, SALT_WEIGHTS
+from regrowth.model import DOMAINS, NUM
 
 SEX_CT = ["F", "M", "U", "UNDIFFERENTIATED"]
 AESEV_CT = ["MILD", "MODERATE", "SEVERE"]
@@ -113,6 +113,3 @@ def schema_for(domain: str) -> pa.DataFrameSchema:
 
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {d: schema_for(d) for d in DOMAINS}
-
-SALT_TOTAL_TOLERANCE = 0.1 + 1e-9  # the total is reported to one decimal
-SALT_REGIONS = list(SALT_WEIGHTS)
