@@ -7,7 +7,7 @@ import pandas as pd
 
 # scipy.special (not scipy.stats: the same quantiles at a fifth of the import time) is imported
 # by the functions that use it: the summaries that compute no interval (demographics,
-# disposition, safety, regrowth bands) start ~0.2 s sooner.
+# disposition, safety, regrowth bands) start ~0.1-0.2 s sooner.
 
 
 def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
