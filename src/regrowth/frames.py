@@ -102,7 +102,7 @@ def sorted_order(df: pd.DataFrame, keys: list[str], nulls_first: bool = False) -
         return None
     # the leading keys already in order (a table in subject order) become one run number each
     # run of equal values: no factorizing of millions of subject ids
-    coded = [(np.concatenate([[0], np.cumsum(~tied)]), len(tied) + 1)] if in_order else []
+    coded = [(_run_numbers(tied), len(tied) + 1)] if in_order else []
     for key in keys[in_order:]:  # (sort key, number of values if it is a code) from the primary one
         values = df[key]
         if _is_number(values):
@@ -164,6 +164,11 @@ def _ordered_prefix(df: pd.DataFrame, keys: list[str], nulls_first: bool) -> tup
     return len(keys), tied
 
 
+def _run_numbers(tied: np.ndarray) -> np.ndarray:
+    """Per row, the number of its run of rows equal to their neighbours (from _ordered_prefix's ties)."""
+    return np.concatenate([[0], np.cumsum(~tied)])
+
+
 def _steps(values: pd.Series, nulls_first: bool) -> np.ndarray:
     """Per pair of neighbours: -1 down, 0 equal, 1 up, in the sort order of `values`."""
     if _is_number(values):
@@ -213,7 +218,7 @@ def key_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
     if len(df) > 1:
         in_order, tied = _ordered_prefix(df, keys, nulls_first=False)
         if in_order == len(keys):  # rows in key order (RS by subject and visit): runs, nothing hashed
-            return np.concatenate([[0], np.cumsum(~tied)])
+            return _run_numbers(tied)
     codes = np.zeros(len(df), dtype=np.int64)
     for key in keys:
         column, uniques = pd.factorize(df[key], use_na_sentinel=False)

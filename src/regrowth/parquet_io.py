@@ -63,8 +63,11 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, filter
     text = [f.name for f in schema if (columns is None or f.name in columns) and _is_text(f)]
     source = pq.ParquetFile(path, read_dictionary=text)
     keep = pq.filters_to_expression(filters)
-    pieces = [source.read_row_group(i, columns=columns).filter(keep) for i in range(source.num_row_groups)]
-    if not pieces:  # a file of no row groups (joined empty parts)
+    # a file without rows has nothing to filter (and the filter may not fit its types: an empty
+    # ADSALT is all text)
+    groups = range(source.num_row_groups) if source.metadata.num_rows else []
+    pieces = [source.read_row_group(i, columns=columns).filter(keep) for i in groups]
+    if not pieces:  # no rows, or no row groups (joined empty parts)
         empty = source.schema_arrow.empty_table()
         pieces = [empty if columns is None else empty.select(columns)]
     table = pa.concat_tables(pieces)

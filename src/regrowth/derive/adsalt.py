@@ -135,8 +135,13 @@ def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
 
 def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
                   window_days: int, eot_week: int | None) -> pd.DataFrame:
-    return adsalt_from_records(salt_records(rs) if len(rs) else None, adsl, endpoints=endpoints,
-                               grid_weeks=grid_weeks, window_days=window_days, eot_week=eot_week)
+    return adsalt_from_records(adsalt_records(rs), adsl, endpoints=endpoints, grid_weeks=grid_weeks,
+                               window_days=window_days, eot_week=eot_week)
+
+
+def adsalt_records(rs: pd.DataFrame) -> pd.DataFrame | None:
+    """What adsalt_from_records derives from: RS's salt_records, None when RS has no record."""
+    return salt_records(rs) if len(rs) else None
 
 
 def adsalt_from_records(records: pd.DataFrame | None, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,

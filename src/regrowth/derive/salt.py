@@ -26,13 +26,14 @@ def analysed_columns(names, also: tuple[str, ...] = ()) -> list[str]:
     return [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
 
 
-def read_total_salt(path, also: tuple[str, ...] = ()) -> pd.DataFrame:
-    """ADSALT's total-SALT records, analysed columns (and `also`) only."""
+def read_total_salt(path, also: tuple[str, ...] = (), columns: list[str] | None = None) -> pd.DataFrame:
+    """ADSALT's total-SALT records: `columns`, or else the analysed columns (and `also`)."""
     import pyarrow.parquet as pq
 
     from regrowth.parquet_io import read_table
 
-    columns = analysed_columns(pq.read_schema(path).names, also)
+    if columns is None:
+        columns = analysed_columns(pq.read_schema(path).names, also)
     return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
 
 

@@ -58,10 +58,6 @@ def read_adsalt_for(table: str, path, **settings) -> pd.DataFrame:
     """ADSALT as summary `table` reads it (adsalt_selection). When no record is selected, all
     total records: the builders tell a trial without SALT data (empty ADSALT) from one without
     records at their visits, and must see the same either way."""
-    import pyarrow.parquet as pq
-
-    if not pq.read_metadata(path).num_rows:  # an empty ADSALT has text columns only: nothing to filter
-        return read_total_salt(path)
     selected = read_table(path, **adsalt_selection(table, **settings))
     return selected if len(selected) else read_total_salt(path)
 
