@@ -113,6 +113,28 @@ class TestVisitWindows:
         assert a["APHASE"].tolist() == ["PRE-TREATMENT", "ON TREATMENT", "OFF DRUG"]
 
 
+def test_analysis_tables_without_records_have_the_types_of_any_other():
+    # a trial without SALT data (the CDISC pilot), or a partition whose subjects have no SALT
+    # record or no AE: no rows, but numbers stay numbers and dates dates, so the parts of a
+    # split trial combine and readers filter them like any other
+    rs = rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 20.0), ("S1", 3, "2020-02-26", 50.0))
+    ae = conform(pd.DataFrame({"STUDYID": "T1", "DOMAIN": "AE", "USUBJID": "S1", "AESEQ": [1.0], "AETERM": "x",
+                               "AEDECOD": "PT", "AEBODSYS": "SOC", "AESTDTC": "2020-01-05", "AEENDTC": None}), "ae")
+    kwargs = dict(endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+    tables = {}
+    for label, rs_in, ae_in in (("with", rs, ae), ("without", empty("rs"), empty("ae"))):
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs_in)
+        adsalt = derive_adsalt(rs_in, adsl, **kwargs)
+        tables[label] = {"adsalt": adsalt, "adae": derive_adae(ae_in, adsl, window_days=30),
+                         "adtte": derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50",
+                                               fraction_lost=0.5)}
+    for name, table in tables["without"].items():
+        assert len(tables["with"][name]) > 0 and len(table) == 0, name
+        assert table.dtypes.to_dict() == tables["with"][name].dtypes.to_dict(), name
+    assert tables["without"]["adsalt"]["AVISITN"].dtype == "float64"
+    assert tables["without"]["adtte"]["ADT"].dtype.kind == "M" and tables["without"]["adae"]["ASTDT"].dtype.kind == "M"
+
+
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("shuffled", [False, True])
 def test_analysed_record_per_visit_is_pandas_first_of_the_ranked_records(seed, shuffled):

@@ -31,7 +31,8 @@ def test_filtered_read_of_a_file_without_row_groups_gives_its_columns_empty(tmp_
 
 
 def test_filtered_read_of_a_file_without_rows_ignores_a_filter_its_types_do_not_fit(tmp_path):
-    # an empty ADSALT is written with text columns only; a filter on a number reads it as empty
+    # a table without rows may have been written with text columns only (an empty summary
+    # table); a filter on a number reads it as empty
     empty = pd.DataFrame({"PARAMCD": pd.Series(dtype="str"), "AVISITN": pd.Series(dtype="str")})
     write_table(empty, tmp_path / "t.parquet")
     got = read_table(tmp_path / "t.parquet", columns=["AVISITN"], filters=[("AVISITN", "in", [12.0])])

@@ -394,6 +394,27 @@ def test_a_partition_under_quarantine_policy_writes_every_output_once(tmp_path):
     assert set(written["adsl"]["USUBJID"]) == set(written["dm"]["USUBJID"])
 
 
+def test_a_part_whose_subjects_have_no_salt_records_combines_with_the_others(tmp_path):
+    # its ADSALT has no rows; with text columns where the others have numbers, the parts'
+    # schemas could not be unified and combine failed
+    from regrowth.derive.adsalt import derive_adsalt
+    from regrowth.derive.adsl import derive_adsl
+    from regrowth.parquet_io import write_table
+    from regrowth.partition.combine import concat_parts
+    from tests.builders import ENDPOINTS, dm, empty, ex, rs_totals
+
+    kwargs = dict(endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+    paths = []
+    for name, subject, rs in (("a", "S1", rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 40.0))),
+                              ("b", "S2", empty("rs"))):
+        adsl = derive_adsl(dm(subject), ex((subject, "2020-01-01", "2020-01-29")), empty("ds"), empty("mh"), rs)
+        write_table(derive_adsalt(rs, adsl, **kwargs), tmp_path / f"{name}.parquet")
+        paths.append(str(tmp_path / f"{name}.parquet"))
+    assert concat_parts(paths, tmp_path / "adsalt.parquet") == 2
+    combined = read_table(tmp_path / "adsalt.parquet")
+    assert combined["USUBJID"].tolist() == ["S1", "S1"] and combined["AVISITN"].dtype == "float64"
+
+
 def test_adsalt_in_memory_gives_adtte_what_reading_the_file_gives(tmp_path):
     from regrowth.derive.adtte import analysed_adsalt, read_adsalt
     from regrowth.parquet_io import write_table

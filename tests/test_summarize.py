@@ -69,7 +69,8 @@ class TestAdsaltAsSummariesReadIt:
         from regrowth.derive.adsalt import derive_adsalt
         from tests.builders import empty
 
-        write_table(derive_adsalt(empty("rs"), adsl(), endpoints=ENDPOINTS, grid_weeks=4, window_days=14,
+        dosed = adsl().assign(STUDYID="T", TRTSDT=pd.Timestamp("2020-01-01"), TRTEDT=pd.Timestamp("2020-03-25"))
+        write_table(derive_adsalt(empty("rs"), dosed, endpoints=ENDPOINTS, grid_weeks=4, window_days=14,
                                   eot_week=12), tmp_path / "adsalt.parquet")
         for table, settings in (("efficacy", {"endpoints": ENDPOINTS, "weeks": [12]}), ("regrowth_bands", {}),
                                 ("comparisons", {"endpoints": ENDPOINTS})):

@@ -64,7 +64,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, filter
     source = pq.ParquetFile(path, read_dictionary=text)
     keep = pq.filters_to_expression(filters)
     # a file without rows has nothing to filter (and the filter may not fit its types: an empty
-    # ADSALT is all text)
+    # summary table is all text)
     groups = range(source.num_row_groups) if source.metadata.num_rows else []
     pieces = [source.read_row_group(i, columns=columns).filter(keep) for i in groups]
     if not pieces:  # no rows, or no row groups (joined empty parts)

@@ -48,8 +48,6 @@ def derive_var_aoccfl(adae: pd.DataFrame, by: list[str], name: str) -> pd.DataFr
 
 
 def derive_adae(ae: pd.DataFrame, adsl: pd.DataFrame, *, window_days: int) -> pd.DataFrame:
-    if ae.empty:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in ADAE_COLUMNS})
     require_columns(adsl, ["USUBJID", "TRTSDT", "TRTEDT", "TRT01A", "TRT01P", "SAFFL"], "derive_adae")
     assert_unique_keys(ae, ["USUBJID", "AESEQ"], "derive_adae (AE)")
     adae = derive_vars_astdt(ae, adsl)

@@ -135,24 +135,18 @@ def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
 
 def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
                   window_days: int, eot_week: int | None) -> pd.DataFrame:
-    return adsalt_from_records(adsalt_records(rs), adsl, endpoints=endpoints, grid_weeks=grid_weeks,
+    return adsalt_from_records(salt_records(rs), adsl, endpoints=endpoints, grid_weeks=grid_weeks,
                                window_days=window_days, eot_week=eot_week)
 
 
-def adsalt_records(rs: pd.DataFrame) -> pd.DataFrame | None:
-    """What adsalt_from_records derives from: RS's salt_records, None when RS has no record."""
-    return salt_records(rs) if len(rs) else None
-
-
-def adsalt_from_records(records: pd.DataFrame | None, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
+def adsalt_from_records(records: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
                         window_days: int, eot_week: int | None) -> pd.DataFrame:
-    """derive_adsalt from RS's salt_records (None: RS has no record). A caller done with RS
-    can free it before the derivation's copies pile up."""
+    """derive_adsalt from RS's salt_records. A caller done with RS can free it before the
+    derivation's copies pile up. RS without records gives an ADSALT without rows, with the same
+    column types as any other (the chain runs on zero rows)."""
     columns = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "VISIT", "VISITNUM",
                "ADT", "ADY", "AVISIT", "AVISITN", "APHASE", "AVAL", "DTYPE", "ABLFL", "BASE", "CHG", "PCHG",
                "ANL01FL", "EOTFL"] + [f"CRIT{y}{s}" for y in range(1, len(endpoints) + 1) for s in ("", "FL")]
-    if records is None:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     rec = merge_adsl(records, adsl)
     rec = derive_var_ady(rec)
     rec = derive_var_ablfl(rec)

@@ -126,8 +126,8 @@ def derive_param_ttrelaps(adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoint: st
 
 def derive_adtte(adsl: pd.DataFrame, adsalt: pd.DataFrame, *, endpoints: list[dict], responder_endpoint: str,
                  fraction_lost: float) -> pd.DataFrame:
-    if adsalt.empty:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in TTE_COLUMNS})
+    # an ADSALT without rows (no SALT data) gives no FAS subject and no responder: no rows,
+    # typed as any other ADTTE
     parts = [
         derive_param_ttresp(adsl, adsalt, responder_endpoint, endpoints),
         derive_param_ttrelaps(adsl, adsalt, responder_endpoint, endpoints, fraction_lost),

@@ -20,9 +20,10 @@ import pandas as pd
 
 from regrowth.csv_safe import write_safe_csv
 from regrowth.derive.adae import derive_adae
-from regrowth.derive.adsalt import adsalt_from_records, adsalt_records
+from regrowth.derive.adsalt import adsalt_from_records
 from regrowth.derive.adsl import derive_adsl
 from regrowth.derive.adtte import analysed_adsalt, derive_adtte
+from regrowth.derive.salt import salt_records
 from regrowth.ingest import ingest_partition
 from regrowth.validate import validate_trial
 from regrowth.validate.gate import apply_policy
@@ -77,7 +78,7 @@ def derive_analysis_tables(sdtm: dict[str, pd.DataFrame], settings: Settings, wr
     adsl = derive_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], sdtm["mh"], sdtm["rs"])
     write("adsl", adsl)
     write("adae", derive_adae(sdtm.pop("ae"), adsl, window_days=settings.teae_window_days))
-    records = adsalt_records(sdtm.pop("rs"))
+    records = salt_records(sdtm.pop("rs"))
     adsalt = adsalt_from_records(records, adsl, endpoints=settings.endpoints, grid_weeks=settings.grid_weeks,
                                  window_days=settings.window_days, eot_week=settings.eot_week)
     del records
