@@ -25,7 +25,6 @@ localrules:
     all,
     combine_tables,
     report,
-    rulegraph,
     provenance,
 
 

@@ -299,7 +299,7 @@ def output_rules():
         )
     out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
     out["results/report.html"] = "report"
-    out["results/provenance/rulegraph.dot"] = "rulegraph"
+    out["results/provenance/rulegraph.dot"] = "report"
     return out
 
 

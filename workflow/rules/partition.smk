@@ -73,7 +73,7 @@ rule combine_partitions:
     output:
         **accepted_outputs(),
     # One thread: a second saved ~0.25 s at 200,000 subjects (1.3 -> 1.0 s), but waiting for a
-    # second free core (the rule graph job takes one as the last parts end) cost up to 2 s.
+    # second free core (another trial's job may hold one as the last parts end) cost up to 2 s.
     threads: 1
     log:
         "logs/{trial}/combine_partitions.log",

@@ -1,22 +1,4 @@
-# Provenance: the rule graph for the report, and the manifest and RO-Crate of a run.
-
-
-rule rulegraph:
-    input:
-        "Snakefile",
-        Path(workflow.basedir).glob("workflow/rules/*.smk"),
-    output:
-        "results/provenance/rulegraph.dot",
-    # needed only by the report: it takes a core no job of the trials' chains is waiting for
-    priority: -1
-    log:
-        "logs/rulegraph.log",
-    conda:
-        "../envs/regrowth.yaml"
-    params:
-        code=code("rulegraph.py"),
-    script:
-        "../scripts/rulegraph.py"
+# Provenance: the manifest and RO-Crate of a run (the report job draws the rule graph).
 
 
 # Runs last: it reads every output and Snakemake's job records (start and end times).

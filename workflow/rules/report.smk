@@ -11,18 +11,21 @@ rule report:
         inputs=[files_table(t) for t in TRIAL_IDS],
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
-        rulegraph="results/provenance/rulegraph.dot",
+        # the rule graph drawn for the provenance appendix: a changed rule redraws it
+        workflow=["Snakefile", *Path(workflow.basedir).glob("workflow/rules/*.smk")],
     output:
-        report(
+        html=report(
             "results/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
+        rulegraph="results/provenance/rulegraph.dot",
     log:
         "logs/report.log",
     conda:
         "../envs/regrowth.yaml"
-    # figures render in parallel processes; the report is the last big job, cores are free
+    # figures render in parallel processes, the rule graph is drawn while the tables are read;
+    # the report is the last big job, cores are free
     threads: 2
     params:
         code=code("report.py"),

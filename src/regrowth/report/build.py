@@ -6,6 +6,7 @@ so it is shown as text and never executed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,8 +192,9 @@ def _trial_sections(trials: list[TrialData]) -> list[dict]:
 def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
                  demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
                  comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict,
-                 provenance: dict | None = None, workers: int = 1) -> str:
-    """The report's HTML; `workers` processes render its figures."""
+                 provenance: dict | Callable[[], dict] | None = None, workers: int = 1) -> str:
+    """The report's HTML; `workers` processes render its figures. `provenance` may be a
+    function, called once the figures are drawn (the rule graph may be drawn meanwhile)."""
     arm_series = []
     for t in trials:
         for arm in sorted(t.adsalt["TRT01P"].dropna().unique()) if not t.adsalt.empty else []:
@@ -223,6 +225,8 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
         if followed:
             jobs["relapse"] = (figures.km_plot, followed, "Weeks since last dose")
     figs = {name: svg for name, svg in figures.render(jobs, workers).items() if svg}  # "": nothing to show
+    if callable(provenance):
+        provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(demographics)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,

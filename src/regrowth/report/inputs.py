@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,10 @@ def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
 
 def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
                       adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
-                      published: str, rulegraph: str, config: dict, workflow_dir: str,
+                      published: str, rule_graph: Callable[[], str], config: dict, workflow_dir: str,
                       accounting: list[str], workers: int = 1) -> str:
+    """The report from the workflow's files. rule_graph gives the DOT text of the workflow's
+    rules; it is called last, once the figures are drawn (it may be drawing until then)."""
     data = []
     for k, meta in enumerate(trials):
         data.append(TrialData(
@@ -44,7 +47,7 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
                         disposition=t["disposition"], comparisons=t["comparisons"],
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions(),
-                        provenance=provenance_appendix(rulegraph, config, workflow_dir), workers=workers)
+                        provenance=lambda: provenance_appendix(rule_graph(), config, workflow_dir), workers=workers)
 
 
 def rule_edges(dot: str) -> list[tuple[str, str]]:
@@ -54,8 +57,8 @@ def rule_edges(dot: str) -> list[tuple[str, str]]:
     return sorted({(labels[a], labels[b]) for a, b in edges if a in labels and b in labels})
 
 
-def provenance_appendix(rulegraph: str, config: dict, workflow_dir: str) -> dict:
-    edges = rule_edges(Path(rulegraph).read_text())
+def provenance_appendix(rule_graph_dot: str, config: dict, workflow_dir: str) -> dict:
+    edges = rule_edges(rule_graph_dot)
     downstream: dict[str, list[str]] = {}
     for a, b in edges:
         downstream.setdefault(a, []).append(b)
