@@ -179,13 +179,15 @@ def test_manifest_is_the_same_hashed_in_several_threads(tmp_path):
 def test_rule_graph_is_snakemakes_and_a_failed_drawing_is_a_clear_error(run, tmp_path, monkeypatch):
     from regrowth.errors import RegrowthError
     from regrowth.report.inputs import rule_edges
-    from regrowth.workflow import RuleGraph
+    from regrowth.report.rule_graph import RuleGraph
 
     drawn = (run / "results/provenance/rulegraph.dot").read_text()
     assert ("derive_adsl", "derive_adsalt") in rule_edges(drawn) and ("report", "provenance") in rule_edges(drawn)
     monkeypatch.chdir(tmp_path)  # no Snakefile here
     with RuleGraph({}) as drawing, pytest.raises(RegrowthError, match="snakemake --rulegraph failed"):
         drawing.dot()
+    with RuleGraph({}) as drawing, pytest.raises(RegrowthError, match="did not finish in 0.01 s"):
+        drawing.dot(timeout=0.01)
     with RuleGraph({}) as drawing:
         pass  # left while still drawing: stopped, its config file removed
     assert drawing._proc.returncode is not None and not drawing._config.exists()

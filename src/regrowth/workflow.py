@@ -97,42 +97,6 @@ def run(snakemake, main: Callable) -> None:
         root.removeHandler(handler)
 
 
-class RuleGraph:
-    """`snakemake --rulegraph` of the workflow in the working directory, drawn in a subprocess
-    (a second Snakemake start, ~2-3 s) while the caller goes on; dot() waits for it. It does not
-    depend on analysis definitions, so the config is handed over in a file, not as a param.
-    Used as a context manager: a drawing still running when the block is left is stopped."""
-
-    def __init__(self, config: dict):
-        import subprocess
-        import tempfile
-
-        import yaml
-
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
-            yaml.safe_dump(config, fh)
-        self._config = Path(fh.name)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "--quiet", "all",
-             "--configfile", fh.name, "--workflow-profile", "none"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def dot(self, timeout: float = 600) -> str:
-        out, err = self._proc.communicate(timeout=timeout)
-        if self._proc.returncode != 0 or "digraph" not in out:
-            raise RegrowthError(f"snakemake --rulegraph failed:\n{err[-2000:]}")
-        return out[out.index("digraph"):]
-
-    def __enter__(self) -> RuleGraph:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.communicate()
-        self._config.unlink(missing_ok=True)
-
-
 WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles"]
 
 

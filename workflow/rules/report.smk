@@ -12,7 +12,7 @@ rule report:
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
         # the rule graph drawn for the provenance appendix: a changed rule redraws it
-        workflow=["Snakefile", *Path(workflow.basedir).glob("workflow/rules/*.smk")],
+        workflow_files=["Snakefile", *Path(workflow.basedir).glob("workflow/rules/*.smk")],
     output:
         html=report(
             "results/report.html",

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from regrowth.workflow import RuleGraph, run
+from regrowth.report.rule_graph import RuleGraph
+from regrowth.workflow import run
 
 
 def main(snakemake):
