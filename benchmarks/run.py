@@ -14,9 +14,10 @@ Cases (issue #7):
   6  split_export alone on one SDTM XPORT export of 10,000 and of 20,000 subjects into 4 parts;
      ratio = peak RSS at 20,000 / at 10,000 (streamed in chunks of records: ~1, bounded)
 
-Wall time is the whole `snakemake` command. Peak RSS is the largest resident set of any
-single process of the run (Snakemake or one of its jobs: os.wait4's ru_maxrss); with
---cores 2 two jobs may run at once. Inputs are cached under --workdir between runs (the
+Wall time is the whole `snakemake` command. CPU seconds are user + system time of the command
+and every process it started (os.wait4's rusage): less moved than wall time by a VM whose speed
+swings. Peak RSS is the largest resident set of any single process of the run (Snakemake or one
+of its jobs: ru_maxrss); with --cores 2 two jobs may run at once. Inputs are cached under --workdir between runs (the
 large trial takes minutes to simulate); outputs are always rebuilt from scratch.
 """
 
@@ -39,10 +40,16 @@ CORES = 2
 
 
 @dataclass
+class Measured:
+    wall_s: float
+    cpu_s: float  # user + system, the command and every process it started
+    peak_rss_mb: float  # the largest single process
+
+
+@dataclass
 class Row:
     case: str
-    wall_s: float
-    peak_rss_mb: float
+    run: Measured
     rows: int | None
     ratio: float | None
     target: str
@@ -56,8 +63,8 @@ def machine() -> str:
             f"{platform.release()}, Python {platform.python_version()}")
 
 
-def timed(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB of the largest process in the tree); fails loudly."""
+def timed(cmd: list[str], cwd: Path, log: Path) -> Measured:
+    """Wall and CPU seconds and peak RSS of `cmd` and its process tree; fails loudly."""
     with open(log, "w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -65,10 +72,10 @@ def timed(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float]:
         wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"benchmark: {' '.join(cmd)} failed in {cwd}; see {log}")
-    return wall, usage.ru_maxrss / 1024
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def snakemake(work: Path, name: str, *args: str) -> tuple[float, float]:
+def snakemake(work: Path, name: str, *args: str) -> Measured:
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(CORES), "--profile", "profiles/default", *args]
     return timed(cmd, work, work / f"{name}.log")
 
@@ -120,10 +127,8 @@ def read_floor(folder: Path) -> float:
 
 def case_bundled(workdir: Path) -> list[Row]:
     work = fresh_workflow(workdir / "bundled")
-    wall, rss = snakemake(work, "full")
-    full = Row("1 full run, bundled trials", wall, rss, rows_in(work), None, "< 30 s")
-    wall, rss = snakemake(work, "noop")
-    return [full, Row("2 no-op rerun", wall, rss, None, None, "< 3 s")]
+    full = Row("1 full run, bundled trials", snakemake(work, "full"), rows_in(work), None, "< 30 s")
+    return [full, Row("2 no-op rerun", snakemake(work, "noop"), None, None, "< 3 s")]
 
 
 def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> list[Row]:
@@ -132,7 +137,7 @@ def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> 
     work = fresh_workflow(workdir / "many")
     local = work / "config" / "bench_trials.tsv"
     shutil.copy(sheet, local)
-    full_wall, full_rss = snakemake(work, "full", "--config", f"trials={local}")
+    full = snakemake(work, "full", "--config", f"trials={local}")
     rows = rows_in(work)
     # one more trial, written beside the others, appended to this run's sheet
     extra = workdir / "data" / "many_extra"
@@ -140,10 +145,10 @@ def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> 
                            "--format", "sdtm-csv", "--seed", "3")
     with open(local, "a") as fh:
         fh.write(extra_sheet.read_text().splitlines()[1] + "\n")
-    inc_wall, inc_rss = snakemake(work, "incremental", "--config", f"trials={local}")
-    return [Row(f"3 {n_trials} trials x {patients}: full run", full_wall, full_rss, rows, None, ""),
-            Row("3 ... one trial added: incremental", inc_wall, inc_rss, rows_in(work) - rows,
-                inc_wall / full_wall, "ratio < 0.15")]
+    inc = snakemake(work, "incremental", "--config", f"trials={local}")
+    return [Row(f"3 {n_trials} trials x {patients}: full run", full, rows, None, ""),
+            Row("3 ... one trial added: incremental", inc, rows_in(work) - rows, inc.wall_s / full.wall_s,
+                "ratio < 0.15")]
 
 
 def case_large(workdir: Path, subjects: int, label: str) -> Row:
@@ -152,9 +157,9 @@ def case_large(workdir: Path, subjects: int, label: str) -> Row:
                      "--format", "sdtm-csv", "--seed", "11")
     floor = read_floor(data / "SIM001")
     work = fresh_workflow(workdir / f"large_{subjects}")
-    wall, rss = snakemake(work, "full", "--config", f"trials={sheet}")
-    return Row(f"{label} {subjects:,} subjects x 13 visits (floor {floor:.2f} s)", wall, rss, rows_in(work),
-               wall / floor, "ratio < 8, RSS < 4096 MB")
+    run = snakemake(work, "full", "--config", f"trials={sheet}")
+    return Row(f"{label} {subjects:,} subjects x 13 visits (floor {floor:.2f} s)", run, rows_in(work),
+               run.wall_s / floor, "ratio < 8, RSS < 4096 MB")
 
 
 def case_xpt_split(workdir: Path, subjects: int) -> Row:
@@ -167,11 +172,11 @@ def case_xpt_split(workdir: Path, subjects: int) -> Row:
             "files, _ = split_export(sys.argv[1], 'sdtm-xpt', 4, sys.argv[2])\n"
             "files.to_parquet(sys.argv[2] + '/files.parquet')\n")
     out.mkdir(parents=True)
-    wall, rss = timed([sys.executable, "-c", code, str(data / "SIM001"), str(out)], out, out / "split.log")
+    run = timed([sys.executable, "-c", code, str(data / "SIM001"), str(out)], out, out / "split.log")
     import pandas as pd
 
     rows = int(pd.read_parquet(out / "files.parquet")["rows_in"].sum())
-    return Row(f"6 split of an XPORT export, {subjects:,} subjects, 4 parts", wall, rss, rows, None, "")
+    return Row(f"6 split of an XPORT export, {subjects:,} subjects, 4 parts", run, rows, None, "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,19 +198,20 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(big)
         if 5 in cases:
             half = case_large(args.workdir, args.subjects // 2, "5")
-            half.ratio, half.target = big.wall_s / half.wall_s, "case 4 / case 5 < 2.2"
+            half.ratio, half.target = big.run.wall_s / half.run.wall_s, "case 4 / case 5 < 2.2"
             rows.append(half)
     if 6 in cases:
         small, large = case_xpt_split(args.workdir, 10_000), case_xpt_split(args.workdir, 20_000)
-        large.ratio, large.target = large.peak_rss_mb / small.peak_rss_mb, "RSS ratio ~1 (bounded)"
+        large.ratio, large.target = large.run.peak_rss_mb / small.run.peak_rss_mb, "RSS ratio ~1 (bounded)"
         rows += [small, large]
     print(f"\nregrowth benchmark, {time.strftime('%Y-%m-%d')}: {machine()}; snakemake --cores {CORES}\n")
-    print(f"| {'case':<58} | {'wall s':>7} | {'peak RSS MB':>11} | {'rows':>11} | {'ratio':>6} | target")
-    print(f"|{'-' * 60}|{'-' * 9}|{'-' * 13}|{'-' * 13}|{'-' * 8}|-------")
+    print(f"| {'case':<58} | {'wall s':>7} | {'CPU s':>7} | {'peak RSS MB':>11} | {'rows':>11} | {'ratio':>6} | target")
+    print(f"|{'-' * 60}|{'-' * 9}|{'-' * 9}|{'-' * 13}|{'-' * 13}|{'-' * 8}|-------")
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
         n = f"{r.rows:,}" if r.rows is not None else ""
-        print(f"| {r.case:<58} | {r.wall_s:>7.1f} | {r.peak_rss_mb:>11.0f} | {n:>11} | {ratio:>6} | {r.target}")
+        print(f"| {r.case:<58} | {r.run.wall_s:>7.1f} | {r.run.cpu_s:>7.1f} | {r.run.peak_rss_mb:>11.0f} | {n:>11} "
+              f"| {ratio:>6} | {r.target}")
     reports = sorted(args.workdir.glob("*/results/report.html"))
     if reports:
         print("\nreport.html: " + ", ".join(f"{p.parent.parent.name} {p.stat().st_size / 1024:.0f} KB" for p in reports))
