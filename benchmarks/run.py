@@ -17,8 +17,9 @@ Cases (issue #7):
 Wall time is the whole `snakemake` command. CPU seconds are user + system time of the command
 and every process it started (os.wait4's rusage): less moved than wall time by a VM whose speed
 swings. Peak RSS is the largest resident set of any single process of the run (Snakemake or one
-of its jobs: ru_maxrss); with --cores 2 two jobs may run at once. Inputs are cached under --workdir between runs (the
-large trial takes minutes to simulate); outputs are always rebuilt from scratch.
+of its jobs: ru_maxrss); with --cores 2 two jobs may run at once. Inputs are cached under
+--workdir between runs (the large trial takes minutes to simulate); outputs are always rebuilt
+from scratch.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ from regrowth.workflow import output_metadata, run
 def main(snakemake):
     i, out = snakemake.input, snakemake.output
     meta = output_metadata(snakemake)
-    # tables ordered by subject: each streamed part after part, several tables at once
+    # tables ordered by subject: each streamed part after part; with more than the rule's one
+    # thread (--set-threads), several tables at once, the largest first so none starts last
     jobs = [(d, d) for d in DOMAIN_NAMES] + [(f"q_{d}", d) for d in DOMAIN_NAMES] + [(n, None) for n in ORDER]
-    jobs.sort(key=lambda job: -sum(os.path.getsize(p) for p in i[job[0]]))  # largest first: none starts last
+    jobs.sort(key=lambda job: -sum(os.path.getsize(p) for p in i[job[0]]))
     with ThreadPoolExecutor(max_workers=snakemake.threads) as pool:  # pyarrow I/O releases the GIL
         for done in [pool.submit(concat_parts, i[key], out[key], meta, domain=d) for key, d in jobs]:
             done.result()
