@@ -52,8 +52,8 @@ ENDPOINTS = [
 PARTITION_SHEET_HEADER = "trial_id\tformat\tpath\tlabel\tdrug\teot_week\tdata_cut\tpolicy\tpartitions\n"
 
 
-def partition_sheet_row(trial_id: str, export, partitions: int) -> str:
-    return f"{trial_id}\tsdtm-csv\t{export}\tMessy\ttofacitinib\t12\t2016-03-08\tquarantine\t{partitions}\n"
+def partition_sheet_row(trial_id: str, export, partitions: int, fmt: str = "sdtm-csv") -> str:
+    return f"{trial_id}\t{fmt}\t{export}\tMessy\ttofacitinib\t12\t2016-03-08\tquarantine\t{partitions}\n"
 
 
 def messy_partition_trial(folder, redcap_mapping) -> None:

@@ -338,6 +338,107 @@ def test_xpt_split_meets_cp1252_text_late_and_starts_the_file_again(tmp_path, mo
     assert notices["file"].tolist() == ["ae.xpt"] and "cp1252" in notices["message"].iloc[0]
 
 
+def _dataset_json_trial(tmp_path):
+    """A simulated Dataset-JSON export (RS as NDJSON, the rest as .json) of 30 subjects."""
+    write_trials(tmp_path, 1, 30, "dataset-json", seed=9, drug="tofacitinib", redcap_mapping=MAPPING)
+    folder = tmp_path / "SIM001"
+    assert (folder / "rs.ndjson").is_file() and (folder / "dm.json").is_file()
+    return folder
+
+
+def test_dataset_json_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch):
+    """NDJSON streamed a few lines at a time (bounded memory) writes the same rows, values and
+    source rows to each part as reading the file whole."""
+    import regrowth.partition.split as split
+
+    folder = _dataset_json_trial(tmp_path)
+    with monkeypatch.context() as whole_read:
+        whole_read.setattr(split, "_stream_ndjson", lambda *args: None)  # each file read whole, then split
+        whole, _ = split.split_export(folder, "dataset-json", 3, tmp_path / "whole")
+    monkeypatch.setattr(split, "NDJSON_CHUNK_ROWS", 7)
+    chunked, notices = split.split_export(folder, "dataset-json", 3, tmp_path / "chunked")
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert notices.empty
+    for role in split.roles_of(folder, "dataset-json"):
+        for a, b in zip(_part_frames(tmp_path / "chunked", role), _part_frames(tmp_path / "whole", role)):
+            pd.testing.assert_frame_equal(a, b)
+    rs_rows = sum(len(p) for p in _part_frames(tmp_path / "chunked", "rs"))
+    assert rs_rows == int(whole.set_index("domains").loc["RS", "rows_in"]) > 7 * 10
+
+
+def test_a_split_dataset_json_export_gives_the_tables_of_a_whole_one(tmp_path):
+    """Each part through process_partition, the parts one after the other: the accepted SDTM and
+    ADaM tables of the whole export through the whole-trial stages."""
+    from regrowth.parquet_io import write_table
+    from regrowth.partition.process import Settings, derive_analysis_tables, process_partition
+    from regrowth.partition.split import split_export
+    from regrowth.validate.gate import apply_policy
+
+    folder = _dataset_json_trial(tmp_path)
+    settings = Settings(policy="quarantine", **SETTINGS)
+    ingested = ingest_trial(folder, "dataset-json")
+    issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
+    gated = apply_policy(ingested.tables, issues, ingested.files, ingested.unmapped, ingested.links,
+                         policy="quarantine", trial_id="WHOLE", issues_path="validation.csv")
+    whole = {**gated.tables, **{f"q_{name}": table for name, table in gated.quarantine.items()}}
+    derive_analysis_tables(dict(gated.tables), settings, whole.__setitem__)
+
+    files, split_issues = split_export(folder, "dataset-json", 3, tmp_path / "parts")
+    write_table(files, tmp_path / "files.parquet")
+    write_table(split_issues, tmp_path / "issues.parquet")
+    parts = []
+    for part in ("000", "001", "002"):
+        written = {}
+        process_partition(tmp_path / "files.parquet", tmp_path / "parts", tmp_path / "issues.parquet", part,
+                          trial_id=f"SPLIT/parts/{part}", settings=settings, write=written.__setitem__,
+                          issues_csv=tmp_path / f"{part}.csv")
+        parts.append(written)
+    assert all(len(p["dm"]) for p in parts)  # really split: every part has subjects
+    for name, table in whole.items():
+        joined = pd.concat([p[name] for p in parts], ignore_index=True)
+        pd.testing.assert_frame_equal(joined, table.reset_index(drop=True), obj=name)
+    assert len(whole["adsalt"]) > 0 and len(whole["rs"]) == len(ingested.tables["rs"])
+
+
+def test_an_ndjson_file_broken_midway_fails_the_split_as_a_whole_read_fails(tmp_path, monkeypatch):
+    import regrowth.partition.split as split
+    from regrowth.ingest.dataset_json import read_dataset_json
+
+    folder = _dataset_json_trial(tmp_path)
+    monkeypatch.setattr(split, "NDJSON_CHUNK_ROWS", 7)
+    rs = folder / "rs.ndjson"
+    lines = rs.read_text(encoding="utf-8").splitlines(keepends=True)
+    original = "".join(lines)
+    for broken, expected in ((lines[:40] + ['["too", "short"]\n'] + lines[41:], "row 40 has 2 values"),
+                             (lines[:-3], "'records' says")):
+        rs.write_text("".join(broken), encoding="utf-8")
+        with pytest.raises(InputError, match=expected) as streamed:
+            split.split_export(folder, "dataset-json", 3, tmp_path / "parts")
+        with pytest.raises(InputError) as whole:
+            read_dataset_json(rs)
+        assert str(streamed.value) == str(whole.value)
+    rs.write_text(original, encoding="utf-8")
+
+
+def test_a_dataset_json_trial_is_split_when_asked_and_a_redcap_one_is_refused(tmp_path):
+    from tests.test_reruns import planned
+
+    folder = _dataset_json_trial(tmp_path / "sim")
+    work = copy_workflow(tmp_path / "work")
+    sheet = work / "config" / "json_trials.tsv"
+    sheet.write_text(PARTITION_SHEET_HEADER + partition_sheet_row("JSPLIT", folder, 3, "dataset-json"),
+                     encoding="utf-8")
+    jobs = planned(work, "--config", f"trials={sheet}")
+    assert "split_export[trial=JSPLIT]" in jobs
+    assert {j for j in jobs if j.startswith("process_partition")} == {
+        f"process_partition[trial=JSPLIT/parts/{p}]" for p in ("000", "001", "002")}
+    sheet.write_text(PARTITION_SHEET_HEADER + partition_sheet_row("RSPLIT", folder, 3, "redcap"), encoding="utf-8")
+    refused = snakemake(work, "-n", "--config", f"trials={sheet}")
+    assert refused.returncode != 0
+    assert "only sdtm-csv, sdtm-xpt, dataset-json exports can be split into partitions, not redcap" in (
+        refused.stdout + refused.stderr)
+
+
 # --- one job per partition --------------------------------------------------------------------
 
 

@@ -91,15 +91,18 @@ def export_files_of(trial_id):
 
 def n_partitions(trial_id):
     """Sheet column `partitions`, else one per partitioning.export_mb_per_partition MB of an
-    SDTM export (other formats are not split)."""
+    SDTM or Dataset-JSON export (REDCap exports are not split)."""
     from math import ceil
+
+    from regrowth.partition.split import SPLITTABLE
 
     row = TRIALS.loc[trial_id]
     asked = row.get("partitions")
-    splittable = row["format"] in ("sdtm-csv", "sdtm-xpt")
+    splittable = row["format"] in SPLITTABLE
     if asked is not None and not pd.isna(asked):
         if int(asked) > 1 and not splittable:
-            raise ValueError(f"trial {trial_id}: only SDTM exports can be split into partitions, not {row['format']}")
+            raise ValueError(f"trial {trial_id}: only {', '.join(SPLITTABLE)} exports can be split into "
+                             f"partitions, not {row['format']}")
         return int(asked)
     if not splittable:
         return 1

@@ -51,7 +51,7 @@ def ingest_trial(folder: str | Path, fmt: str) -> Ingested:
 
 def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
                      split_issues_path: str | Path) -> Ingested:
-    """One partition of a split SDTM export (regrowth.partition.split): the datasets as read,
+    """One partition of a split export (regrowth.partition.split): the datasets as read,
     assembled exactly as a whole export is. rows_in counts this partition's rows of each file;
     the first partition also carries the read notices of the whole export."""
     from regrowth.ingest.sdtm import assemble_domains

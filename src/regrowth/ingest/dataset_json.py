@@ -9,6 +9,8 @@ missing, as SDTM does.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
@@ -62,7 +64,7 @@ def _check_metadata(meta, path: Path) -> None:
 def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
     """Rows as text/number/None exactly as written, plus the metadata (without rows)."""
     require_file(path, "Dataset-JSON file")
-    try:
+    with _json_errors(path):
         if path.suffix.lower() == ".ndjson":
             with open(path, encoding="utf-8") as fh:
                 meta = json.loads(fh.readline())
@@ -70,23 +72,87 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
         else:
             meta = json.loads(path.read_text(encoding="utf-8"))
             rows = meta.get("rows", []) if isinstance(meta, dict) else []
+    names = _column_names(meta, path)
+    _check_rows(rows, names, path, first=1)
+    _check_count(meta, len(rows), path)
+    return _frame(rows, names, first=0), {k: v for k, v in meta.items() if k != "rows"}
+
+
+def read_ndjson_chunks(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+    """An NDJSON dataset `rows_per_chunk` rows at a time, cast and checked as a whole read
+    (dataset_frame) casts and checks them, without the source columns; the frames' index is the
+    row's position in the file (from 0). Memory is bounded by the chunk size."""
+    require_file(path, "Dataset-JSON file")
+    with _json_errors(path), open(path, encoding="utf-8") as fh:
+        meta = json.loads(fh.readline())
+        names = _column_names(meta, path)
+        done, rows = 0, []
+        for line in fh:
+            if line.strip():
+                rows.append(json.loads(line))
+            if len(rows) == rows_per_chunk:
+                yield _cast_chunk(rows, names, meta, path, done)
+                done, rows = done + len(rows), []
+        if rows:
+            yield _cast_chunk(rows, names, meta, path, done)
+            done += len(rows)
+    _check_count(meta, done, path)
+
+
+def dataset_frame(path: Path) -> pd.DataFrame:
+    """One dataset read whole, as ingest carries it: cast values, upper-case names, then the
+    source file and row of each record first."""
+    frame, meta = read_dataset_json(path)
+    df = cast_columns(frame, meta, path)
+    df.columns = [c.upper() for c in df.columns]
+    df.insert(0, "SRCROW", range(1, len(df) + 1))
+    df.insert(0, "SRCFILE", path.name)
+    return df
+
+
+@contextmanager
+def _json_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text, as Dataset-JSON requires ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _column_names(meta, path: Path) -> list[str]:
     _check_metadata(meta, path)
-    meta = {k: v for k, v in meta.items() if k != "rows"}
     names = [c["name"] for c in meta["columns"]]
     if len(set(n.upper() for n in names)) != len(names):
         raise InputError(f"{path}: duplicate column names in 'columns'")
-    for i, row in enumerate(rows, start=1):
+    return names
+
+
+def _check_rows(rows: list, names: list[str], path: Path, first: int) -> None:
+    """`first`: the number of rows[0] in the file, from 1."""
+    for i, row in enumerate(rows, start=first):
         if not isinstance(row, list) or len(row) != len(names):
             got = len(row) if isinstance(row, list) else type(row).__name__
             raise InputError(f"{path}: row {i} has {got} values but {len(names)} columns are declared")
-    if meta["records"] != len(rows):
-        raise InputError(f"{path}: 'records' says {meta['records']} but the file holds {len(rows)} rows")
-    frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
-    return frame, meta
+
+
+def _check_count(meta: dict, n_rows: int, path: Path) -> None:
+    if meta["records"] != n_rows:
+        raise InputError(f"{path}: 'records' says {meta['records']} but the file holds {n_rows} rows")
+
+
+def _frame(rows: list, names: list[str], first: int) -> pd.DataFrame:
+    index = pd.RangeIndex(first, first + len(rows))
+    if not rows:
+        return pd.DataFrame(columns=names, dtype=object, index=index)
+    return pd.DataFrame(rows, columns=names, dtype=object, index=index)
+
+
+def _cast_chunk(rows: list, names: list[str], meta: dict, path: Path, first: int) -> pd.DataFrame:
+    _check_rows(rows, names, path, first=first + 1)
+    df = cast_columns(_frame(rows, names, first), meta, path)
+    df.columns = [c.upper() for c in df.columns]
+    return df
 
 
 def cast_columns(frame: pd.DataFrame, meta: dict, path: Path) -> pd.DataFrame:
@@ -129,11 +195,6 @@ def ingest_dataset_json(folder: Path) -> tuple[Assembled, list[dict], list[dict]
         raise InputError(f"{folder}: no Dataset-JSON datasets found (expected dm.json or dm.ndjson, ...)")
     raw, records, issues = {}, [], []
     for role, path in files.items():
-        frame, meta = read_dataset_json(path)
-        df = cast_columns(frame, meta, path)
-        df.columns = [c.upper() for c in df.columns]
-        df.insert(0, "SRCROW", range(1, len(df) + 1))
-        df.insert(0, "SRCFILE", path.name)
-        raw[role] = df
-        records.append(file_record(path, "dataset-json", len(df), role.upper()))
+        raw[role] = dataset_frame(path)
+        records.append(file_record(path, "dataset-json", len(raw[role]), role.upper()))
     return assemble_domains(raw, files, issues), records, issues

@@ -1,4 +1,4 @@
-"""Split a large SDTM export by subject into partitions that run as separate jobs.
+"""Split a large SDTM or Dataset-JSON export by subject into partitions that run as separate jobs.
 
 Subjects are cut into contiguous blocks of the sorted DM USUBJIDs, so every partition holds
 whole subjects (all their rows in every dataset) and at least one DM subject. Rows whose
@@ -6,10 +6,12 @@ subject is not in DM go to the block their USUBJID sorts into (validation still 
 rows without a USUBJID go to the first partition. Each row keeps its source file and row
 number, so issues, quarantine and accounting still point into the original export.
 
-CSV files the fast reader accepts are streamed batch by batch, and XPORT files chunk by chunk of
-records: memory is bounded by the batch size and the number of partitions. DM (needed whole to
-cut the blocks), CSV files needing the careful reader and XPORT files without records are read
-whole and then split.
+CSV files the fast reader accepts are streamed batch by batch, XPORT files chunk by chunk of
+records and Dataset-JSON's NDJSON files (the standard's form for large datasets) chunk by chunk of
+lines: memory is bounded by the batch size and the number of partitions. DM (needed whole to cut
+the blocks), CSV files needing the careful reader, XPORT and NDJSON files without records and
+Dataset-JSON's .json files (one JSON document: no row can be read before the whole file is) are
+read whole and then split.
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ from regrowth.errors import InputError
 from regrowth.frames import ARROW_REFUSALS, plain_ends_only
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
-from regrowth.ingest.sdtm import (EXTENSIONS, _read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
+from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
+from regrowth.ingest.sdtm import (_read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
                                   xpt_cp1252_notice)
 from regrowth.issues import issues_frame
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
 XPT_CHUNK_ROWS = 250_000  # XPORT records per chunk: ~100 MB as a pandas frame
+NDJSON_CHUNK_ROWS = 100_000  # NDJSON lines per chunk: ~100 MB as Python lists, then a frame
+SPLITTABLE = ("sdtm-csv", "sdtm-xpt", "dataset-json")
 T = TypeVar("T")
 _END = object()
 
@@ -238,17 +243,45 @@ def _write_xpt_chunks(path: Path, writers: _PartWriters, encoding: str | None) -
     return writers.rows or None
 
 
+def _stream_ndjson(path: Path, writers: _PartWriters) -> int | None:
+    """Rows written, NDJSON_CHUNK_ROWS lines at a time; None for a .json file or one without
+    records (read whole). A broken file raises the whole read's error, midway or at the end."""
+    if path.suffix.lower() != ".ndjson":
+        return None
+    for chunk in read_ndjson_chunks(path, NDJSON_CHUNK_ROWS):
+        writers.write_batch(pa.Table.from_pandas(chunk, preserve_index=False), path.name)
+    return writers.rows or None
+
+
+def _stream(path: Path, fmt: str, writers: _PartWriters, issues: list[dict]) -> int | None:
+    """Rows written by streaming the file, or None where it is to be read whole."""
+    if fmt == "sdtm-csv":
+        return _stream_csv(path, writers)
+    if fmt == "sdtm-xpt":
+        return _stream_xpt(path, writers, issues)
+    return _stream_ndjson(path, writers)
+
+
+def _read_whole(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
+    """The file as its format's ingest reads it, with its source columns."""
+    return dataset_frame(path) if fmt == "dataset-json" else _read(path, fmt, issues)
+
+
+def _dataset_files(folder: Path, fmt: str) -> dict[str, Path]:
+    return find_dataset_files(folder) if fmt == "dataset-json" else find_domain_files(folder, fmt)
+
+
 def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write outdir/<part>/<dataset>.parquet for every partition and dataset of the export;
+    """Write outdir/<part>/<dataset>.arrow for every partition and dataset of the export;
     return the export's file records (whole-file rows_in, sha256) and read notices."""
     folder, outdir = Path(folder), Path(outdir)
-    if fmt not in EXTENSIONS:
-        raise InputError(f"{folder}: only SDTM exports (sdtm-csv, sdtm-xpt) can be split, not {fmt}")
-    files = find_domain_files(folder, fmt)
+    if fmt not in SPLITTABLE:
+        raise InputError(f"{folder}: only {', '.join(SPLITTABLE)} exports can be split, not {fmt}")
+    files = _dataset_files(folder, fmt)
     if "dm" not in files:
         raise InputError(f"{folder}: no DM dataset: subjects cannot be assigned to partitions")
     issues: list[dict] = []
-    dm = _read(files["dm"], fmt, issues)
+    dm = _read_whole(files["dm"], fmt, issues)
     if "USUBJID" not in dm.columns:
         raise InputError(f"{files['dm']}: DM has no USUBJID: subjects cannot be assigned to partitions")
     blocks = subject_blocks(dm["USUBJID"], n_parts)
@@ -261,10 +294,10 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
             writers = _PartWriters(outdir, role, blocks)
             rows = None
             if role != "dm":  # DM is in memory already
-                rows = _stream_csv(path, writers) if fmt == "sdtm-csv" else _stream_xpt(path, writers, issues)
+                rows = _stream(path, fmt, writers, issues)
             if rows is None:  # read whole (raises the careful reader's error for a broken file)
                 writers.restart()
-                frame = dm if role == "dm" else _read(path, fmt, issues)  # carries its source columns
+                frame = dm if role == "dm" else _read_whole(path, fmt, issues)  # carries its source columns
                 writers.write(pa.Table.from_pandas(frame, preserve_index=False))
                 rows = writers.rows
             writers.close()
@@ -274,5 +307,5 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
 
 def roles_of(folder: str | Path, fmt: str) -> list[str]:
     """Datasets of an export (dm, rs, qs, suppae, ...): the files a split writes per partition."""
-    return sorted(find_domain_files(Path(folder), fmt))
+    return sorted(_dataset_files(Path(folder), fmt))
 
