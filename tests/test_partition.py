@@ -297,21 +297,26 @@ def _part_frames(outdir, role, n_parts=3):
     return [read_part(outdir, f"{k:03d}", role) for k in range(n_parts)]
 
 
-def test_xpt_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch):
-    """XPORT streamed a few records at a time (bounded memory) writes the same rows, values
-    and source rows to each part as reading the file whole."""
+@pytest.mark.parametrize("fmt, streamer, chunk", [("sdtm-xpt", "_stream_xpt", "XPT_CHUNK_ROWS"),
+                                                   ("dataset-json", "_stream_ndjson", "NDJSON_CHUNK_ROWS")])
+def test_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch, fmt, streamer, chunk):
+    """XPORT streamed a few records at a time, or NDJSON a few lines at a time (bounded
+    memory), writes the same rows, values and source rows to each part as reading the file whole."""
     import regrowth.partition.split as split
 
-    write_trials(tmp_path, 1, 30, "sdtm-xpt", seed=9, drug="tofacitinib", redcap_mapping=MAPPING)
+    write_trials(tmp_path, 1, 30, fmt, seed=9, drug="tofacitinib", redcap_mapping=MAPPING)
     folder = tmp_path / "SIM001"
     with monkeypatch.context() as whole_read:
-        whole_read.setattr(split, "_stream_xpt", lambda *args: None)  # each file read whole, then split
-        whole, _ = split.split_export(folder, "sdtm-xpt", 3, tmp_path / "whole")
-    monkeypatch.setattr(split, "XPT_CHUNK_ROWS", 7)
-    chunked, notices = split.split_export(folder, "sdtm-xpt", 3, tmp_path / "chunked")
+        whole_read.setattr(split, streamer, lambda *args: None)  # each file read whole, then split
+        whole, _ = split.split_export(folder, fmt, 3, tmp_path / "whole")
+    monkeypatch.setattr(split, chunk, 7)
+    streamed, stream = [], getattr(split, streamer)
+    monkeypatch.setattr(split, streamer, lambda *args: streamed.append(stream(*args)) or streamed[-1])
+    chunked, notices = split.split_export(folder, fmt, 3, tmp_path / "chunked")
+    assert any(streamed)  # files were streamed, not all read whole
     pd.testing.assert_frame_equal(chunked, whole)
     assert notices.empty
-    for role in split.roles_of(folder, "sdtm-xpt"):
+    for role in split.roles_of(folder, fmt):
         for a, b in zip(_part_frames(tmp_path / "chunked", role), _part_frames(tmp_path / "whole", role)):
             pd.testing.assert_frame_equal(a, b)
     rs_rows = sum(len(p) for p in _part_frames(tmp_path / "chunked", "rs"))
@@ -344,26 +349,6 @@ def _dataset_json_trial(tmp_path):
     folder = tmp_path / "SIM001"
     assert (folder / "rs.ndjson").is_file() and (folder / "dm.json").is_file()
     return folder
-
-
-def test_dataset_json_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeypatch):
-    """NDJSON streamed a few lines at a time (bounded memory) writes the same rows, values and
-    source rows to each part as reading the file whole."""
-    import regrowth.partition.split as split
-
-    folder = _dataset_json_trial(tmp_path)
-    with monkeypatch.context() as whole_read:
-        whole_read.setattr(split, "_stream_ndjson", lambda *args: None)  # each file read whole, then split
-        whole, _ = split.split_export(folder, "dataset-json", 3, tmp_path / "whole")
-    monkeypatch.setattr(split, "NDJSON_CHUNK_ROWS", 7)
-    chunked, notices = split.split_export(folder, "dataset-json", 3, tmp_path / "chunked")
-    pd.testing.assert_frame_equal(chunked, whole)
-    assert notices.empty
-    for role in split.roles_of(folder, "dataset-json"):
-        for a, b in zip(_part_frames(tmp_path / "chunked", role), _part_frames(tmp_path / "whole", role)):
-            pd.testing.assert_frame_equal(a, b)
-    rs_rows = sum(len(p) for p in _part_frames(tmp_path / "chunked", "rs"))
-    assert rs_rows == int(whole.set_index("domains").loc["RS", "rows_in"]) > 7 * 10
 
 
 def test_a_split_dataset_json_export_gives_the_tables_of_a_whole_one(tmp_path):
