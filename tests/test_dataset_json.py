@@ -44,6 +44,17 @@ def test_types_and_null_versus_empty(tmp_path):
     assert dm["SEX"].isna().tolist() == [False, True]
 
 
+@pytest.mark.parametrize("values", [["a", None, "", " b ", "é"],  # all text or null
+                                    ["a", None, "", 7, 1.5, True, [1, 2], float("nan"), 10**20]])  # any JSON value
+def test_text_columns_hold_each_value_as_its_text(tmp_path, values):
+    # text-only columns take a quicker path than mixed ones: both give str(value), null stays null
+    frame = pd.DataFrame({"SEX": pd.Series(values, dtype=object)})
+    cast = cast_columns(frame, {"columns": [{"name": "SEX", "dataType": "string"}]}, tmp_path / "dm.json")
+    expected = pd.Series([None if v is None else str(v) for v in values], dtype="str", name="SEX")
+    pd.testing.assert_series_equal(cast["SEX"], expected)
+    assert cast["SEX"].isna().tolist() == [v is None for v in values]
+
+
 def test_ndjson(tmp_path):
     meta = dataset(DM_COLUMNS, [])
     meta.pop("rows")
