@@ -81,6 +81,8 @@ def test_round_trip_through_writer(tmp_path):
     (lambda d: d["columns"][4].update(dataType="number"), "columns/4/dataType"),
     (lambda d: d.update(records=5), "'records' says 5 but the file holds 1 rows"),
     (lambda d: d["rows"][0].pop(), "row 1 has 6 values but 7 columns"),
+    (lambda d: d["rows"].__setitem__(0, "T-1"), "row 1 has str values but 7 columns"),
+    (lambda d: d.update(rows={"T-1": 34}), "rows: {'T-1': 34} is not of type 'array'"),
     (lambda d: d["rows"][0].__setitem__(4, "forty"), "column AGE is integer but row 1 holds 'forty'"),
 ])
 def test_malformed_files_are_named_with_the_reason(tmp_path, mutate, message):
