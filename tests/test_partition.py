@@ -405,6 +405,18 @@ def test_an_ndjson_file_broken_midway_fails_the_split_as_a_whole_read_fails(tmp_
     rs.write_text(original, encoding="utf-8")
 
 
+def test_the_splits_memory_request_covers_the_largest_json_file_it_reads_whole(tmp_path):
+    from regrowth.partition.split import STREAMING_MB, split_memory_mb
+
+    csv, small, large = tmp_path / "rs.csv", tmp_path / "dm.json", tmp_path / "sv.json"
+    for path, mb in ((csv, 30), (small, 1), (large, 3)):
+        path.write_bytes(b" " * int(mb * 1e6))
+    assert split_memory_mb([csv]) == STREAMING_MB  # streamed: bounded whatever its size
+    request = split_memory_mb([csv, small, large])
+    assert request >= STREAMING_MB + 11 * 3  # a .json file read whole peaks at ~11 MB per MB
+    assert request < STREAMING_MB + 11 * 4  # the largest file, not the sum: they are read one by one
+
+
 def test_a_dataset_json_trial_is_split_when_asked_and_a_redcap_one_is_refused(tmp_path):
     from tests.test_reruns import planned
 

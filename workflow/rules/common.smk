@@ -7,7 +7,7 @@ import pandas as pd
 from snakemake.utils import validate
 
 from regrowth.model import DOMAIN_NAMES
-from regrowth.partition.split import part_names
+from regrowth.partition.split import part_names, split_memory_mb
 from regrowth.provenance import code_version
 from regrowth.workflow import job_environment
 

@@ -21,7 +21,7 @@ rule split_export:
     conda:
         "../envs/regrowth.yaml"
     resources:
-        mem_mb=lambda wc, input, attempt: int(2000 * attempt),  # streamed: bounded by batch size
+        mem_mb=lambda wc, input, attempt: split_memory_mb(input) * attempt,
         runtime=lambda wc, input: int(10 + input.size_mb / 50),
     params:
         code=code("split_export.py"),
