@@ -405,6 +405,17 @@ def test_an_ndjson_file_broken_midway_fails_the_split_as_a_whole_read_fails(tmp_
     rs.write_text(original, encoding="utf-8")
 
 
+def test_importing_the_split_leaves_jsonschema_unloaded():
+    # Snakemake imports the split at every start (common.smk) and every partition job does:
+    # jsonschema (~0.1 s) is loaded only when a Dataset-JSON file's metadata is checked
+    import subprocess
+    import sys
+
+    code = "import sys, regrowth.partition.split; print('jsonschema' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
 def test_the_splits_memory_request_covers_the_largest_json_file_it_reads_whole(tmp_path):
     from regrowth.partition.split import STREAMING_MB, split_memory_mb
 

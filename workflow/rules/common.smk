@@ -7,7 +7,7 @@ import pandas as pd
 from snakemake.utils import validate
 
 from regrowth.model import DOMAIN_NAMES
-from regrowth.partition.split import part_names, split_memory_mb
+from regrowth.partition.split import SPLITTABLE, part_names, split_memory_mb
 from regrowth.provenance import code_version
 from regrowth.workflow import job_environment
 
@@ -93,8 +93,6 @@ def n_partitions(trial_id):
     """Sheet column `partitions`, else one per partitioning.export_mb_per_partition MB of an
     SDTM or Dataset-JSON export (REDCap exports are not split)."""
     from math import ceil
-
-    from regrowth.partition.split import SPLITTABLE
 
     row = TRIALS.loc[trial_id]
     asked = row.get("partitions")

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import pyarrow as pa
 
@@ -55,6 +54,10 @@ METADATA_SCHEMA = {
 
 
 def _check_metadata(meta, path: Path) -> None:
+    # imported here: jsonschema takes ~0.1 s to load, and the split (which Snakemake imports at
+    # every start, and every partition job) imports this module for any format
+    import jsonschema
+
     errors = sorted(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(meta), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
@@ -103,9 +106,7 @@ def read_ndjson_chunks(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame
 def dataset_frame(path: Path) -> pd.DataFrame:
     """One dataset read whole, as ingest carries it: cast values, upper-case names, then the
     source file and row of each record first."""
-    frame, meta = read_dataset_json(path)
-    df = cast_columns(frame, meta, path)
-    df.columns = [c.upper() for c in df.columns]
+    df = _cast(*read_dataset_json(path), path)
     df.insert(0, "SRCROW", range(1, len(df) + 1))
     df.insert(0, "SRCFILE", path.name)
     return df
@@ -155,7 +156,12 @@ def _frame(rows: list, names: list[str], first: int) -> pd.DataFrame:
 
 def _cast_chunk(rows: list, names: list[str], meta: dict, path: Path, first: int) -> pd.DataFrame:
     _check_rows(rows, names, path, first=first + 1)
-    df = cast_columns(_frame(rows, names, first), meta, path)
+    return _cast(_frame(rows, names, first), meta, path)
+
+
+def _cast(frame: pd.DataFrame, meta: dict, path: Path) -> pd.DataFrame:
+    """Values cast by their declared types, names in upper case (as SDTM names them)."""
+    df = cast_columns(frame, meta, path)
     df.columns = [c.upper() for c in df.columns]
     return df
 

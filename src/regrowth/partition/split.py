@@ -31,6 +31,7 @@ from regrowth.errors import InputError
 from regrowth.frames import ARROW_REFUSALS, plain_ends_only
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
+from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
 from regrowth.ingest.sdtm import (_read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
                                   xpt_cp1252_notice)
 from regrowth.issues import issues_frame
@@ -247,8 +248,6 @@ def _write_xpt_chunks(path: Path, writers: _PartWriters, encoding: str | None) -
 def _stream_ndjson(path: Path, writers: _PartWriters) -> int | None:
     """Rows written, NDJSON_CHUNK_ROWS lines at a time; None for a .json file or one without
     records (read whole). A broken file raises the whole read's error, midway or at the end."""
-    from regrowth.ingest.dataset_json import read_ndjson_chunks
-
     if path.suffix.lower() != ".ndjson":
         return None
     for chunk in read_ndjson_chunks(path, NDJSON_CHUNK_ROWS):
@@ -267,21 +266,11 @@ def _stream(path: Path, fmt: str, writers: _PartWriters, issues: list[dict]) -> 
 
 def _read_whole(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
     """The file as its format's ingest reads it, with its source columns."""
-    if fmt == "dataset-json":
-        from regrowth.ingest.dataset_json import dataset_frame
-
-        return dataset_frame(path)
-    return _read(path, fmt, issues)
+    return dataset_frame(path) if fmt == "dataset-json" else _read(path, fmt, issues)
 
 
 def _dataset_files(folder: Path, fmt: str) -> dict[str, Path]:
-    # imported here: jsonschema, which the Dataset-JSON reader loads, adds ~0.1 s to every
-    # Snakemake start (common.smk imports this module) and every partition job
-    if fmt == "dataset-json":
-        from regrowth.ingest.dataset_json import find_dataset_files
-
-        return find_dataset_files(folder)
-    return find_domain_files(folder, fmt)
+    return find_dataset_files(folder) if fmt == "dataset-json" else find_domain_files(folder, fmt)
 
 
 def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
