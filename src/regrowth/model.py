@@ -89,7 +89,7 @@ DOMAINS: dict[str, Domain] = {
         ("USUBJID", "AESEQ"),
         _v(
             "STUDYID:s! DOMAIN:s! USUBJID:s! AESEQ:n! AETERM:s! AEDECOD:s AEBODSYS:s "
-            "AESEV:s AESER:s AEREL:s AESTDTC:s AEENDTC:s"
+            "AESEV:s AESER:s AEREL:s AEACN:s AESTDTC:s AEENDTC:s"
         ),
     ),
     "sv": Domain(

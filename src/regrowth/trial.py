@@ -1,19 +1,24 @@
-"""One trial through ingest, validation and the gate, in process (no Snakemake).
+"""One trial through every stage in process (no Snakemake): ingest, validation, the gate, the
+analysis tables and the summary tables.
 
-The workflow runs these stages as separate jobs; tests and benchmarks use this to push many
-exports through the same code quickly.
+The workflow runs these stages as separate jobs; tests and benchmarks use this to push exports
+through the same library functions quickly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from regrowth.ingest import Ingested, ingest_trial
 from regrowth.validate import validate_trial
 from regrowth.validate.gate import Gated, apply_policy
+
+CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons"]
 
 
 @dataclass
@@ -30,3 +35,50 @@ def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window
     gated = apply_policy(ing.tables, issues, ing.files, ing.unmapped, ing.links, policy=policy,
                          trial_id=Path(folder).name, issues_path="validation.parquet")
     return Checked(ing, issues, gated)
+
+
+def _defaults(schema: dict) -> dict:
+    out = {}
+    for key, prop in schema.get("properties", {}).items():
+        if "default" in prop:
+            out[key] = prop["default"]
+        if prop.get("type") == "object" and "properties" in prop:
+            out[key] = {**_defaults(prop), **(out.get(key) or {})}
+    return out
+
+
+def definitions_with_defaults(definitions: dict | None = None) -> dict:
+    """config `definitions` with the config schema's defaults filled in, as Snakemake fills them
+    (the schema is read from the checkout: this runner is for tests and benchmarks)."""
+    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())["properties"]["definitions"]
+    merged = _defaults(schema)
+    for key, value in (definitions or {}).items():
+        merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
+    return merged
+
+
+@dataclass
+class TrialRun:
+    checked: Checked
+    adam: dict[str, pd.DataFrame]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, eot_week: int | None = None,
+              policy: str = "strict", trial_id: str | None = None) -> TrialRun:
+    """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
+    eot_week and policy; the tables are those of results/{trial}/tables/."""
+    from regrowth.partition.process import Settings, derive_analysis_tables
+    from regrowth.summarize.tables import summarize_trial_table
+
+    defs = definitions_with_defaults(definitions)
+    checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"])
+    settings = Settings(policy=policy, window_days=defs["visit_window_days"], endpoints=defs["endpoints"],
+                        grid_weeks=defs["visit_grid_weeks"], eot_week=eot_week, relapse=defs["relapse"],
+                        teae_window_days=defs["teae_window_days"])
+    adam: dict[str, pd.DataFrame] = {}
+    derive_analysis_tables(dict(checked.gated.tables), settings, lambda name, table: adam.__setitem__(name, table))
+    trial_id = trial_id or Path(folder).name
+    summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"]}
+    tables = {name: summarize_trial_table(name, trial_id, adam, **summary_settings) for name in SUMMARY_TABLES}
+    return TrialRun(checked, adam, tables)
