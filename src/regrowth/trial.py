@@ -65,9 +65,9 @@ class TrialRun:
 
 
 def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, eot_week: int | None = None,
-              policy: str = "strict", trial_id: str | None = None) -> TrialRun:
+              policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None) -> TrialRun:
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
-    eot_week and policy; the tables are those of results/{trial}/tables/."""
+    eot_week, data_cut and policy; the tables are those of results/{trial}/tables/."""
     from regrowth.partition.process import Settings, derive_analysis_tables
     from regrowth.summarize.tables import summarize_trial_table
 
