@@ -38,11 +38,11 @@ def test_cp1252_text_is_read_with_a_notice(tmp_path):
 
 def test_cp1252_xpt(tmp_path):
     write_xpt(pd.DataFrame({"STUDYID": ["T"], "DOMAIN": ["DM"], "USUBJID": ["T-1"], "SEX": ["F"],
-                            "RACE": ["caf\u00e9"]}), tmp_path / "dm.xpt", "dm")
+                            "ARM": ["caf\u00e9"]}), tmp_path / "dm.xpt", "dm")
     raw = (tmp_path / "dm.xpt").read_bytes().replace("café".encode(), b"caf\xe9 ")
     (tmp_path / "dm.xpt").write_bytes(raw)
     got = ingest_trial(tmp_path, "sdtm-xpt")
-    assert got.tables["dm"]["RACE"].tolist() == ["café"]
+    assert got.tables["dm"]["ARM"].tolist() == ["café"]
     assert "RG0005" in set(got.issues.rule_id)
 
 

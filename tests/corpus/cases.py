@@ -26,10 +26,10 @@ def _csv(rows: str) -> pd.DataFrame:
 
 
 BASE = {
-    "dm": _csv("STUDYID,DOMAIN,USUBJID,SEX,AGE,ARM,ACTARM,RFSTDTC,RFENDTC\n"
-               "T,DM,T-1,F,34,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-01\n"
-               "T,DM,T-2,M,51,Drug 5 mg,Drug 5 mg,2020-01-13,2020-06-08\n"
-               "T,DM,T-3,F,47,Placebo,Placebo,2020-01-20,2020-06-15\n"),
+    "dm": _csv("STUDYID,DOMAIN,USUBJID,SUBJID,SITEID,SEX,AGE,ARM,ACTARM,RFSTDTC,RFENDTC,RFXSTDTC,RFXENDTC,COUNTRY\n"
+               "T,DM,T-1,1,01,F,34,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-01,2020-01-06,2020-03-29,USA\n"
+               "T,DM,T-2,2,01,M,51,Drug 5 mg,Drug 5 mg,2020-01-13,2020-06-08,2020-01-13,2020-04-05,USA\n"
+               "T,DM,T-3,3,01,F,47,Placebo,Placebo,2020-01-20,2020-06-15,2020-01-20,2020-04-12,USA\n"),
     "ex": _csv("STUDYID,DOMAIN,USUBJID,EXSEQ,EXTRT,EXDOSE,EXDOSU,EXSTDTC,EXENDTC\n"
                "T,EX,T-1,1,DRUG,5,mg,2020-01-06,2020-03-29\n"
                "T,EX,T-2,1,DRUG,5,mg,2020-01-13,2020-04-05\n"
@@ -45,10 +45,13 @@ BASE = {
                "T,SV,T-1,1,BASELINE,2020-01-06\nT,SV,T-1,2,WEEK 12,2020-03-29\n"
                "T,SV,T-2,1,BASELINE,2020-01-13\nT,SV,T-2,2,WEEK 12,2020-04-05\n"
                "T,SV,T-3,1,BASELINE,2020-01-20\nT,SV,T-3,2,WEEK 12,2020-04-12\n"),
-    "rs": _csv("STUDYID,DOMAIN,USUBJID,RSSEQ,RSCAT,RSTESTCD,RSSTRESN,RSSTRESU,VISITNUM,VISIT,RSDTC\n"
-               "T,RS,T-1,1,SALT,SALTTOT,80,%,1,BASELINE,2020-01-06\nT,RS,T-1,2,SALT,SALTTOT,30,%,2,WEEK 12,2020-03-29\n"
-               "T,RS,T-2,1,SALT,SALTTOT,65.5,%,1,BASELINE,2020-01-13\nT,RS,T-2,2,SALT,SALTTOT,60,%,2,WEEK 12,2020-04-05\n"
-               "T,RS,T-3,1,SALT,SALTTOT,90,%,1,BASELINE,2020-01-20\nT,RS,T-3,2,SALT,SALTTOT,88,%,2,WEEK 12,2020-04-12\n"),
+    "rs": _csv("STUDYID,DOMAIN,USUBJID,RSSEQ,RSCAT,RSTESTCD,RSTEST,RSSTRESN,RSSTRESU,VISITNUM,VISIT,RSDTC\n"
+               "T,RS,T-1,1,SALT,SALTTOT,SALT Total Score,80,%,1,BASELINE,2020-01-06\n"
+               "T,RS,T-1,2,SALT,SALTTOT,SALT Total Score,30,%,2,WEEK 12,2020-03-29\n"
+               "T,RS,T-2,1,SALT,SALTTOT,SALT Total Score,65.5,%,1,BASELINE,2020-01-13\n"
+               "T,RS,T-2,2,SALT,SALTTOT,SALT Total Score,60,%,2,WEEK 12,2020-04-05\n"
+               "T,RS,T-3,1,SALT,SALTTOT,SALT Total Score,90,%,1,BASELINE,2020-01-20\n"
+               "T,RS,T-3,2,SALT,SALTTOT,SALT Total Score,88,%,2,WEEK 12,2020-04-12\n"),
 }
 NUMERIC = {"AGE", "EXSEQ", "EXDOSE", "DSSEQ", "AESEQ", "VISITNUM", "RSSEQ", "RSSTRESN", "QSSEQ", "QSSTRESN"}
 
@@ -151,7 +154,18 @@ SDTM_RULE_CASES = [
     ("age-not-a-number", edit("dm", 1, "AGE", "fifty"), "RG0101"),
     ("sex-not-in-terminology", edit("dm", 0, "SEX", "W"), "RG0201"),
     ("aesev-not-in-terminology", edit("ae", 0, "AESEV", "GRADE 2"), "RG0202"),
-    ("aeser-not-y-or-n", edit("ae", 0, "AESER", "YES"), "RG0203"),
+    ("aeser-not-y-or-n", edit("ae", 0, "AESER", "PROBABLY"), "RG0203"),
+    ("aeser-yes-no", edit("ae", 0, "AESER", "Yes"), "RG0007"),
+    ("ae-start-date-absent", drop_column("ae", "AESTDTC"), "RG0008"),
+    ("ae-severity-misspelt", lambda t: t.update(ae=t["ae"].rename(columns={"AESEV": "AESVE"})), "RG0009"),
+    ("no-ex-dataset", lambda t: t.update(ex=None), "RG0010"),
+    ("no-exposure-anywhere", lambda t: t.update(ex=None, dm=t["dm"].drop(columns=["RFXSTDTC", "RFXENDTC"])),
+     "RG0011"),
+    ("sdtmig-required-absent", drop_column("dm", "SITEID"), "RG0012"),
+    ("unknown-aa-subtype", lambda t: t.update(mh=_csv(
+        "STUDYID,DOMAIN,USUBJID,MHSEQ,MHTERM,MHDECOD,MHCAT,MHSTDTC\n"
+        "T,MH,T-1,1,patchy,Patchy AA,ALOPECIA AREATA SUBTYPE,2015\n"
+        "T,MH,T-2,1,AU,ALOPECIA UNIVERSALE,ALOPECIA AREATA SUBTYPE,2012-05\n")), "RG0208"),
     ("salt-unit", edit("rs", 0, "RSSTRESU", "cm2"), "RG0204"),
     ("disposition-term", edit("ds", 2, "DSDECOD", "MOVED AWAY"), "RG0205"),
     ("salt-over-100", edit("rs", 1, "RSSTRESN", "120"), "RG0301"),
@@ -196,7 +210,9 @@ CASES += [
     Case("csv-qs-not-salt", "sdtm-csv", ("rule", "RG0006"), _qs),
     Case("csv-supp-orphan", "sdtm-csv", ("rule", "RG0709"), _supp_orphan),
     Case("csv-cp1252", "sdtm-csv", ("rule", "RG0005"),
-         raw={"ae.csv": "STUDYID,DOMAIN,USUBJID,AESEQ,AETERM\nT,AE,T-1,1,ecz\xe9ma\n".encode("latin-1")}),
+         raw={"ae.csv": "STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AEDECOD,AEBODSYS,AESER,AESTDTC,AEENDTC\n"
+                        "T,AE,T-1,1,ecz\xe9ma,Eczema,Skin and subcutaneous tissue disorders,N,2020-02-01,\n"
+                        .encode("latin-1")}),
     Case("csv-utf16", "sdtm-csv", ("rule", "RG0005"),
          raw={"dm.csv": BASE["dm"].to_csv(index=False).encode("utf-16")}),
     Case("csv-empty-file", "sdtm-csv", ("error", "is empty (0 bytes)"), raw={"dm.csv": b""}),

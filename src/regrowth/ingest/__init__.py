@@ -9,6 +9,7 @@ import pandas as pd
 
 from regrowth.errors import InputError
 from regrowth.frames import sort_rows
+from regrowth.ingest.contract import exposure_from_dm, normalise_values, presence_issues
 from regrowth.issues import issues_frame
 from regrowth.model import DOMAIN_NAMES, DOMAINS, ROW_ORDER, conform, empty_domain
 
@@ -69,16 +70,21 @@ def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
 
 
 def canonical(assembled, files: list[dict], issues: list[dict]) -> Ingested:
-    """Assembled tables -> every canonical domain in source order, with what was not carried."""
-    tables = assembled.tables
+    """Assembled tables -> every canonical domain in source order, with what was not carried.
+
+    Only here is it known which variables the export lacked: the variable contracts are checked
+    (regrowth.ingest.contract) before absent variables become empty columns, exposure comes from
+    DM where the export has no EX, and controlled terms and flags are normalised."""
+    tables = dict(assembled.tables)
     file_of = {str(f["domains"]).lower(): f["file"] for f in files}
-    for d, t in tables.items():  # only here is it known which variables the export lacked
-        for var in DOMAINS[d].required:
-            if var not in t.columns:
-                issues.append({"rule_id": "RG0001", "severity": "error", "dataset": DOMAINS[d].name,
-                               "file": t["SRCFILE"].iloc[0] if len(t) else file_of.get(d), "usubjid": None, "row": None,
-                               "column": var, "value": None, "message": f"required variable {var} is missing"})
-    out = {d: in_row_order(conform(tables[d], d)) if d in tables else empty_domain(d) for d in DOMAIN_NAMES}
+    for d, t in tables.items():
+        issues += presence_issues(d, t, t["SRCFILE"].iloc[0] if len(t) else file_of.get(d))
+    if "ex" not in tables and "dm" in tables:
+        ex = exposure_from_dm(tables["dm"], issues)
+        if ex is not None:
+            tables["ex"] = ex
+    out = {d: in_row_order(normalise_values(d, conform(tables[d], d), issues)) if d in tables else empty_domain(d)
+           for d in DOMAIN_NAMES}
     unmapped = pd.DataFrame(assembled.unmapped, columns=UNMAPPED_COLUMNS).astype(
         {"SRCFILE": "str", "SRCROW": "float64", "rule_id": "str", "reason": "str"})
     links = pd.DataFrame(assembled.links, columns=LINK_COLUMNS).astype(
