@@ -28,3 +28,13 @@ def format_half_up(value: float | None, digits: int = 1) -> str:
         return "–"
     q = Decimal(1).scaleb(-digits)
     return str(Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+COMPARE_DECIMALS = 9
+
+
+def at_compare_precision(x):
+    """Derived numbers as compared with a definition's threshold: rounded to 9 decimals, which only
+    removes binary representation error (SALT is recorded to one or two decimals), so a percent
+    change that is -50 on paper is -50 in the comparison, not -49.99999999999999."""
+    return np.round(np.asarray(x, dtype="float64"), COMPARE_DECIMALS)

@@ -75,7 +75,8 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
     checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"])
     settings = Settings(policy=policy, window_days=defs["visit_window_days"], endpoints=defs["endpoints"],
                         grid_weeks=defs["visit_grid_weeks"], eot_week=eot_week, relapse=defs["relapse"],
-                        teae_window_days=defs["teae_window_days"])
+                        teae_window_days=defs["teae_window_days"], baseline=defs["baseline"],
+                        eot_window_days=defs["end_of_treatment"]["window_days_after_last_dose"], data_cut=data_cut)
     adam: dict[str, pd.DataFrame] = {}
     derive_analysis_tables(dict(checked.gated.tables), settings, lambda name, table: adam.__setitem__(name, table))
     trial_id = trial_id or Path(folder).name

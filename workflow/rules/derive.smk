@@ -10,6 +10,7 @@ rule derive_adsl:
         ds="results/{trial}/sdtm/ds.parquet",
         mh="results/{trial}/sdtm/mh.parquet",
         rs="results/{trial}/sdtm/rs.parquet",
+        sv="results/{trial}/sdtm/sv.parquet",
     output:
         adam("adsl"),
     log:
@@ -21,6 +22,8 @@ rule derive_adsl:
         runtime=10,
     params:
         code=code("derive_adsl.py"),
+        data_cut=lambda w: data_cut(trial(w)),
+        baseline=DEFS["baseline"],
     script:
         "../scripts/derive_adsl.py"
 
@@ -46,6 +49,8 @@ rule derive_adsalt:
         grid_weeks=DEFS["visit_grid_weeks"],
         window_days=DEFS["visit_window_days"],
         eot_week=eot_week,
+        baseline=DEFS["baseline"],
+        eot_window_days=DEFS["end_of_treatment"]["window_days_after_last_dose"],
     script:
         "../scripts/derive_adsalt.py"
 

@@ -61,6 +61,9 @@ rule process_partition:
         eot_week=eot_week,
         relapse=DEFS["relapse"],
         teae_window_days=DEFS["teae_window_days"],
+        baseline=DEFS["baseline"],
+        eot_window_days=DEFS["end_of_treatment"]["window_days_after_last_dose"],
+        data_cut=lambda w: data_cut(trial(w)),
     script:
         "../scripts/process_partition.py"
 

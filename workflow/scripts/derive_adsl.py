@@ -5,7 +5,9 @@ from regrowth.workflow import output_metadata, run
 
 def main(snakemake):
     i = snakemake.input
-    adsl = derive_adsl(read_table(i.dm), read_table(i.ex), read_table(i.ds), read_table(i.mh), read_table(i.rs))
+    p = snakemake.params
+    adsl = derive_adsl(read_table(i.dm), read_table(i.ex), read_table(i.ds), read_table(i.mh), read_table(i.rs),
+                       read_table(i.sv), data_cut=p.data_cut, baseline=p.baseline)
     write_table(adsl, snakemake.output[0], output_metadata(snakemake))
 
 

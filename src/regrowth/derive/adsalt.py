@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 
 from regrowth.dates import study_day
-from regrowth.derive.salt import TOTAL, flag_baseline, salt_records
+from regrowth.derive.salt import ON_OR_BEFORE, TOTAL, flag_baseline, salt_records
 from regrowth.frames import (assert_unique_keys, group_bounds, isin, key_codes, lookup_columns, require_columns,
                              sort_rows, text_from_codes)
 from regrowth.derive import ORDER
+from regrowth.rounding import at_compare_precision
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
 
@@ -29,10 +30,10 @@ def derive_var_ady(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(ADY=study_day(df["ADT"], df["TRTSDT"]))
 
 
-def derive_var_ablfl(df: pd.DataFrame) -> pd.DataFrame:
+def derive_var_ablfl(df: pd.DataFrame, baseline: str = ON_OR_BEFORE) -> pd.DataFrame:
     require_columns(df, ["USUBJID", "PARAMCD", "AVAL", "ADT", "TRTSDT"], "derive_var_ablfl")
     first = df.drop_duplicates("USUBJID").set_index("USUBJID")["TRTSDT"]
-    return df.assign(ABLFL=flag_baseline(df, first))
+    return df.assign(ABLFL=flag_baseline(df, first, baseline))
 
 
 def derive_vars_chg(df: pd.DataFrame) -> pd.DataFrame:
@@ -109,12 +110,26 @@ def derive_vars_avisit(df: pd.DataFrame, grid_weeks: int, window_days: int, last
     return out
 
 
-def derive_var_eotfl(df: pd.DataFrame, eot_week: int | None) -> pd.DataFrame:
-    """EOTFL: the analysed record at the planned end-of-treatment visit."""
-    require_columns(df, ["AVISITN", "ANL01FL"], "derive_var_eotfl")
+def derive_var_eotfl(df: pd.DataFrame, eot_week: int | None, window_days_after_last_dose: int = 14) -> pd.DataFrame:
+    """EOTFL: the end-of-treatment record of each subject and parameter.
+
+    With a planned end-of-treatment week (the sheet's eot_week): the analysed record at that
+    visit; a subject without one has no EOT value (non-responder under NRI). Without: the last
+    assessment after the first dose (study day > 1) dated no later than the last dose plus
+    `window_days_after_last_dose` days; of records on one date, the analysed one, then the
+    highest VISITNUM."""
+    require_columns(df, ["USUBJID", "PARAMCD", "AVISITN", "ANL01FL", "ADT", "ADY", "AVAL", "TRTEDT", "VISITNUM"],
+                    "derive_var_eotfl")
     flag = pd.Series(None, index=df.index, dtype="str")
     if eot_week is not None:
-        flag = flag.mask((df["AVISITN"] == eot_week) & (df["ANL01FL"] == "Y"), "Y")
+        return df.assign(EOTFL=flag.mask((df["AVISITN"] == eot_week) & (df["ANL01FL"] == "Y"), "Y"))
+    limit = df["TRTEDT"] + pd.to_timedelta(window_days_after_last_dose, unit="D")
+    eligible = (df["ADY"] > 1) & df["AVAL"].notna() & df["ADT"].notna() & (df["ADT"] <= limit).fillna(False)
+    cand = pd.DataFrame({"pair": key_codes(df, ["USUBJID", "PARAMCD"]), "ADT": df["ADT"],
+                         "analysed": (df["ANL01FL"] == "Y").fillna(False).astype(int),
+                         "VISITNUM": df["VISITNUM"]})[eligible.to_numpy(dtype=bool)]
+    cand = sort_rows(cand, ["pair", "ADT", "analysed", "VISITNUM"], keep_index=True)
+    flag.loc[cand.index[group_bounds(cand, ["pair"])[1]]] = "Y"
     return df.assign(EOTFL=flag)
 
 
@@ -125,7 +140,7 @@ def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
     for y, ep in enumerate(endpoints, start=1):
         var, op, value = ep["variable"], ep["operator"], float(ep["value"])
         require_columns(out, [var], "derive_vars_crit")
-        x = out[var].to_numpy(dtype="float64")
+        x = at_compare_precision(out[var].to_numpy(dtype="float64"))
         met = OPERATORS[op](x, value)
         evaluable = ~np.isnan(x) & total.to_numpy()
         out[f"CRIT{y}"] = text_from_codes(np.where(total, 0, -1), [f"{ep['name']}: {var} {op} {value:g}"], out.index)
@@ -133,14 +148,14 @@ def derive_vars_crit(df: pd.DataFrame, endpoints: list[dict]) -> pd.DataFrame:
     return out
 
 
-def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
-                  window_days: int, eot_week: int | None) -> pd.DataFrame:
-    return adsalt_from_records(salt_records(rs), adsl, endpoints=endpoints, grid_weeks=grid_weeks,
-                               window_days=window_days, eot_week=eot_week)
+def derive_adsalt(rs: pd.DataFrame, adsl: pd.DataFrame, **definitions) -> pd.DataFrame:
+    """ADSALT from RS; `definitions` as adsalt_from_records takes them."""
+    return adsalt_from_records(salt_records(rs), adsl, **definitions)
 
 
 def adsalt_from_records(records: pd.DataFrame, adsl: pd.DataFrame, *, endpoints: list[dict], grid_weeks: int,
-                        window_days: int, eot_week: int | None) -> pd.DataFrame:
+                        window_days: int, eot_week: int | None, baseline: str = ON_OR_BEFORE,
+                        eot_window_days: int = 14) -> pd.DataFrame:
     """derive_adsalt from RS's salt_records. A caller done with RS can free it before the
     derivation's copies pile up. RS without records gives an ADSALT without rows, with the same
     column types as any other (the chain runs on zero rows)."""
@@ -149,12 +164,12 @@ def adsalt_from_records(records: pd.DataFrame, adsl: pd.DataFrame, *, endpoints:
                "ANL01FL", "EOTFL"] + [f"CRIT{y}{s}" for y in range(1, len(endpoints) + 1) for s in ("", "FL")]
     rec = merge_adsl(records, adsl)
     rec = derive_var_ady(rec)
-    rec = derive_var_ablfl(rec)
+    rec = derive_var_ablfl(rec, baseline)
     rec = derive_vars_chg(rec)
     rec = derive_var_aphase(rec)
     last_week = int(np.nanmax(rec["ADY"]) // 7 + 2) if rec["ADY"].notna().any() else grid_weeks
     rec = derive_vars_avisit(rec, grid_weeks, window_days, max(last_week, grid_weeks))
-    rec = derive_var_eotfl(rec, eot_week)
+    rec = derive_var_eotfl(rec, eot_week, eot_window_days)
     rec = derive_vars_crit(rec, endpoints)
     assert_unique_keys(rec, ["USUBJID", "PARAMCD", "VISITNUM"], "derive_adsalt")
     return sort_rows(rec[columns], ORDER["adsalt"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from regrowth.dates import impute_date, to_date
-from regrowth.derive.salt import RS_COLUMNS, TOTAL, flag_baseline, salt_records
+from regrowth.derive.salt import ON_OR_BEFORE, RS_COLUMNS, TOTAL, flag_baseline, salt_records
 from regrowth.frames import any_in_group, assert_unique_keys, key_codes, lookup, require_columns, select_rows
 from regrowth.model import AA_SUBTYPE_CAT
 from regrowth.derive import ORDER
@@ -27,20 +27,65 @@ def start_adsl(dm: pd.DataFrame) -> pd.DataFrame:
     return adsl.reset_index(drop=True)
 
 
-def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame) -> pd.DataFrame:
-    """TRTSDT/TRTEDT: first and last dose from EX (complete dates only), TRTDURD in days."""
+def last_visit_dates(sv: pd.DataFrame | None, rs: pd.DataFrame | None) -> pd.Series:
+    """Per subject, the latest complete date of a visit (SV) or SALT assessment (RS)."""
+    parts = []
+    for df, col in ((sv, "SVSTDTC"), (sv, "SVENDTC"), (rs, "RSDTC")):
+        if df is not None and len(df) and col in df.columns:
+            parts.append(pd.DataFrame({"USUBJID": df["USUBJID"], "date": to_date(df[col])}))
+    if not parts:
+        return pd.Series(dtype="datetime64[s]")
+    dates = pd.concat(parts, ignore_index=True).dropna()
+    return dates.groupby("USUBJID")["date"].max().astype("datetime64[s]")
+
+
+def _extreme_dose(doses: pd.DataFrame, date: str, flag: str, last: bool) -> pd.DataFrame:
+    """Per subject the earliest (or latest) of `date` with its imputation flag; of records tied on
+    the date, one whose date was not imputed."""
+    ranked = doses.assign(_imputed=doses[flag].notna()).sort_values(
+        ["USUBJID", date, "_imputed"], ascending=[True, True, last], kind="stable")
+    chosen = ranked.groupby("USUBJID", sort=False).tail(1) if last else ranked.groupby("USUBJID", sort=False).head(1)
+    return chosen.set_index("USUBJID")[[date, flag]]
+
+
+def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, *, data_cut: str | None = None,
+                          last_visit: pd.Series | None = None) -> pd.DataFrame:
+    """TRTSDT/TRTEDT: first and last dose from EX, TRTDURD in days, TRTSDTF/TRTEDTF the imputation.
+
+    Partial dates are imputed as ADaM does (admiral's derive_vars_dt, flag D when the day was
+    imputed, M when month and day were): a start to the first day of its period, an end to the
+    last day, but never after the data cut or the subject's last visit (`last_visit`,
+    last_visit_dates), nor before the record's start. A record without an end date ends on the
+    day it starts."""
     require_columns(ex, ["USUBJID", "EXSTDTC", "EXENDTC"], "derive_vars_trt_dates")
-    start = to_date(ex["EXSTDTC"])
-    end = to_date(ex["EXENDTC"]).fillna(start)
+    start, start_flag = impute_date(ex["EXSTDTC"], how="first")
+    end, end_flag = impute_date(ex["EXENDTC"], how="last")
+    caps = []
+    if data_cut:
+        caps.append(pd.Series(pd.Timestamp(data_cut), index=ex.index).astype("datetime64[s]"))
+    if last_visit is not None and len(last_visit):
+        caps.append(lookup(ex["USUBJID"], last_visit))
+    if caps:
+        cap = pd.concat(caps, axis=1).min(axis=1).astype("datetime64[s]")
+        capped = end_flag.notna() & cap.notna() & (end > cap)
+        end = end.mask(capped, cap)
+    end = end.mask(end < start, start)
+    end_flag = end_flag.where(ex["EXENDTC"].notna())
+    missing_end = end.isna()
+    end, end_flag = end.mask(missing_end, start), end_flag.mask(missing_end, start_flag)
     dose = ex["EXDOSE"] if "EXDOSE" in ex.columns else pd.Series(1.0, index=ex.index)
     # A zero dose of placebo is still a dose; only records flagged as not given (dose < 0) or
     # without a start date are not.
-    taken = start.notna() & ~(dose < 0)
-    first = start[taken].groupby(ex.loc[taken, "USUBJID"]).min()
-    last = end[taken].groupby(ex.loc[taken, "USUBJID"]).max()
+    taken = (start.notna() & ~(dose < 0)).to_numpy(dtype=bool)
+    doses = pd.DataFrame({"USUBJID": ex["USUBJID"], "start": start, "start_flag": start_flag, "end": end,
+                          "end_flag": end_flag})[taken]
+    first = _extreme_dose(doses, "start", "start_flag", last=False)
+    last = _extreme_dose(doses, "end", "end_flag", last=True)
     out = adsl.copy()
-    out["TRTSDT"] = lookup(out["USUBJID"], first.astype("datetime64[s]"))
-    out["TRTEDT"] = lookup(out["USUBJID"], last.astype("datetime64[s]"))
+    out["TRTSDT"] = lookup(out["USUBJID"], first["start"].astype("datetime64[s]"))
+    out["TRTSDTF"] = lookup(out["USUBJID"], first["start_flag"].astype("str"))
+    out["TRTEDT"] = lookup(out["USUBJID"], last["end"].astype("datetime64[s]"))
+    out["TRTEDTF"] = lookup(out["USUBJID"], last["end_flag"].astype("str"))
     out["TRTDURD"] = ((out["TRTEDT"] - out["TRTSDT"]).dt.days + 1).astype("float64")
     return out
 
@@ -69,7 +114,7 @@ def derive_vars_disposition(adsl: pd.DataFrame, ds: pd.DataFrame) -> pd.DataFram
     events = ds[ds["DSCAT"].str.upper().eq("DISPOSITION EVENT").fillna(False)].copy()
     events["_dt"] = events["DSSTDTC"].fillna("")
     last = events.sort_values(["USUBJID", "_dt"], kind="stable").groupby("USUBJID").tail(1).set_index("USUBJID")
-    decod = out["USUBJID"].map(last["DSDECOD"])
+    decod = out["USUBJID"].map(last["DSDECOD"]).str.strip().str.upper()  # as validated (RG0205)
     out["EOSSTT"] = decod.map(lambda d: "COMPLETED" if d == "COMPLETED" else "DISCONTINUED").where(
         decod.notna(), "ONGOING").astype("str")
     out["DCSREAS"] = decod.where(decod != "COMPLETED").astype("str")
@@ -91,7 +136,7 @@ def derive_vars_aa_history(adsl: pd.DataFrame, mh: pd.DataFrame) -> pd.DataFrame
     out["AATYPE"] = out["USUBJID"].map(aa["MHDECOD"]).astype("str")
     onset, _flag = impute_date(out["USUBJID"].map(aa["MHSTDTC"]).astype("str"), how="first")
     years = (out["TRTSDT"] - onset).dt.days / 365.25
-    out["DURDIS"] = years.round(1).astype("float64")
+    out["DURDIS"] = years.astype("float64")  # unrounded: rounded half up only where shown
     out["DURDISU"] = "YEARS"
     return out
 
@@ -107,8 +152,9 @@ def _visits_up_to(rs: pd.DataFrame, first_dose: pd.Series) -> pd.DataFrame:
     return select_rows(rs, any_in_group(key_codes(rs, ["USUBJID", "VISITNUM"]), eligible), RS_COLUMNS)
 
 
-def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:
-    """SALTBL: baseline SALT total (last value on or before first dose)."""
+def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame, baseline: str = ON_OR_BEFORE) -> pd.DataFrame:
+    """SALTBL: baseline SALT total (salt.flag_baseline: the last value on or before, or before,
+    the first dose)."""
     out = adsl.copy()
     out["SALTBL"] = float("nan")
     if rs.empty:
@@ -116,7 +162,7 @@ def derive_var_saltbl(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.DataFrame:
     first = out.set_index("USUBJID")["TRTSDT"]
     rec = salt_records(_visits_up_to(rs, first))
     rec = rec[rec["PARAMCD"] == TOTAL].reset_index(drop=True)
-    base = rec[flag_baseline(rec, first) == "Y"].set_index("USUBJID")["AVAL"]
+    base = rec[flag_baseline(rec, first, baseline) == "Y"].set_index("USUBJID")["AVAL"]
     out["SALTBL"] = out["USUBJID"].map(base).astype("float64")
     return out
 
@@ -128,14 +174,15 @@ def derive_var_fasfl(adsl: pd.DataFrame) -> pd.DataFrame:
     return adsl.assign(FASFL=fas.map({True: "Y", False: "N"}).astype("str"))
 
 
-def derive_adsl(dm, ex, ds, mh, rs) -> pd.DataFrame:
+def derive_adsl(dm, ex, ds, mh, rs, sv=None, *, data_cut: str | None = None,
+                baseline: str = ON_OR_BEFORE) -> pd.DataFrame:
     adsl = start_adsl(dm)
-    adsl = derive_vars_trt_dates(adsl, ex)
+    adsl = derive_vars_trt_dates(adsl, ex, data_cut=data_cut, last_visit=last_visit_dates(sv, rs))
     adsl = derive_var_saffl(adsl)
     adsl = derive_var_ittfl(adsl)
     adsl = derive_vars_disposition(adsl, ds)
     adsl = derive_vars_aa_history(adsl, mh)
-    adsl = derive_var_saltbl(adsl, rs)
+    adsl = derive_var_saltbl(adsl, rs, baseline)
     adsl = derive_var_fasfl(adsl)
     assert_unique_keys(adsl, ORDER["adsl"], "derive_adsl")
     return adsl.sort_values(ORDER["adsl"], kind="stable").reset_index(drop=True)

@@ -13,6 +13,7 @@ from regrowth.derive.salt import TOTAL, read_total_salt, total_salt
 from regrowth.frames import assert_unique_keys, group_bounds, isin, require_columns, select_rows, sort_rows
 from regrowth.derive import ORDER
 from regrowth.parquet_io import read_table
+from regrowth.rounding import at_compare_precision
 
 TTE_COLUMNS = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "STARTDT", "ADT",
                "AVAL", "AVALU", "CNSR", "EVNTDESC", "CNSDTDSC"]
@@ -95,27 +96,29 @@ def derive_param_ttresp(adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoint: str,
 
 
 def eot_responders(adsalt: pd.DataFrame, endpoint: str, endpoints: list[dict]) -> pd.DataFrame:
-    """Subjects meeting `endpoint` at the end-of-treatment visit, with their value there (EOTVAL)."""
+    """Subjects meeting `endpoint` at end of treatment, with their value (EOTVAL) and its date (EOTDT)."""
     flag = _crit_flag(adsalt, endpoint, endpoints)
     eot = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y") & (adsalt[flag] == "Y")]
     assert_unique_keys(eot, ["USUBJID"], "eot_responders")
-    return eot[["USUBJID", "AVAL"]].rename(columns={"AVAL": "EOTVAL"})
+    return eot[["USUBJID", "AVAL", "ADT"]].rename(columns={"AVAL": "EOTVAL", "ADT": "EOTDT"})
 
 
 def derive_param_ttrelaps(adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoint: str, endpoints: list[dict],
                           fraction_lost: float) -> pd.DataFrame:
     """Time from last dose to relapse, among end-of-treatment responders.
 
-    Relapse: the first off-drug visit with AVAL >= EOT + fraction_lost * (BASE - EOT), i.e. at
-    least that fraction of the regrowth achieved at end of treatment is lost again.
+    Relapse: the first off-drug assessment after the end-of-treatment one with
+    AVAL >= EOT + fraction_lost * (BASE - EOT), i.e. at least that fraction of the regrowth
+    achieved at end of treatment is lost again (compared at rounding.at_compare_precision).
     """
     require_columns(adsl, ["USUBJID", "TRTEDT"], "derive_param_ttrelaps")
     resp = eot_responders(adsalt, endpoint, endpoints)
     pop = _population(adsl, "TRTEDT", isin(adsl["USUBJID"], resp["USUBJID"]) & adsl["TRTEDT"].notna())
     off = adsalt[(adsalt["PARAMCD"] == TOTAL) & (adsalt["APHASE"] == "OFF DRUG") & adsalt["AVAL"].notna()]
     off = off.merge(resp, on="USUBJID", how="inner")
+    off = off[off["ADT"] > off["EOTDT"]]  # an EOT record may lie just after the last dose
     threshold = off["EOTVAL"] + fraction_lost * (off["BASE"] - off["EOTVAL"])
-    events = off[off["AVAL"] >= threshold].assign(EVNTDESC="RELAPSE")[["USUBJID", "ADT", "EVNTDESC"]]
+    events = off[at_compare_precision(off["AVAL"]) >= at_compare_precision(threshold)].assign(EVNTDESC="RELAPSE")[["USUBJID", "ADT", "EVNTDESC"]]
     last = off[["USUBJID", "ADT"]].assign(CNSR=1.0, CNSDTDSC="LAST OFF-DRUG SALT ASSESSMENT")
     none = pop[["USUBJID", "STARTDT"]].rename(columns={"STARTDT": "ADT"}).assign(
         CNSR=2.0, CNSDTDSC="NO OFF-DRUG ASSESSMENT")

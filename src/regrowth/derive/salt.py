@@ -95,10 +95,17 @@ def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series) -> pd.Series:
-    """ABLFL: the last non-missing value on or before first dose, per subject and parameter."""
+ON_OR_BEFORE, BEFORE = "on_or_before_first_dose", "before_first_dose"  # config definitions.baseline
+
+
+def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series, rule: str = ON_OR_BEFORE) -> pd.Series:
+    """ABLFL: the last non-missing value on or before (rule BEFORE: strictly before) first dose,
+    per subject and parameter."""
+    if rule not in (ON_OR_BEFORE, BEFORE):
+        raise ValueError(f"baseline rule {rule!r}: expected {ON_OR_BEFORE!r} or {BEFORE!r}")
     ref = lookup(rec["USUBJID"], first_dose)
-    eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & (rec["ADT"] <= ref)
+    before = (rec["ADT"] <= ref) if rule == ON_OR_BEFORE else (rec["ADT"] < ref)
+    eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & before
     cand = sort_rows(rec[eligible], ["USUBJID", "PARAMCD", "ADT", "VISITNUM"], keep_index=True)
     last = cand.index[group_bounds(cand, ["USUBJID", "PARAMCD"])[1]]
     flag = pd.Series(None, index=rec.index, dtype="str")

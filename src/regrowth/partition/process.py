@@ -42,6 +42,14 @@ class Settings:
     eot_week: int | None
     relapse: dict
     teae_window_days: int
+    baseline: str = "on_or_before_first_dose"
+    eot_window_days: int = 14  # end_of_treatment.window_days_after_last_dose (no eot_week)
+    data_cut: str | None = None
+
+    def adsalt(self) -> dict:
+        """What derive_adsalt takes of the settings."""
+        return {"endpoints": self.endpoints, "grid_weeks": self.grid_weeks, "window_days": self.window_days,
+                "eot_week": self.eot_week, "baseline": self.baseline, "eot_window_days": self.eot_window_days}
 
 
 def process_partition(files: str | Path, parts_dir: str | Path, split_issues: str | Path, part: str, *,
@@ -75,12 +83,12 @@ def derive_analysis_tables(sdtm: dict[str, pd.DataFrame], settings: Settings, wr
     part, is freed (once written) as soon as its SALT records are taken, before ADSALT's and
     ADTTE's copies, the steps of the highest memory (derive_adsalt in two steps).
     """
-    adsl = derive_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], sdtm["mh"], sdtm["rs"])
+    adsl = derive_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], sdtm["mh"], sdtm["rs"], sdtm["sv"],
+                       data_cut=settings.data_cut, baseline=settings.baseline)
     write("adsl", adsl)
     write("adae", derive_adae(sdtm.pop("ae"), adsl, window_days=settings.teae_window_days))
     records = salt_records(sdtm.pop("rs"))
-    adsalt = adsalt_from_records(records, adsl, endpoints=settings.endpoints, grid_weeks=settings.grid_weeks,
-                                 window_days=settings.window_days, eot_week=settings.eot_week)
+    adsalt = adsalt_from_records(records, adsl, **settings.adsalt())
     del records
     write("adsalt", adsalt)
     write("adtte", derive_adtte(adsl, analysed_adsalt(adsalt), endpoints=settings.endpoints,

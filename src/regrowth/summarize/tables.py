@@ -8,6 +8,7 @@ import pandas as pd
 from regrowth.derive.salt import TOTAL, read_total_salt
 from regrowth.frames import isin, require_columns, select_rows
 from regrowth.parquet_io import read_table
+from regrowth.rounding import at_compare_precision
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
@@ -42,13 +43,12 @@ def adsalt_selection(table: str, endpoints: list[dict] = (), weeks: list[int] = 
     total = ("PARAMCD", "==", TOTAL)
     eot = [total, ("EOTFL", "==", "Y")]
     if table == "efficacy":
-        analysed = [total, ("ANL01FL", "==", "Y")]
-        rows = [analysed + [("EOTFL", "==", "Y")]]
+        rows = [eot]
         if weeks:
-            rows.append(analysed + [("AVISITN", "in", [float(w) for w in weeks])])
-        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", *crit], "filters": rows}
+            rows.append([total, ("ANL01FL", "==", "Y"), ("AVISITN", "in", [float(w) for w in weeks])])
+        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", "APHASE", *crit], "filters": rows}
     if table == "comparisons":
-        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", *crit], "filters": eot}
+        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", "APHASE", *crit], "filters": eot}
     if table == "regrowth_bands":
         return {"columns": ["USUBJID", "PARAMCD", "EOTFL", "PCHG"], "filters": eot}
     raise ValueError(f"summary table {table!r} reads no ADSALT")
@@ -69,16 +69,19 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
     imputation 'NRI': every FAS subject is in the denominator; missing = non-responder.
     'observed': only subjects with an analysed value at that visit are counted.
     """
-    columns = ["trial_id", "arm", "subgroup", "endpoint", "timepoint", "n_responders", "n_subjects",
+    columns = ["trial_id", "arm", "subgroup", "endpoint", "timepoint", "phase", "n_responders", "n_subjects",
                "pct", "ci_low", "ci_high", "imputation"]
     if adsalt.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     require_columns(adsl, ["USUBJID", "TRT01P", "FASFL"], "efficacy_table")
     fas = adsl[adsl["FASFL"] == "Y"]
-    used = ["USUBJID", "EOTFL", "AVISITN", *[f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]]
-    analysed = select_rows(adsalt, (adsalt["PARAMCD"] == TOTAL) & (adsalt["ANL01FL"] == "Y"), used)
-    timepoints = [("EOT", analysed[analysed["EOTFL"] == "Y"])]
-    timepoints += [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
+    used = ["USUBJID", "EOTFL", "AVISITN", "APHASE", *[f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]]
+    # the end-of-treatment record need not be an analysed visit (no planned EOT week: the last
+    # on-treatment assessment), the others are
+    total = adsalt["PARAMCD"] == TOTAL
+    eot = select_rows(adsalt, total & (adsalt["EOTFL"] == "Y"), used)
+    analysed = select_rows(adsalt, total & (adsalt["ANL01FL"] == "Y"), used)
+    timepoints = [("EOT", eot)] + [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
     rows = []
     for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
         for subgroup, mask in _subgroups(arm_adsl):
@@ -87,13 +90,26 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
                 recs = records[isin(records["USUBJID"], subjects)]
                 if recs.empty and label != "EOT":
                     continue
+                phase = END_OF_TREATMENT if label == "EOT" else timepoint_phase(recs["APHASE"])
                 for y, ep in enumerate(endpoints, start=1):
                     flag = recs.set_index("USUBJID")[f"CRIT{y}FL"]
                     x = int((flag == "Y").sum())
                     n = len(subjects) if imputation == "NRI" else int(flag.notna().sum())
                     rows.append({"trial_id": trial_id, "arm": arm, "subgroup": subgroup, "endpoint": ep["name"],
-                                 "timepoint": label, **_proportion_row(x, n), "imputation": imputation})
+                                 "timepoint": label, "phase": phase, **_proportion_row(x, n),
+                                 "imputation": imputation})
     return pd.DataFrame(rows, columns=columns)
+
+
+END_OF_TREATMENT, ON_DRUG, OFF_DRUG, MIXED = "end of treatment", "on drug", "off drug", "on and off drug"
+
+
+def timepoint_phase(phases: pd.Series) -> str:
+    """Whether an analysis visit's records were taken on drug, off drug (after the last dose), or both."""
+    seen = set(phases.dropna())
+    if seen <= {"ON TREATMENT", "PRE-TREATMENT"}:
+        return ON_DRUG
+    return OFF_DRUG if seen == {"OFF DRUG"} else MIXED
 
 
 def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +122,7 @@ def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame
     eot = eot.set_index("USUBJID")["PCHG"]
     rows = []
     for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
-        regrowth = -arm_adsl["USUBJID"].map(eot)
+        regrowth = pd.Series(-at_compare_precision(arm_adsl["USUBJID"].map(eot)), index=arm_adsl.index)
         taken = pd.Series(False, index=arm_adsl.index)
         for label, test in REGROWTH_BANDS:
             member = ~taken if test is None else test(regrowth).fillna(False) & ~taken
