@@ -40,6 +40,9 @@ def load_trials(path):
     for col in ("eot_week", "partitions"):
         if col in sheet.columns:
             sheet[col] = [int(v) if v.isdigit() else v for v in sheet[col]]
+    if "simulated" in sheet.columns:
+        words = {"yes": True, "true": True, "no": False, "false": False}
+        sheet["simulated"] = [words.get(v.lower(), v) if v else v for v in sheet["simulated"]]
     rows = []
     for i, row in zip(line_numbers, sheet.to_dict("records")):
         row = {k: v for k, v in row.items() if v != ""}
@@ -257,7 +260,7 @@ def adam(name, trial_id="{trial}"):
 
 
 def trial_meta():
-    keep = ["trial_id", "label", "format", "path", "drug", "eot_week"]
+    keep = ["trial_id", "label", "format", "path", "drug", "eot_week", "simulated"]
     out = []
     for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
         meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}

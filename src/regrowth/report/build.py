@@ -36,6 +36,49 @@ class TrialData:
     data_cut: str | None = None
     policy: str = "strict"
     accounting: pd.DataFrame | None = None
+    simulated: bool = False
+    eot_rule: str = ""  # how end of treatment is defined for this trial (eot_description)
+
+
+NOT_AVAILABLE = "not available"
+
+
+def eot_description(eot_week: int | None, definitions: dict) -> str:
+    """The end-of-treatment rule in force for a trial (derive_var_eotfl)."""
+    if eot_week is not None:
+        return f"week {eot_week} (planned)"
+    window = definitions.get("end_of_treatment", {}).get("window_days_after_last_dose", 14)
+    return f"last on-treatment assessment (up to {window} days after the last dose)"
+
+
+def denominator_notes(t: TrialData) -> list[str]:
+    """Where a fallback or quarantine changed who is counted: said beside the numbers."""
+    v, adsl, notes = t.validation, t.adsl, []
+    rules = set(v["rule_id"]) if len(v) else set()
+    if "RG0010" in rules:
+        notes.append("The export has no EX dataset: first and last dose come from DM RFXSTDTC/RFXENDTC.")
+    if "RG0011" in rules:
+        notes.append("The export has no exposure data (no EX dataset, no DM RFXSTDTC): no subject has treatment "
+                     "dates, so safety and efficacy are not available.")
+    if t.policy != "quarantine" or not len(v):
+        return notes
+    errors = v[(v["severity"] == "error") & v["usubjid"].notna()]
+    by_dataset = {d: set(g["usubjid"]) for d, g in errors.groupby("dataset")}
+    known = set(adsl["USUBJID"])
+    gone = by_dataset.get("DM", set())
+    if gone:
+        notes.append(f"{len(gone)} subject(s) left out of every table: their DM record was quarantined.")
+    not_safety = set(adsl.loc[adsl["SAFFL"] != "Y", "USUBJID"])
+    lost_ex = (by_dataset.get("EX", set()) & known & not_safety) - gone
+    if lost_ex:
+        notes.append(f"{len(lost_ex)} subject(s) not in the safety population because their exposure records "
+                     "were quarantined: the safety N is that much smaller.")
+    not_fas = set(adsl.loc[(adsl["SAFFL"] == "Y") & (adsl["FASFL"] != "Y"), "USUBJID"])
+    lost_rs = (by_dataset.get("RS", set()) & known & not_fas) - gone
+    if lost_rs:
+        notes.append(f"{len(lost_rs)} treated subject(s) not in the FAS because SALT records were quarantined: "
+                     "the efficacy N is that much smaller.")
+    return notes
 
 
 def pct(x) -> str:
@@ -43,8 +86,8 @@ def pct(x) -> str:
 
 
 def n_pct(n, total) -> str:
-    if not total:
-        return "–"
+    if not total:  # a rate over nobody is not 0 %
+        return NOT_AVAILABLE
     return f"{int(n)} ({format_half_up(100 * n / total, 1)}%)"
 
 
@@ -66,33 +109,45 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
 
             def resp(endpoint):
                 r = eff[eff["endpoint"] == endpoint]
-                if r.empty:
+                if t.adsalt.empty:
                     return "no SALT assessments"
+                if r.empty or not r.iloc[0].n_subjects:
+                    return f"{NOT_AVAILABLE} (no subject in the FAS)"
                 r = r.iloc[0]
                 return f"{int(r.n_responders)}/{int(r.n_subjects)} ({pct(r.pct)}%) [{ci(r.ci_low, r.ci_high)}]"
 
             rel = relapse[(relapse["trial_id"] == t.trial_id) & (relapse["arm"] == arm)]
             if rel.empty or rel.iloc[0].n_responders == 0:
-                relapse_text = "–"
+                relapse_text = "no responder at end of treatment"
             elif rel.iloc[0].n_at_risk == 0:
                 relapse_text = "no off-drug follow-up"
             else:
                 r = rel.iloc[0]
                 med = "not reached" if np.isnan(r.median_weeks) else f"{format_half_up(r.median_weeks, 1)} wk"
-                relapse_text = f"{int(r.n_relapsed)}/{int(r.n_at_risk)} relapsed; median {med} [{ci(r.ci_low, r.ci_high)}]"
+                relapse_text = (f"{int(r.n_relapsed)}/{int(r.n_at_risk)} relapsed; median {med} "
+                                f"[{ci(r.ci_low, r.ci_high)} wk]")
             saf = safety[(safety["trial_id"] == t.trial_id) & (safety["arm"] == arm)]
-            n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int((t.adsl["TRT01A"] == arm).sum())
+            in_safety = (t.adsl["SAFFL"] == "Y") & (t.adsl["TRT01A"] == arm)
+            n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(in_safety.sum())
             any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()
             infections = saf[(saf["soc"] == INFECTIONS) & (saf["pt"] == "")]["n_subjects"].sum()
             serious = saf[saf["soc"] == "ANY SERIOUS"]["n_subjects"].sum()
             rows.append({
-                "trial": t.label, "trial_id": t.trial_id, "arm": arm,
-                "n": len(fas[fas["TRT01P"] == arm]),
+                "trial": t.label, "trial_id": t.trial_id, "arm": arm, "simulated": t.simulated, "eot": t.eot_rule,
+                "n": len(fas[fas["TRT01P"] == arm]), "n_saf": n_saf,
                 "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "relapse": relapse_text,
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
                 "infections": n_pct(infections, n_saf),
             })
     return rows
+
+
+def _design_caveat(trials: list[TrialData]) -> str:
+    """The cross-trial caveat's first sentence, from the trials shown (arms per trial)."""
+    arms = [t.adsl["TRT01P"].dropna().nunique() for t in trials]
+    single, multi = sum(a <= 1 for a in arms), sum(a > 1 for a in arms)
+    parts = [f"{single} single-arm" if single else "", f"{multi} with several arms" if multi else ""]
+    return f"These are {len(trials)} separate trial(s) ({', '.join(p for p in parts if p)})."
 
 
 def _demographics_matrix(demo: pd.DataFrame) -> tuple[list[str], list[dict]]:
@@ -123,7 +178,9 @@ def _demographics_matrix(demo: pd.DataFrame) -> tuple[list[str], list[dict]]:
 def _efficacy_rows(efficacy: pd.DataFrame, subgroup: str = "Overall") -> list[dict]:
     e = efficacy[efficacy["subgroup"] == subgroup]
     return [{"trial_id": r.trial_id, "arm": r.arm, "endpoint": r.endpoint, "timepoint": r.timepoint,
-             "n": f"{int(r.n_responders)}/{int(r.n_subjects)}", "pct": pct(r.pct), "ci": ci(r.ci_low, r.ci_high)}
+             "phase": r.phase, "off_drug": r.phase in ("off drug", "on and off drug"),
+             "n": f"{int(r.n_responders)}/{int(r.n_subjects)}",
+             "pct": pct(r.pct) if r.n_subjects else NOT_AVAILABLE, "ci": ci(r.ci_low, r.ci_high)}
             for r in e.itertuples()]
 
 
@@ -138,8 +195,9 @@ def _validation_summary(t: TrialData, limit: int = 50) -> dict:
     v = t.validation
     counts = (v.groupby(["rule_id", "severity"]).size().reset_index(name="n").to_dict("records") if len(v) else [])
     acc = t.accounting if t.accounting is not None else pd.DataFrame()
+    shown = v.head(limit).astype(object)  # the row number is Int64: "" only as text
     return {"trial_id": t.trial_id, "label": t.label, "counts": counts, "n": len(v), "policy": t.policy,
-            "first": v.head(limit).fillna("").to_dict("records"),
+            "first": shown.where(shown.notna(), "").to_dict("records"),
             "accounting": acc.to_dict("records"),
             "quarantined": int(acc["rows_quarantined"].sum()) if len(acc) else 0}
 
@@ -184,6 +242,7 @@ def _trial_sections(trials: list[TrialData]) -> list[dict]:
             arms.append({"arm": arm, "itt": int((a["ITTFL"] == "Y").sum()), "saf": int((a["SAFFL"] == "Y").sum()),
                          "fas": int((a["FASFL"] == "Y").sum())})
         out.append({"trial_id": t.trial_id, "label": t.label, "format": t.fmt, "eot_week": t.eot_week,
+                    "eot": t.eot_rule, "simulated": t.simulated, "notes": denominator_notes(t),
                     "data_cut": t.data_cut or "not stated", "policy": t.policy, "arms": arms,
                     "screened": len(t.adsl), "has_salt": not t.adsalt.empty})
     return out
@@ -236,6 +295,8 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     return template.render(
         trials=trials,
         trial_sections=_trial_sections(trials),
+        design_caveat=_design_caveat(trials),
+        simulated=[t for t in trials if t.simulated],
         no_salt=[t for t in trials if t.adsalt.empty],
         comparisons=[{**r, "n": f"{r['n_responders']}/{r['n_subjects']}",
                       "control_n": f"{r['control_responders']}/{r['control_subjects']}",
@@ -246,6 +307,7 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
         summary=_summary_rows(trials, efficacy, relapse, safety),
         demo_headers=demo_headers, demo_rows=demo_rows,
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
+        eot_rules=[(t.trial_id, t.eot_rule) for t in trials],
         bands=bands.assign(pct_text=bands["pct"].map(pct)).to_dict("records") if len(bands) else [],
         relapse=[{**r, "median": ("no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
                              if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),

@@ -65,7 +65,13 @@ def _svg(fig) -> str:
 
 
 # What the SALT figures read of ADSALT's total records.
-ADSALT_COLUMNS = ["USUBJID", "PARAMCD", "ANL01FL", "AATYPE", "AVISITN", "AVAL", "ADY", "PCHG"]
+ADSALT_COLUMNS = ["USUBJID", "PARAMCD", "ANL01FL", "AATYPE", "AVISITN", "AVAL", "ADY", "PCHG", "EOTFL"]
+
+
+def eot_week_of(adsalt: pd.DataFrame) -> float:
+    """The arm's end of treatment on the week axis: the median study week of its EOT records."""
+    eot = adsalt.loc[(adsalt["PARAMCD"] == "SALT") & (adsalt["EOTFL"] == "Y"), "ADY"].dropna()
+    return float(np.median((eot - 1) / 7)) if len(eot) else float("nan")
 
 
 def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
@@ -78,7 +84,11 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
         colour = PALETTE[k % len(PALETTE)]
         ax.plot(g["AVISITN"], g["mean"], marker="o", ms=3, color=colour, label=label)
         ax.fill_between(g["AVISITN"], g["mean"] - half, g["mean"] + half, color=colour, alpha=0.15, lw=0)
-    ax.set_xlabel("Week")
+        eot = eot_week_of(adsalt)
+        if not np.isnan(eot):  # after this the arm is off drug
+            ax.axvline(eot, color=colour, lw=1, ls=":")
+            ax.text(eot, 101, "EOT", color=colour, fontsize=7, ha="center", va="bottom")
+    ax.set_xlabel("Week (dotted lines: end of treatment of the arm of that colour)")
     ax.set_ylabel("Mean SALT (% scalp hair loss)")
     ax.set_ylim(0, 100)
     ax.legend(frameon=False, fontsize=8)

@@ -11,7 +11,7 @@ import yaml
 
 from regrowth.derive.salt import read_total_salt
 from regrowth.parquet_io import read_table
-from regrowth.report.build import TrialData, build_report
+from regrowth.report.build import TrialData, build_report, eot_description
 from regrowth.report.figures import ADSALT_COLUMNS
 from regrowth.provenance import git_version
 from regrowth.workflow import software_versions
@@ -35,6 +35,7 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
     for k, meta in enumerate(trials):
         data.append(TrialData(
             trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
+            simulated=bool(meta.get("simulated")), eot_rule=eot_description(meta.get("eot_week"), definitions),
             data_cut=meta.get("data_cut"), policy=meta.get("policy", "strict"),
             accounting=read_table(accounting[k]),
             adsl=read_table(adsl[k]), adsalt=read_total_salt(adsalt[k], columns=REPORT_ADSALT_COLUMNS),
