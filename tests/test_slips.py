@@ -1,0 +1,242 @@
+"""Ordinary export slips: each one either stops with a message naming the file, the column and what
+to do, or gives the right numbers. The base trial is written here by hand, row by row:
+
+- four subjects on "Drug 5 mg", first dose 2020-01-06, planned end of treatment week 12
+  (study day 85, 2020-03-30); week 24 (2020-06-22) is off drug;
+- S-1: SALT 80 -> 40 at week 12 (-50 %: SALT50), 60 at week 24 (exactly half the regrowth lost:
+  relapse, 84 days after the last dose);
+- S-2: 60 -> 10 (-83.3 %: SALT50 and SALT <= 20), 20 at week 24 (below 10 + 0.5 x 50 = 35: no relapse);
+- S-3: 90 -> 80 (no response);
+- S-4: 70 -> 14 at week 8 (-80 %), stops for an adverse event at week 8 (last dose 2020-03-02,
+  day 57) and has no week 12 visit: a non-responder at the planned week 12 (NRI), a responder when
+  EOT is the last on-treatment assessment;
+- AEs: S-1 headache (not serious), S-2 pneumonia (serious), S-3 nausea 21 days after the last dose
+  (treatment-emergent within 30 days): any TEAE 3 of 4, serious 1 of 4.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from regrowth.errors import ValidationFailed
+from regrowth.trial import run_trial
+
+DM = """STUDYID,DOMAIN,USUBJID,SUBJID,SITEID,SEX,AGE,ARM,ACTARM,RFSTDTC,RFENDTC,RFXSTDTC,RFXENDTC,COUNTRY
+S,DM,S-1,1,01,F,34,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-22,2020-01-06,2020-03-30,USA
+S,DM,S-2,2,01,M,51,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-22,2020-01-06,2020-03-30,USA
+S,DM,S-3,3,01,F,47,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-22,2020-01-06,2020-03-30,USA
+S,DM,S-4,4,01,M,29,Drug 5 mg,Drug 5 mg,2020-01-06,2020-03-02,2020-01-06,2020-03-02,USA
+"""
+EX = """STUDYID,DOMAIN,USUBJID,EXSEQ,EXTRT,EXDOSE,EXDOSU,EXSTDTC,EXENDTC
+S,EX,S-1,1,DRUG,5,mg,2020-01-06,2020-03-30
+S,EX,S-2,1,DRUG,5,mg,2020-01-06,2020-03-30
+S,EX,S-3,1,DRUG,5,mg,2020-01-06,2020-03-30
+S,EX,S-4,1,DRUG,5,mg,2020-01-06,2020-03-02
+"""
+DS = """STUDYID,DOMAIN,USUBJID,DSSEQ,DSTERM,DSDECOD,DSCAT,DSSTDTC
+S,DS,S-1,1,COMPLETED,COMPLETED,DISPOSITION EVENT,2020-06-22
+S,DS,S-2,1,COMPLETED,COMPLETED,DISPOSITION EVENT,2020-06-22
+S,DS,S-3,1,COMPLETED,COMPLETED,DISPOSITION EVENT,2020-06-22
+S,DS,S-4,1,pneumonia,ADVERSE EVENT,DISPOSITION EVENT,2020-03-02
+"""
+AE = """STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AEDECOD,AEBODSYS,AESEV,AESER,AESTDTC,AEENDTC
+S,AE,S-1,1,headache,Headache,Nervous system disorders,MILD,N,2020-02-01,2020-02-03
+S,AE,S-2,1,pneumonia,Pneumonia,Infections and infestations,SEVERE,Y,2020-02-10,2020-02-24
+S,AE,S-3,1,nausea,Nausea,Gastrointestinal disorders,MILD,N,2020-04-20,2020-04-22
+"""
+MH = """STUDYID,DOMAIN,USUBJID,MHSEQ,MHTERM,MHDECOD,MHCAT,MHSTDTC
+S,MH,S-1,1,patchy alopecia,PATCHY AA,ALOPECIA AREATA SUBTYPE,2015-01-06
+S,MH,S-2,1,ophiasis,OPHIASIS,ALOPECIA AREATA SUBTYPE,2018-03
+S,MH,S-3,1,totalis,ALOPECIA TOTALIS,ALOPECIA AREATA SUBTYPE,2010
+S,MH,S-4,1,patchy alopecia,PATCHY AA,ALOPECIA AREATA SUBTYPE,2019-06-01
+"""
+VISITS = {"S-1": [(1, "BASELINE", "2020-01-06", 80), (2, "WEEK 12", "2020-03-30", 40), (3, "WEEK 24", "2020-06-22", 60)],
+          "S-2": [(1, "BASELINE", "2020-01-06", 60), (2, "WEEK 12", "2020-03-30", 10), (3, "WEEK 24", "2020-06-22", 20)],
+          "S-3": [(1, "BASELINE", "2020-01-06", 90), (2, "WEEK 12", "2020-03-30", 80), (3, "WEEK 24", "2020-06-22", 85)],
+          "S-4": [(1, "BASELINE", "2020-01-06", 70), (1.1, "WEEK 8", "2020-03-02", 14)]}
+RS = "STUDYID,DOMAIN,USUBJID,RSSEQ,RSCAT,RSTESTCD,RSTEST,RSORRES,RSSTRESN,RSSTRESU,VISITNUM,VISIT,RSDTC\n" + "".join(
+    f"S,RS,{u},{k},SALT,SALTTOT,SALT Total Score,{v},{v},%,{n:g},{name},{d}\n"
+    for u, visits in VISITS.items() for k, (n, name, d, v) in enumerate(visits, start=1))
+SV = "STUDYID,DOMAIN,USUBJID,VISITNUM,VISIT,SVSTDTC\n" + "".join(
+    f"S,SV,{u},{n:g},{name},{d}\n" for u, visits in VISITS.items() for n, name, d, _ in visits)
+BASE = {"dm.csv": DM, "ex.csv": EX, "ds.csv": DS, "ae.csv": AE, "mh.csv": MH, "rs.csv": RS, "sv.csv": SV}
+
+
+def export(tmp_path: Path, **changes) -> Path:
+    """The base trial, with files replaced (text) or removed (None)."""
+    folder = tmp_path / "SLIP"
+    folder.mkdir(exist_ok=True)
+    for name, text in {**BASE, **changes}.items():
+        if text is not None:
+            (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def run(folder, **kwargs):
+    return run_trial(folder, "sdtm-csv", eot_week=kwargs.pop("eot_week", 12), data_cut="2020-12-31", **kwargs)
+
+
+def eot(run_, endpoint="SALT50"):
+    e = run_.tables["efficacy"]
+    row = e[(e.subgroup == "Overall") & (e.timepoint == "EOT") & (e.endpoint == endpoint)].iloc[0]
+    return int(row.n_responders), int(row.n_subjects)
+
+
+def safety(run_, soc):
+    s = run_.tables["safety"]
+    row = s[(s.soc == soc) & (s.pt == "")].iloc[0]
+    return int(row.n_subjects), int(row.n_arm)
+
+
+def test_the_base_trial_gives_its_hand_computed_numbers(tmp_path):
+    r = run(export(tmp_path))
+    assert set(r.checked.issues["severity"]) <= {"notice"}, r.checked.issues
+    assert eot(r) == (2, 4) and eot(r, "SALTLE20") == (1, 4)
+    assert safety(r, "ANY") == (3, 4) and safety(r, "ANY SERIOUS") == (1, 4)
+    rel = r.tables["relapse"].iloc[0]
+    assert (rel.n_responders, rel.n_at_risk, rel.n_relapsed) == (2, 2, 1)
+    tte = r.adam["adtte"].query("PARAMCD == 'TTRELAPS'").set_index("USUBJID")
+    assert tte.loc["S-1", ["AVAL", "CNSR"]].tolist() == [84.0, 0.0] and tte.loc["S-2", "CNSR"] == 1.0
+
+
+# --- a misspelt header stops the run, naming file and column, with "did you mean" -------------
+
+@pytest.mark.parametrize("file,right,wrong", [
+    ("rs.csv", "RSSTRESN", "RSSTERSN"),  # the SALT result
+    ("dm.csv", "ARM", "AMR"),  # the planned arm
+    ("ae.csv", "AESTDTC", "AESTDCT"),  # the AE start date: not "every AE emergent"
+])
+def test_a_misspelt_header_stops_with_file_column_and_did_you_mean(tmp_path, file, right, wrong):
+    header, rest = BASE[file].split("\n", 1)
+    folder = export(tmp_path, **{file: header.replace(right, wrong, 1) + "\n" + rest})
+    with pytest.raises(ValidationFailed) as exc:
+        run(folder)
+    message = str(exc.value)
+    assert file in message and right in message and f"did you mean {right}?" in message
+    assert wrong in message and "Rename the column" in message
+
+
+def test_a_misspelt_column_nothing_needs_is_a_warning_and_kept(tmp_path):
+    header, rest = AE.split("\n", 1)
+    r = run(export(tmp_path, **{"ae.csv": header.replace("AESEV", "AESVE") + "\n" + rest}))
+    warning = r.checked.issues.query("rule_id == 'RG0009'").iloc[0]
+    assert warning["severity"] == "warning" and "did you mean AESEV" in warning["message"]
+    assert "AESVE" in r.checked.gated.tables["ae"].columns and eot(r) == (2, 4)
+
+
+# --- a missing optional domain: the information from where else it is -------------------------
+
+def test_no_ex_file_takes_exposure_from_dm_and_says_so(tmp_path):
+    r = run(export(tmp_path, **{"ex.csv": None}))
+    adsl = r.adam["adsl"].set_index("USUBJID")
+    assert (adsl["SAFFL"] == "Y").all()
+    assert adsl.loc["S-4", "TRTEDT"] == pd.Timestamp("2020-03-02") and adsl.loc["S-1", "TRTSDT"] == pd.Timestamp("2020-01-06")
+    assert safety(r, "ANY") == (3, 4) and eot(r) == (2, 4)
+    notice = r.checked.issues.query("rule_id == 'RG0010'").iloc[0]
+    assert notice["severity"] == "notice" and "RFXSTDTC" in notice["message"] and "4 subject(s)" in notice["message"]
+
+
+def test_nothing_carries_exposure_then_the_report_says_not_available(tmp_path):
+    from regrowth.report.build import n_pct
+
+    dm = DM.replace(",RFXSTDTC,RFXENDTC", "").replace(",2020-01-06,2020-03-30,USA", ",USA").replace(
+        ",2020-01-06,2020-03-02,USA", ",USA")
+    r = run(export(tmp_path, **{"ex.csv": None, "dm.csv": dm}))
+    assert "RG0011" in set(r.checked.issues["rule_id"])
+    assert (r.adam["adsl"]["SAFFL"] == "N").all() and r.tables["safety"].empty
+    assert n_pct(0, 0) == "not available"  # never "0 (0.0%)"
+
+
+# --- values written another way: one normalised value for validation and derivation ----------
+
+def test_aeser_written_yes_no_counts_the_serious_event(tmp_path):
+    ae = AE.replace(",N,2020", ",No,2020").replace(",Y,2020", ",Yes,2020")
+    r = run(export(tmp_path, **{"ae.csv": ae}))
+    assert safety(r, "ANY SERIOUS") == (1, 4)
+    notice = r.checked.issues.query("rule_id == 'RG0007'").iloc[0]
+    assert notice["column"] == "AESER" and "3 value(s)" in notice["message"] and "'Yes' -> 'Y' (1)" in notice["message"]
+
+
+def test_aeser_that_means_nothing_stops_the_run(tmp_path):
+    with pytest.raises(ValidationFailed) as exc:
+        run(export(tmp_path, **{"ae.csv": AE.replace(",Y,2020", ",Maybe,2020")}))
+    assert "AESER" in str(exc.value) and "ae.csv" in str(exc.value)
+
+
+def test_dsdecod_in_mixed_case_is_completed_not_discontinued(tmp_path):
+    r = run(export(tmp_path, **{"ds.csv": DS.replace(",COMPLETED,DISPOSITION EVENT", ",Completed,Disposition Event")}))
+    assert r.adam["adsl"]["EOSSTT"].value_counts().to_dict() == {"COMPLETED": 3, "DISCONTINUED": 1}
+
+
+def test_flags_and_terms_with_blanks_and_case_are_read_as_terms(tmp_path):
+    ae = AE.replace(",SEVERE,Y,", ",severe , y ,")
+    r = run(export(tmp_path, **{"ae.csv": ae, "dm.csv": DM.replace(",F,34,", ",female,34,")}))
+    assert safety(r, "ANY SERIOUS") == (1, 4)
+    assert r.adam["adsl"].set_index("USUBJID").loc["S-1", "SEX"] == "F"
+    assert not (r.checked.issues["severity"] == "error").any()
+
+
+# --- no planned end-of-treatment week ---------------------------------------------------------
+
+def test_without_eot_week_eot_is_each_subjects_last_on_treatment_assessment(tmp_path):
+    planned, last = run(export(tmp_path)), run(export(tmp_path), eot_week=None)
+    assert eot(planned) == (2, 4)  # S-4 missed week 12: a non-responder (NRI)
+    assert eot(last) == (3, 4)  # S-4's week-8 value, 80 % regrowth, on the day of the last dose
+    adsalt = last.adam["adsalt"].query("PARAMCD == 'SALT' and EOTFL == 'Y'").set_index("USUBJID")
+    assert adsalt.loc["S-4", "AVAL"] == 14 and adsalt.loc["S-1", "AVAL"] == 40
+
+
+def test_eot_window_after_the_last_dose_is_a_definition(tmp_path):
+    # S-4's week-8 value moved 10 days after its last dose: inside a 14-day window, outside 7
+    rs = RS.replace("S-4,2,SALT,SALTTOT,SALT Total Score,14,14,%,1.1,WEEK 8,2020-03-02",
+                    "S-4,2,SALT,SALTTOT,SALT Total Score,14,14,%,1.1,WEEK 8,2020-03-12")
+    folder = export(tmp_path, **{"rs.csv": rs, "sv.csv": SV.replace("WEEK 8,2020-03-02", "WEEK 8,2020-03-12")})
+    assert eot(run(folder, eot_week=None)) == (3, 4)
+    narrow = {"end_of_treatment": {"window_days_after_last_dose": 7}}
+    assert eot(run(folder, eot_week=None, definitions=narrow)) == (2, 4)
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+def test_partial_last_dose_is_imputed_to_the_end_of_its_month_but_not_after_the_last_visit(tmp_path):
+    ex = EX.replace("S-4,1,DRUG,5,mg,2020-01-06,2020-03-02", "S-4,1,DRUG,5,mg,2020-01-06,2020-03").replace(
+        "S-3,1,DRUG,5,mg,2020-01-06,2020-03-30", "S-3,1,DRUG,5,mg,2020-01-06,2020-03")
+    r = run(export(tmp_path, **{"ex.csv": ex}))
+    adsl = r.adam["adsl"].set_index("USUBJID")
+    assert adsl.loc["S-3", "TRTEDT"] == pd.Timestamp("2020-03-31") and adsl.loc["S-3", "TRTEDTF"] == "D"
+    assert adsl.loc["S-4", "TRTEDT"] == pd.Timestamp("2020-03-02") and adsl.loc["S-4", "TRTEDTF"] == "D"  # last visit
+    assert pd.isna(adsl.loc["S-1", "TRTEDTF"])
+
+
+def test_partial_last_dose_is_never_after_the_data_cut(tmp_path):
+    ex = EX.replace("S-3,1,DRUG,5,mg,2020-01-06,2020-03-30", "S-3,1,DRUG,5,mg,2020-01-06,2020")
+    r = run_trial(export(tmp_path, **{"ex.csv": ex}), "sdtm-csv", eot_week=12, data_cut="2020-05-15")
+    adsl = r.adam["adsl"].set_index("USUBJID")
+    assert adsl.loc["S-3", "TRTEDT"] == pd.Timestamp("2020-05-15") and adsl.loc["S-3", "TRTEDTF"] == "M"
+
+
+def test_disease_duration_is_not_rounded_in_the_analysis_data(tmp_path):
+    adsl = run(export(tmp_path)).adam["adsl"].set_index("USUBJID")
+    assert adsl.loc["S-1", "DURDIS"] == 1826 / 365.25  # 4.9993..., shown as 5.0 only in the report
+
+
+# --- phases and denominators in the report ----------------------------------------------------
+
+def test_off_drug_timepoints_carry_their_phase(tmp_path):
+    e = run(export(tmp_path)).tables["efficacy"].query("subgroup == 'Overall' and endpoint == 'SALT50'")
+    assert e.set_index("timepoint")["phase"].to_dict() == {"EOT": "end of treatment", "W12": "on drug",
+                                                             "W24": "off drug"}
+
+
+def test_quarantine_that_removes_a_subjects_only_exposure_is_said_beside_the_safety_n(tmp_path):
+    from regrowth.report.build import TrialData, denominator_notes
+
+    ex = EX.replace("S-3,1,DRUG,5,mg,2020-01-06,2020-03-30", "S-3,1,DRUG,5,mg,2020-13-06,2020-03-30")
+    r = run(export(tmp_path, **{"ex.csv": ex}), policy="quarantine")
+    adsl = r.adam["adsl"].set_index("USUBJID")
+    assert adsl.loc["S-3", "SAFFL"] == "N" and safety(r, "ANY") == (2, 3)
+    t = TrialData("SLIP", "Slip", "sdtm-csv", 12, r.adam["adsl"], r.adam["adsalt"], r.adam["adtte"],
+                  r.checked.issues, pd.DataFrame(), policy="quarantine")
+    assert denominator_notes(t) == ["1 subject(s) not in the safety population because their exposure records were "
+                                    "quarantined: the safety N is that much smaller."]
