@@ -395,6 +395,17 @@ def test_efficacy_pct_literals():
     assert got[(ARM_A, "SALT90")][2] == pytest.approx(25.0)
 
 
+def test_efficacy_report_week_12():
+    """Day-85 records. Drug A PCHG: 001 -30, 002 -20, 003 -60, 004 -70, 005 -37.5, 006 -37.5, 007 -60,
+    008 -60, 009 -40, 010 -40, 011 -50.0 (responder at the threshold), 012 (59.7 - 94.6) / 94.6 = -36.9;
+    no value <= 20. Placebo: 013 (30 - 70) / 70 = -57.1, 014 -3.3."""
+    e = run("default").tables["efficacy"]
+    e = e[(e["subgroup"] == "Overall") & (e["timepoint"] == "W12")]
+    got = {(a, ep): (int(x), int(n)) for a, ep, x, n in zip(e["arm"], e["endpoint"], e["n_responders"],
+                                                            e["n_subjects"])}
+    assert got == {**_eff(ARM_A, [5, 0, 0, 0, 0], 12), **_eff(PLACEBO, [1, 0, 0, 0, 0], 2)}
+
+
 def test_efficacy_observed_drops_missing_eot():
     # 010 has no EOT record: out of the denominator (12 -> 11); placebo 013 likewise (2 -> 1)
     _check_efficacy("observed_teae31_f04", {**_eff(ARM_A, [10, 6, 3, 6, 3], 11), **_eff(PLACEBO, [0] * 5, 1)})
