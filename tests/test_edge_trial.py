@@ -521,3 +521,13 @@ def test_disposition():
         (PLACEBO, "DISCONTINUED", "ADVERSE EVENT", 1, 3),
         ("Not assigned (screen failure)", "DISCONTINUED", "SCREEN FAILURE", 1, 1),
     ])
+
+
+def test_km_median_plateau_at_one_half_is_its_midpoint():
+    """The default run's 8 at-risk responders as they should come out of ADTTE (days): events 28, 28,
+    56, 56, 112; censored 84, 84, 140. S = 0.5 on [56, 112): median 84 days (SAS/R convention)."""
+    from regrowth.summarize.stats import km_median
+
+    median, _low, _high = km_median([28, 28, 56, 56, 84, 84, 112, 140], [True, True, True, True, False, False, True,
+                                                                          False])
+    assert median == 84
