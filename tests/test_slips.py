@@ -240,3 +240,53 @@ def test_quarantine_that_removes_a_subjects_only_exposure_is_said_beside_the_saf
                   r.checked.issues, pd.DataFrame(), policy="quarantine")
     assert denominator_notes(t) == ["1 subject(s) not in the safety population because their exposure records were "
                                     "quarantined: the safety N is that much smaller."]
+
+
+def report_html(runs: dict, definitions: dict | None = None) -> str:
+    """The report of in-process runs {trial_id: (TrialRun, eot_week)}, as the report job builds it."""
+    from regrowth.report.build import TrialData, build_report, eot_description
+    from regrowth.trial import definitions_with_defaults
+
+    defs = definitions_with_defaults(definitions)
+    trials, tables = [], {}
+    for trial_id, (r, eot_week) in runs.items():
+        trials.append(TrialData(trial_id, trial_id, "sdtm-csv", eot_week, r.adam["adsl"], r.adam["adsalt"],
+                                r.adam["adtte"], r.checked.issues, r.checked.ingested.files,
+                                accounting=r.checked.gated.accounting, eot_rule=eot_description(eot_week, defs)))
+        for name, table in r.tables.items():
+            tables.setdefault(name, []).append(table)
+    t = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items()}
+    published = pd.read_csv(Path(__file__).parents[1] / "resources/reference/published_results.csv", dtype=str,
+                            keep_default_na=False)
+    return build_report(trials=trials, efficacy=t["efficacy"], relapse=t["relapse"], safety=t["safety"],
+                        demographics=t["demographics"], bands=t["regrowth_bands"], disposition=t["disposition"],
+                        comparisons=t["comparisons"], published=published, definitions=defs,
+                        versions={"regrowth": "test"},
+                        provenance={"code": {"git_commit": "test", "git_dirty": False}, "config": "", "rules": []})
+
+
+def test_a_trial_whose_only_issues_are_notices_gets_its_report(tmp_path):
+    folder = export(tmp_path, **{"ae.csv": None})
+    (folder / "ae.csv").write_bytes(AE.replace("headache", "c\xe9phal\xe9e").encode("cp1252"))
+    r = run(folder)
+    assert set(r.checked.issues["severity"]) == {"notice"} and "RG0005" in set(r.checked.issues["rule_id"])
+    html = report_html({"SLIP": (r, 12)})
+    assert "RG0005" in html
+    assert "Issues by rule and severity" in html
+
+
+def test_the_report_says_not_available_for_a_rate_over_nobody(tmp_path):
+    dm = DM.replace(",RFXSTDTC,RFXENDTC", "").replace(",2020-01-06,2020-03-30,USA", ",USA").replace(
+        ",2020-01-06,2020-03-02,USA", ",USA")
+    r = run(export(tmp_path, **{"ex.csv": None, "dm.csv": dm}))
+    html = report_html({"SLIP": (r, 12)})
+    assert "not available" in html and "0 (0.0%)" not in html
+    assert "no exposure data" in html  # the note beside the numbers
+
+
+def test_the_report_marks_off_drug_rows_and_states_each_trials_eot_rule(tmp_path):
+    html = report_html({"SLIP": (run(export(tmp_path)), 12),
+                        "SLIP2": (run(export(tmp_path), eot_week=None), None)})
+    assert '<tr class="off-drug"><td>SLIP</td>' in html
+    assert "SLIP week 12 (planned)" in html
+    assert "SLIP2 last on-treatment assessment (up to 14 days after the last dose)" in html
