@@ -2,6 +2,9 @@
 find the first seed whose simulated trial gives the published counts.
 
     python -m regrowth.simulate.calibrate            # prints the seeds seed_trials.py records
+    python -m regrowth.simulate.calibrate --effects  # the drug effects fitted by bisection
+
+`expected` (with visit noise) checks a design's rates on a large trial.
 
 The counts are computed here from the simulated canonical tables the way the pipeline derives
 them with the default definitions (baseline = the BASELINE visit, end of treatment = the visit
@@ -83,16 +86,34 @@ def with_effect(design: TrialDesign, effect: float) -> TrialDesign:
     return replace(design, response=replace(design.response, drug_effect=effect))
 
 
-def fit_effect(design: TrialDesign, endpoint: str, rate: float, low: float = -6.0, high: float = 6.0,
-               n: int = 20000) -> float:
-    """Drug effect (bisection) whose expected `endpoint` rate is `rate`."""
-    for _ in range(14):
+def noise_free_rates(design: TrialDesign, n: int = 20000, seed: int = 0) -> dict:
+    """End-of-treatment rates of a large trial of the design from the model's regrowth alone (no
+    visit noise; dropouts before the end of treatment count as non-responders): what fit_effect
+    bisects on."""
+    from regrowth.model import SALT_WEIGHTS
+    from regrowth.simulate.engine import _draw_subjects
+    from regrowth.simulate.scale import scaled_design
+
+    big = scaled_design(design, n, design.trial_id)
+    s = _draw_subjects(big, np.random.default_rng(seed))
+    t, hill = float(design.treatment_weeks), design.response.hill
+    r = np.minimum(1, s["max_regrowth"] * t**hill / (t**hill + s["onset_weeks"] ** hill)).to_numpy()
+    r = np.where(s["stop_week"].to_numpy() > t, r, np.nan)
+    base = s[[f"base_{k}" for k in SALT_WEIGHTS]].to_numpy() @ np.array(list(SALT_WEIGHTS.values()))
+    return {"SALT50": np.mean(r >= 0.5), "SALT75": np.mean(r >= 0.75), "SALT90": np.mean(r >= 0.9),
+            ">95%": np.mean(r > 0.95), "5-<50%": np.mean((r >= 0.05) & (r < 0.5)),
+            "SALTLE20": np.mean(base * (1 - r) <= 20)}
+
+
+def fit_effect(design: TrialDesign, endpoint: str, rate: float, low: float = -8.0, high: float = 8.0) -> float:
+    """Drug effect (bisection) whose noise-free expected `endpoint` rate is `rate`."""
+    for _ in range(16):
         mid = (low + high) / 2
-        if expected(with_effect(design, mid), n)[endpoint] < rate:
+        if noise_free_rates(with_effect(design, mid))[endpoint] < rate:
             low = mid
         else:
             high = mid
-    return round((low + high) / 2, 3)
+    return round((low + high) / 2, 2)
 
 
 def first_seed(design: TrialDesign, accept, start: int = 1, tries: int = 20000) -> int:
@@ -123,6 +144,12 @@ def _brave(target):
 def main(argv: list[str] | None = None) -> int:
     from regrowth.simulate.seed_trials import BARICITINIB, RUXOLITINIB, TOFACITINIB
 
+    if "--effects" in (sys.argv[1:] if argv is None else argv):
+        print("RUX_EFFECT =", fit_effect(RUXOLITINIB, "SALT50", 9 / 12))
+        print("TOFA_EFFECT =", fit_effect(TOFACITINIB, "SALT50", 21 / 66))
+        for d, k in zip(BARICITINIB, (109, 42, 12)):
+            print(d.armcd, fit_effect(d, "SALTLE20", k / d.n_subjects))
+        return 0
     print("RUX_SEED =", first_seed(RUXOLITINIB, _ruxolitinib))
     print("TOFA_SEED =", first_seed(TOFACITINIB, _tofacitinib))
     print("BARI_SEEDS =", tuple(first_seed(d, _brave(k)) for d, k in zip(BARICITINIB, (109, 42, 12))))

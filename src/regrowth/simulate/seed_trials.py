@@ -23,8 +23,17 @@ from regrowth.simulate.design import AdverseEventTerm, Dropout, ResponseModel, T
 
 INFECTIONS = "Infections and infestations"
 
-# Fitted parameters (drug effects on the latent responsiveness scale) and seeds: see the module
-# docstring for how they were found.
+# Fitted parameters and seeds. The response model's shape (design.ResponseModel defaults:
+# capacity 2.5, random_sd 2.0) was chosen on a grid (capacity 1.6/2.5/4, random_sd 1-2.5) as the
+# one whose expected shares fit both seed trials once each drug effect matches its SALT50 rate:
+# ruxolitinib > 95 % regrowth 0.60 (7/12 published), tofacitinib 5-<50 % 0.32 and < 5 % or not
+# assessed 0.36 (21 and 24 of 66). Loss half-lives (14 and 7 weeks) give an expected third of
+# ruxolitinib responders relapsing within the 12 weeks off drug and a tofacitinib median of about
+# 8.5 weeks. Drug effects: `python -m regrowth.simulate.calibrate --effects` (bisection on the
+# noise-free rate of a 20,000-subject trial: ruxolitinib 0.35, tofacitinib -1.44, BRAVE arms
+# -0.81, -1.83, -3.51), the BRAVE ones then lowered by hand (-0.86, -1.90, -3.59) because visit
+# noise raised their expected SALT <= 20 rates by about 1 point. Seeds:
+# `python -m regrowth.simulate.calibrate` (first seed from 1 meeting the published counts).
 RUX_EFFECT, TOFA_EFFECT = 0.35, -1.44
 BARI4_EFFECT, BARI2_EFFECT, PBO_EFFECT = -0.86, -1.90, -3.59
 RUX_SEED, TOFA_SEED = 39, 180
