@@ -51,7 +51,8 @@ def summary(design: TrialDesign, tables: dict[str, pd.DataFrame], fraction_lost:
         "patchy_rate": float(salt50[patchy].mean()) if patchy.any() else np.nan,
         "total_rate": float(salt50[~patchy].mean()) if (~patchy).any() else np.nan,
     }
-    out["<5% or not assessed"] = out["n"] - out[">95%"] - int(((regrowth >= 50) & (regrowth <= 95)).sum()) - out["5-<50%"]
+    good = int(((regrowth >= 50) & (regrowth <= 95)).sum())
+    out["<5% or not assessed"] = out["n"] - out[">95%"] - good - out["5-<50%"]
     # relapse among responders, time from the last dose
     last = pd.to_datetime(tables["ex"].groupby("USUBJID")["EXENDTC"].max())
     resp = salt50[salt50].index
@@ -130,7 +131,8 @@ def _ruxolitinib(s, design, seed):
 
 
 def _tofacitinib(s, design, seed):
-    return (s["SALT50"] == 21 and s["SALT40"] != 21 != s["SALT60"] and s["5-<50%"] == 21 and s["<5% or not assessed"] == 24 and s["n_at_risk"] == 21
+    return (s["SALT50"] == 21 and s["SALT40"] != 21 != s["SALT60"] and s["5-<50%"] == 21
+            and s["<5% or not assessed"] == 24 and s["n_at_risk"] == 21
             and 7 <= s["median_weeks"] <= 10 and s["patchy_rate"] > s["total_rate"])
 
 
