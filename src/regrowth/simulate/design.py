@@ -6,29 +6,43 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class ResponseCategory:
-    """Subjects whose state at end of treatment lies in [low, high].
+class ResponseModel:
+    """How a subject's scalp regrows on drug and loses the regrowth again off drug.
 
-    scale 'regrowth': fraction of baseline loss regrown; scale 'salt': the SALT score itself
-    (for absolute endpoints such as SALT <= 20).
+    Per subject (vectorized in engine._draw_response):
+      latent z = subtype_effect[subtype] + drug_effect - duration_effect * log(1 + years since onset)
+                 + Normal(0, random_sd)
+      maximal regrowth fraction M = capacity * expit(z) - worsening  (negative: the scalp worsens)
+      regrowth t weeks on drug   R(t) = min(1, M * t^hill / (t^hill + onset^hill)), an Emax curve;
+                                 onset = onset_weeks * LogNormal(0, onset_sd) (half-maximal week)
+      s weeks after the last dose R = R(end of treatment) * 2^(-s / half_life);
+                                 half_life = loss_half_weeks * LogNormal(0, loss_sd)
+    so a subject loses a fraction f of the end-of-treatment regrowth at s = half_life * log2(1/(1-f)):
+    relapse lies wherever that crosses the analysis' fraction, not at a designed week.
     """
 
-    name: str
-    count: int
-    low: float
-    high: float
-    responder: bool = False
-    scale: str = "regrowth"
+    drug_effect: float
+    onset_weeks: float
+    loss_half_weeks: float
+    capacity: float = 2.5
+    worsening: float = 0.1
+    random_sd: float = 2.0
+    duration_effect: float = 0.25
+    hill: float = 2.0
+    onset_sd: float = 0.3
+    loss_sd: float = 0.6
 
 
 @dataclass(frozen=True)
 class Dropout:
-    """One subject of a category who leaves the study early."""
+    """One subject who leaves the study early (drawn at random; LACK OF EFFICACY among subjects
+    whose maximal regrowth is below a third)."""
 
-    category: str
     reason: str  # DSDECOD
     week: int  # study week at which the subject stops (drug and visits)
-    ae_term: str | None = None  # AEDECOD of the AE that made them stop, if any
+    ae_term: str | None = None  # AEDECOD of the AE that made them stop (DSDECOD ADVERSE EVENT)
+    ae_bodsys: str = "Investigations"  # its system organ class
+    ae_serious: bool = False  # AESER of that AE
 
 
 @dataclass(frozen=True)
@@ -58,8 +72,7 @@ class TrialDesign:
     entry_at_au: bool  # ... unless AT/AU are eligible regardless
     subtype_mix: dict[str, float]
     subtype_effect: dict[str, float]  # latent responsiveness by subtype
-    categories: tuple[ResponseCategory, ...]
-    relapse_after_weeks: tuple[float, ...]  # one per responder; nan = no relapse
+    response: ResponseModel
     dropouts: tuple[Dropout, ...]
     adverse_events: tuple[AdverseEventTerm, ...]
     enrolment_start: str  # ISO date of the first possible first dose

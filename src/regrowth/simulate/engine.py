@@ -22,9 +22,13 @@ AE_SEVERITY = ["MILD", "MODERATE"]
 AE_RELATION = ["NOT RELATED", "POSSIBLY RELATED", "RELATED"]
 
 
-def simulate_arms(designs: tuple[TrialDesign, ...], seed: int) -> dict[str, pd.DataFrame]:
-    """A randomized trial: each arm drawn from its own design, tables stacked by subject."""
-    parts = [simulate(d, seed + k) for k, d in enumerate(designs)]
+def simulate_arms(designs: tuple[TrialDesign, ...], seed: int | tuple[int, ...]) -> dict[str, pd.DataFrame]:
+    """A randomized trial: each arm drawn from its own design (seed: one per arm, or seed + k for
+    arm k), tables stacked by subject."""
+    arm_seeds = tuple(seed) if isinstance(seed, (tuple, list)) else tuple(seed + k for k in range(len(designs)))
+    if len(arm_seeds) != len(designs):
+        raise ValueError(f"{len(designs)} arms need {len(designs)} seeds, got {len(arm_seeds)}")
+    parts = [simulate(d, s) for d, s in zip(designs, arm_seeds)]
     out = {}
     for name in parts[0]:
         out[name] = pd.concat([p[name] for p in parts], ignore_index=True)
@@ -86,7 +90,7 @@ def _draw_subjects(design: TrialDesign, rng: np.random.Generator) -> pd.DataFram
         }
     )
     df = pd.concat([df, _baseline_regions(design, subtype, rng)], axis=1)
-    return _assign_response(design, df, rng)
+    return _draw_response(design, df, rng)
 
 
 def _baseline_regions(design: TrialDesign, subtype: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -106,55 +110,51 @@ def _baseline_regions(design: TrialDesign, subtype: np.ndarray, rng: np.random.G
     return pd.DataFrame(regions, columns=[f"base_{k}" for k in SALT_WEIGHTS])
 
 
-def _assign_response(design: TrialDesign, df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Order subjects by latent responsiveness, then fill categories best first."""
-    n = len(df)
-    if sum(c.count for c in design.categories) != n:
-        raise ValueError(f"{design.trial_id}: category counts do not add up to {n} subjects")
-    latent = (
-        df["subtype"].map(design.subtype_effect).to_numpy()
-        - 0.25 * np.log1p(df["duration_years"].to_numpy())
-        + rng.normal(0, 0.7, size=n)
-    )
-    order = np.argsort(-latent, kind="stable")
-    category = np.empty(n, dtype=object)
-    r = np.empty(n)
-    responder = np.zeros(n, dtype=bool)
-    start = 0
-    weights = np.array(list(SALT_WEIGHTS.values()))
-    base_total = df[[f"base_{k}" for k in SALT_WEIGHTS]].to_numpy() @ weights
-    for cat in design.categories:
-        idx = order[start : start + cat.count]
-        category[idx] = cat.name
-        draw = rng.uniform(cat.low, cat.high, size=cat.count)
-        r[idx] = draw if cat.scale == "regrowth" else 1 - draw / base_total[idx]
-        responder[idx] = cat.responder
-        start += cat.count
-    df = df.assign(category=category, regrowth=r, responder=responder)
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
-    relapse = np.full(n, np.nan)
-    resp_idx = np.flatnonzero(responder)
-    if len(design.relapse_after_weeks) != len(resp_idx):
-        raise ValueError(f"{design.trial_id}: need one relapse time per responder ({len(resp_idx)})")
-    relapse[resp_idx] = rng.permutation(np.array(design.relapse_after_weeks))
-    df["relapse_after"] = relapse
+
+def _draw_response(design: TrialDesign, df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Each subject's continuous response (see design.ResponseModel), then who drops out."""
+    n = len(df)
+    m = design.response
+    latent = (
+        df["subtype"].map(design.subtype_effect).to_numpy(dtype=float)
+        + m.drug_effect
+        - m.duration_effect * np.log1p(df["duration_years"].to_numpy())
+        + rng.normal(0, m.random_sd, size=n)
+    )
+    max_regrowth = m.capacity * _expit(latent) - m.worsening
+    onset = m.onset_weeks * np.exp(rng.normal(0, m.onset_sd, size=n))
+    half_life = m.loss_half_weeks * np.exp(rng.normal(0, m.loss_sd, size=n))
+    df = df.assign(latent=latent, max_regrowth=max_regrowth, onset_weeks=onset, loss_half_weeks=half_life)
 
     stop = np.full(n, float(design.treatment_weeks + design.followup_weeks + 1))  # past the last visit
     reason = np.full(n, "COMPLETED", dtype=object)
     ae_term = np.full(n, None, dtype=object)
-    # one draw per dropout from its category's remaining non-relapsers (relapse counts stay as
-    # designed); pool[integers(len)] is the draw rng.choice(pool) makes, kept for the seed exports
-    pools = {c: np.flatnonzero((category == c) & np.isnan(relapse)) for c in {d.category for d in design.dropouts}}
-    for d in design.dropouts:
-        pool = pools[d.category]
-        j = int(rng.integers(0, len(pool)))
-        i = int(pool[j])
-        pools[d.category] = np.delete(pool, j)
-        stop[i], reason[i], ae_term[i] = d.week, d.reason, d.ae_term
-    df["stop_week"] = stop
-    df["dsdecod"] = reason
-    df["dropout_ae"] = ae_term
-    return df
+    ae_bodsys = np.full(n, None, dtype=object)
+    ae_serious = np.full(n, "N", dtype=object)
+    drops = design.dropouts
+    if drops:
+        # a random order of subjects; LACK OF EFFICACY dropouts come from the poor responders
+        # (maximal regrowth below a third) in that order, the others from everyone left
+        order = rng.permutation(n)
+        efficacy = np.array([d.reason == "LACK OF EFFICACY" for d in drops])
+        poor = order[max_regrowth[order] < 1 / 3]
+        chosen = np.full(len(drops), -1)
+        k_eff = min(int(efficacy.sum()), len(poor))
+        eff_idx = np.flatnonzero(efficacy)
+        chosen[eff_idx[:k_eff]] = poor[:k_eff]
+        rest = order[~np.isin(order, chosen[chosen >= 0])]
+        others = np.flatnonzero(chosen < 0)
+        chosen[others] = rest[: len(others)]
+        stop[chosen] = [d.week for d in drops]
+        reason[chosen] = [d.reason for d in drops]
+        ae_term[chosen] = [d.ae_term for d in drops]
+        ae_bodsys[chosen] = [d.ae_bodsys for d in drops]
+        ae_serious[chosen] = ["Y" if d.ae_serious else "N" for d in drops]
+    return df.assign(stop_week=stop, dsdecod=reason, dropout_ae=ae_term, dropout_ae_bodsys=ae_bodsys,
+                     dropout_ae_serious=ae_serious)
 
 
 # --- visits and SALT ------------------------------------------------------------------------
@@ -195,20 +195,22 @@ def _last_dose(design: TrialDesign, subjects: pd.DataFrame, visits: pd.DataFrame
 
 
 def _regrowth_fraction(design: TrialDesign, subjects: pd.DataFrame, visits: pd.DataFrame) -> np.ndarray:
-    """Fraction of baseline loss regrown at each visit (negative = worse)."""
+    """Fraction of baseline loss regrown at each visit (negative = worse): an Emax curve on drug,
+    exponential loss of the end-of-treatment regrowth off drug (design.ResponseModel)."""
     s = visits["subject"].to_numpy()
     w = visits["week"].to_numpy().astype(float)
-    r = subjects["regrowth"].to_numpy()[s]
+    hill = design.response.hill
+    top = subjects["max_regrowth"].to_numpy()[s]
+    onset = subjects["onset_weeks"].to_numpy()[s]
+    half_life = subjects["loss_half_weeks"].to_numpy()[s]
     T = float(design.treatment_weeks)
-    tau = T / 2.5
-    on = np.clip(w, 0, T)
-    frac = r * (1 - np.exp(-on / tau)) / (1 - np.exp(-T / tau))
+
+    def on_drug(t):
+        t = np.clip(t, 0, None)
+        return np.minimum(1.0, top * t**hill / (t**hill + onset**hill))
+
     off = np.clip(w - T, 0, None)
-    relapse = subjects["relapse_after"].to_numpy()[s]
-    with np.errstate(invalid="ignore"):
-        lost_relapser = 0.1 + 0.8 / (1 + np.exp(-(off - relapse + 1.5) / 0.5))
-    lost = np.where(np.isnan(relapse), np.minimum(0.3, 0.02 * off), lost_relapser)
-    return np.where(off > 0, frac * (1 - lost), frac)
+    return np.where(off > 0, on_drug(np.full_like(w, T)) * np.exp2(-off / half_life), on_drug(np.minimum(w, T)))
 
 
 def _salt_records(design, subjects, visits, rng) -> pd.DataFrame:
@@ -350,12 +352,21 @@ def _ae(design, subjects, visits, rng) -> pd.DataFrame:
         frames.append(pd.DataFrame({"subject": idx, "AETERM": term.term, "AEDECOD": term.decod,
                                     "AEBODSYS": term.bodsys, "day": start,
                                     "AESER": np.where(rng.random(len(idx)) < term.serious_probability, "Y", "N")}))
+    # an AE that ends the drug: it starts on the day of the last dose, the drug is withdrawn
     stopped = np.flatnonzero(subjects["dropout_ae"].notna().to_numpy())
     decod = subjects["dropout_ae"].to_numpy()[stopped].astype(str)
     frames.append(pd.DataFrame({"subject": stopped, "AETERM": np.char.lower(decod), "AEDECOD": decod,
-                                "AEBODSYS": "Investigations", "day": np.maximum(days_on[stopped] - 3, 1),
-                                "AESER": "N"}))
+                                "AEBODSYS": subjects["dropout_ae_bodsys"].to_numpy()[stopped].astype(str),
+                                "day": days_on[stopped],
+                                "AESER": subjects["dropout_ae_serious"].to_numpy()[stopped].astype(str),
+                                "AEACN": "DRUG WITHDRAWN"}))
     ae = pd.concat(frames, ignore_index=True)
+    if "AEACN" not in ae:
+        ae["AEACN"] = None
+    # any other AE: the drug went on unchanged, or had already stopped when it began
+    other = ae["AEACN"].isna().to_numpy()
+    after = ae["day"].to_numpy() > days_on[ae["subject"].to_numpy()]
+    ae.loc[other, "AEACN"] = np.where(after[other], "NOT APPLICABLE", "DOSE NOT CHANGED")
     m = len(ae)
     ae["AESEV"] = rng.choice(AE_SEVERITY, size=m, p=[0.7, 0.3])
     ae["AEREL"] = rng.choice(AE_RELATION, size=m, p=[0.4, 0.4, 0.2])
@@ -364,7 +375,8 @@ def _ae(design, subjects, visits, rng) -> pd.DataFrame:
     end = start + pd.to_timedelta(rng.integers(2, 30, size=m), unit="D")
     ae["AESTDTC"] = to_iso(start)
     ae["AEENDTC"] = to_iso(end).mask(rng.random(m) < 0.1)  # ongoing at data cut
-    partial = rng.random(m) < design.partial_ae_date_rate
+    # partial start dates, never on the AE that stopped the drug (its date is the last dose's)
+    partial = (rng.random(m) < design.partial_ae_date_rate) & (ae["AEACN"] != "DRUG WITHDRAWN").to_numpy()
     ae.loc[partial, "AESTDTC"] = ae.loc[partial, "AESTDTC"].str[:7]
     ae["USUBJID"] = subjects["USUBJID"].to_numpy()[ae["subject"]]
     ae = ae.sort_values(["subject", "day", "AEDECOD"], kind="stable").reset_index(drop=True)

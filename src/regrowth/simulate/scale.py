@@ -1,8 +1,8 @@
 """Trials of any size, built from the calibrated seed designs (benchmarks, partition tests).
 
-A scaled trial keeps its template's proportions: response categories, relapse pattern and
-dropouts are apportioned to the new size, subjects are spread over sites of at most 999, and
-the number of scheduled visits can be set (the follow-up is lengthened or shortened to fit).
+A scaled trial keeps its template's response model (so its expected response and relapse rates)
+and its dropouts in proportion; subjects are spread over sites of at most 999, and the number of
+scheduled visits can be set (the follow-up is lengthened or shortened to fit).
 """
 
 from __future__ import annotations
@@ -43,21 +43,11 @@ def _cycle(values: tuple, n: int) -> tuple:
 def scaled_design(template: TrialDesign, n_subjects: int, trial_id: str,
                   visits: int | None = None) -> TrialDesign:
     """`template` resized to `n_subjects` as trial `trial_id` (also its STUDYID)."""
-    if n_subjects < len(template.categories):
-        raise ValueError(f"{trial_id}: at least {len(template.categories)} subjects are needed")
-    counts = apportion(n_subjects, [c.count for c in template.categories])
-    if min(counts) == 0:
-        raise ValueError(f"{trial_id}: {n_subjects} subjects leave a response category empty")
-    categories = tuple(replace(c, count=k) for c, k in zip(template.categories, counts))
-    n_responders = sum(c.count for c in categories if c.responder)
-    scale = n_subjects / template.n_subjects
-    # dropouts in proportion, never more than a category's non-relapsing subjects can supply
-    n_drop = round(len(template.dropouts) * scale)
+    if n_subjects < 1:
+        raise ValueError(f"{trial_id}: at least one subject is needed")
+    # dropouts in proportion (the template's list repeated), never more than the subjects
+    n_drop = min(round(len(template.dropouts) * n_subjects / template.n_subjects), n_subjects)
     dropouts = _cycle(template.dropouts, n_drop)
-    room = {c.name: 0 if c.responder else c.count for c in categories}  # responders may relapse
-    for cat in {d.category for d in dropouts}:
-        if sum(d.category == cat for d in dropouts) > max(room[cat], 0):
-            dropouts = tuple(d for d in dropouts if d.category != cat)
     n_sites = math.ceil(n_subjects / SUBJECTS_PER_SITE)
     # fixed-width site ids: subjects then sort by USUBJID in site order, as a real SDTM export's
     # rows do (its datasets are sorted by their keys); "100" would sort before "13" otherwise
@@ -73,8 +63,6 @@ def scaled_design(template: TrialDesign, n_subjects: int, trial_id: str,
         template,
         trial_id=trial_id,
         studyid=trial_id,
-        categories=categories,
-        relapse_after_weeks=_cycle(template.relapse_after_weeks, n_responders),
         dropouts=dropouts,
         sites=sites if template.usubjid_style == "site" else {"01": n_subjects},
         followup_weeks=followup,
