@@ -168,12 +168,11 @@ def test_apportion_keeps_total_and_proportions():
     assert sum(counts) == 200_000 and counts[3] == round(200_000 * 24 / 66)
 
 
-def test_scaled_design_keeps_the_template_response_rate():
+def test_scaled_design_keeps_the_template_response_model():
     d = scaled_design(TEMPLATES["tofacitinib"], 6600, "BIG1", visits=13)
     assert d.n_subjects == 6600
-    responders = sum(c.count for c in d.categories if c.responder)
-    assert responders == 2100  # 21/66 of the seed trial
-    assert len(d.relapse_after_weeks) == responders
+    assert d.response == TEMPLATES["tofacitinib"].response  # same model, same expected rates
+    assert len(d.dropouts) == 500  # 5 of 66, in proportion
     assert 2 + (d.treatment_weeks + d.followup_weeks) // d.visit_every_weeks == 13
     assert max(d.sites.values()) <= 999
 
