@@ -193,14 +193,20 @@ def fast_csv(path: Path, block_size: int = 1 << 24) -> FastCsv | None:
 def lines_are_rows(path: Path, rows: int) -> bool:
     """True if data row n of the CSV file is its line n + 1 for every n: no blank line and no
     line break inside a quoted value before the last row (blank lines after it are fine).
-    One pass counting line ends (memchr speed, ~0.3 s per GB from the page cache); any doubt
-    (a lone CR, a long blank tail) answers False and the careful reader counts lines itself."""
+    One pass counting line ends (numpy over a reused buffer: about the cost of reading the file
+    from the page cache, ~0.2 s per 100 MB); any doubt (a lone CR, a long blank tail) answers
+    False and the careful reader counts lines itself."""
     lf = cr = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-        size = fh.tell()
+    buf = bytearray(1 << 22)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while k := fh.readinto(buf):
+            chunk = np.frombuffer(view[:k], dtype=np.uint8)
+            lf += int(np.count_nonzero(chunk == 10))
+            if buf.find(b"\r", 0, k) != -1:
+                cr += int(np.count_nonzero(chunk == 13))
+            del chunk  # the buffer is reused: no view may outlive this pass
+        size = fh.seek(0, 2)
         fh.seek(max(0, size - (1 << 16)))
         tail = fh.read()
     if cr and cr != lf:  # CR line ends, or a CR inside a value
