@@ -302,3 +302,8 @@ def test_unmappable_terms_are_errors(tmp_path, domain, row, col, value, rule):
     assert q["QRULES"].tolist() == [rule]
     with pytest.raises(ValidationFailed, match=rule):
         check_trial(folder, "sdtm-csv", policy="strict")
+
+
+def test_dm_record_without_usubjid_is_only_empty(tmp_path):
+    found = rules(issues_of(export(tmp_path, change=set_value("dm", 2, "USUBJID", ""))))
+    assert "RG0002" in found and "RG0703" not in found, found

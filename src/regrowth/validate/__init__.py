@@ -169,6 +169,8 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     ex = tables["ex"]
     treated = ex["USUBJID"].dropna().unique()
     armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(["SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED"])
+    armed &= dm["USUBJID"].notna()  # a DM record without USUBJID is RG0002's, not also 'no exposure'
+
     for i in dm.index[armed & ~isin(dm["USUBJID"], treated)]:
         out.append(_issue("RG0703", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                           f"subject assigned to '{dm.at[i, 'ARM']}' has no exposure record"))
@@ -303,9 +305,13 @@ def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame 
     return sort_issues(fill_lines(issues_frame(found.to_dict("records")), tables))
 
 
+ABSENT_VARIABLE_RULES = ["RG0001", "RG0008", "RG0012"]  # a variable the export lacks
+
+
 def drop_follow_on(found: pd.DataFrame) -> pd.DataFrame:
     """Issues that only repeat an earlier failure of the same value:
-    - a variable missing from the export (RG0001) is not also 'empty' on every row (RG0002);
+    - a variable missing from the export (RG0001, RG0008, RG0012) is not also 'empty' on every
+      row (RG0002);
     - a value that is not a number (RG0101) was set to null by ingest: that null is not also
       'required but empty' (RG0002)."""
     if found.empty:
@@ -313,7 +319,7 @@ def drop_follow_on(found: pd.DataFrame) -> pd.DataFrame:
     rg0002 = found["rule_id"] == "RG0002"
     if not rg0002.any():
         return found
-    absent = found["rule_id"] == "RG0001"
+    absent = isin(found["rule_id"], ABSENT_VARIABLE_RULES)
     where = found["dataset"].astype("str") + "\0" + found["column"].astype("str")
     noise = rg0002 & isin(where, where[absent])
     not_number = found["rule_id"] == "RG0101"
@@ -326,7 +332,8 @@ def fill_lines(found: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataF
     """`line` of each issue with a row in a CSV file: the line the reader recorded (SRCLINE, only
     for files whose data row n is not line n + 1), else row + 1 (the header is line 1). A row of
     such a file that no table carries keeps a null line rather than a wrong one."""
-    todo = found["line"].isna() & found["row"].notna() & found["file"].map(is_text_file).astype(bool)
+    text_files = [f for f in found["file"].dropna().unique() if is_text_file(f)]  # per file, not per issue
+    todo = found["line"].isna() & found["row"].notna() & isin(found["file"], text_files)
     if not todo.any():
         return found
     recorded = [t.loc[t["SRCLINE"].notna(), ["SRCFILE", "SRCROW", "SRCLINE"]]
