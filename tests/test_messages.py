@@ -307,3 +307,44 @@ def test_unmappable_terms_are_errors(tmp_path, domain, row, col, value, rule):
 def test_dm_record_without_usubjid_is_only_empty(tmp_path):
     found = rules(issues_of(export(tmp_path, change=set_value("dm", 2, "USUBJID", ""))))
     assert "RG0002" in found and "RG0703" not in found, found
+
+
+# --- lines where other modules read the file (changes asked for outside this task's files) -------
+
+
+@pytest.mark.xfail(strict=True, reason="partition/split.py _stream_csv streams a file whose rows are not lines "
+                   "without SRCLINE: it should also return None when not lines_are_rows(path, writers.rows)")
+def test_split_trial_names_the_same_line(tmp_path):
+    from regrowth.ingest import ingest_partition
+    from regrowth.parquet_io import write_table as write_parquet
+    from regrowth.partition.split import split_export
+    from regrowth.validate import validate_trial
+
+    ae = ("STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AESEV,AESER,AESTDTC\n"
+          "T,AE,T-1,1,x,MILD,N,2020-02-01\n\n"
+          "T,AE,T-3,1,y,GRADE 2,N,2020-02-01\n")  # data row 2, line 4
+    folder = export(tmp_path / "t", raw={"ae.csv": ae})
+    files, issues = split_export(folder, "sdtm-csv", 2, tmp_path / "parts")
+    write_parquet(files, tmp_path / "files.parquet", {})
+    write_parquet(issues, tmp_path / "issues.parquet", {})
+    found = []
+    for part in ("000", "001"):
+        ing = ingest_partition(tmp_path / "files.parquet", tmp_path / "parts", part, tmp_path / "issues.parquet")
+        v = validate_trial(ing.tables, ing.issues, ing.unmapped)
+        found += v.loc[v["rule_id"] == "RG0202", ["row", "line"]].values.tolist()
+    assert found == [[2, 4]]
+
+
+@pytest.mark.xfail(strict=True, reason="ingest/redcap.py reads the records with read_csv, not read_csv_lines, and "
+                   "sets no SRCLINE: a records export with blank lines or line breaks in values gets row + 1")
+def test_redcap_issue_names_its_line(tmp_path):
+    from tests.corpus.redcap import records, write_redcap
+
+    folder = tmp_path / "rc"
+    write_redcap(folder)
+    rec = records(folder)
+    rec.loc[3, "salt_top"] = "140"  # data row 4
+    text = rec.to_csv(index=False).splitlines(keepends=True)
+    (folder / "P_records.csv").write_text("".join(text[:3] + ["\n"] + text[3:]))  # a blank line after row 2
+    issue = one(check_trial(folder, "redcap", policy="quarantine").issues, "RG0304")
+    assert (issue["row"], issue["line"]) == (4, 6)
