@@ -2,6 +2,11 @@
 
 Lazy: all failures are collected at once, one issue per failing value or row, never stopping
 at the first. Severity comes from the rule catalogue.
+
+One error per bad value: a value that fails one rule raises no other rule's issue (dates are
+compared only where they are valid ISO 8601, a SALT score outside 0-100 is not summed, a value
+that is not a number is not also 'empty'). Each issue names its file and row, and for a CSV
+file the line (issues.ISSUE_COLUMNS); values are shown as the file has them (130, not 130.0).
 """
 
 from __future__ import annotations
@@ -170,7 +175,6 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     treated = ex["USUBJID"].dropna().unique()
     armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(["SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED"])
     armed &= dm["USUBJID"].notna()  # a DM record without USUBJID is RG0002's, not also 'no exposure'
-
     for i in dm.index[armed & ~isin(dm["USUBJID"], treated)]:
         out.append(_issue("RG0703", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                           f"subject assigned to '{dm.at[i, 'ARM']}' has no exposure record"))
