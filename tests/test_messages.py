@@ -56,7 +56,7 @@ def set_value(domain, row, col, value):
 
 def test_issue_contract_keeps_its_columns_and_adds_line():
     assert ISSUE_COLUMNS == ["rule_id", "severity", "dataset", "file", "usubjid", "row", "line", "column", "value",
-                             "message"]
+                             "message", "fix"]
 
 
 def test_plain_csv_row_is_the_line_after_the_header(tmp_path):
@@ -147,6 +147,8 @@ def test_validation_csv_carries_the_line(tmp_path):
     back = pd.read_csv(tmp_path / "validation.csv", dtype=str, keep_default_na=False)
     rec = back[back["rule_id"] == "RG0201"].iloc[0]
     assert (rec["row"], rec["line"]) == ("3", "4")
+    assert rec["fix"] == "Recode SEX to F, M, U or UNDIFFERENTIATED"
+    assert (back["fix"] != "").all()  # every issue, ingest's included, says how to fix it
 
 
 # --- 2. values as the file has them ------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 `row` is the 1-based data row (record) in `file`; `line` is, for a CSV file, the line of the file
 that row starts on, the header being line 1 (row + 1 unless the file has blank lines or line
-breaks inside quoted values); null for XPT and Dataset-JSON, whose rows are records.
+breaks inside quoted values); null for XPT and Dataset-JSON, whose rows are records. `fix` is
+the rule's advice on correcting the export (regrowth.validate.rules), so validation.csv says it too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import math
 
 import pandas as pd
 
-ISSUE_COLUMNS = ["rule_id", "severity", "dataset", "file", "usubjid", "row", "line", "column", "value", "message"]
+ISSUE_COLUMNS = ["rule_id", "severity", "dataset", "file", "usubjid", "row", "line", "column", "value", "message",
+                 "fix"]
 SEVERITIES = ["error", "warning", "notice"]
 INTEGER_COLUMNS = ("row", "line")
 TEXT_FILE_SUFFIXES = (".csv", ".txt", ".tsv")  # rows that have lines

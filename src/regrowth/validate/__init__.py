@@ -305,8 +305,9 @@ def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame 
     found = issues_frame(records)
     if ingest_issues is not None and len(ingest_issues):
         found = pd.concat([issues_frame(ingest_issues.to_dict("records")), found], ignore_index=True)
-    found = drop_follow_on(found)
-    return sort_issues(fill_lines(issues_frame(found.to_dict("records")), tables))
+    found = fill_lines(issues_frame(drop_follow_on(found).to_dict("records")), tables)
+    found["fix"] = found["rule_id"].map({r.id: r.fix for r in RULES.values()}).astype("str")
+    return sort_issues(found)
 
 
 ABSENT_VARIABLE_RULES = ["RG0001", "RG0008", "RG0012"]  # a variable the export lacks

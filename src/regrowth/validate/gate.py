@@ -45,7 +45,8 @@ def describe(issue: dict) -> str:
     parts += [f"{k} {issue[k]}" for k in ("usubjid", "column") if pd.notna(issue.get(k))]
     where = ", ".join(p for p in parts if p)
     rule = RULES.get(issue["rule_id"])
-    fix = f" Fix: {rule.fix}." if rule is not None and rule.fix else ""
+    advice = issue.get("fix") if pd.notna(issue.get("fix")) else (rule.fix if rule is not None else "")
+    fix = f" Fix: {str(advice).rstrip('.')}." if advice else ""
     message = str(issue["message"]).rstrip(".")
     return f"[{issue['rule_id']} {issue['severity']}] {issue['dataset']} ({where}): {message}.{fix}"
 
