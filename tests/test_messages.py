@@ -54,9 +54,9 @@ def set_value(domain, row, col, value):
 # --- 1. where: data row and line ---------------------------------------------------------------
 
 
-def test_issue_contract_keeps_its_columns_and_adds_line():
-    assert ISSUE_COLUMNS == ["rule_id", "severity", "dataset", "file", "usubjid", "row", "line", "column", "value",
-                             "message", "fix"]
+def test_issue_contract_keeps_its_columns_in_order_and_appends_line_and_fix():
+    assert ISSUE_COLUMNS == ["rule_id", "severity", "dataset", "file", "usubjid", "row", "column", "value", "message",
+                             "line", "fix"]
 
 
 def test_plain_csv_row_is_the_line_after_the_header(tmp_path):

@@ -12,8 +12,9 @@ import math
 
 import pandas as pd
 
-ISSUE_COLUMNS = ["rule_id", "severity", "dataset", "file", "usubjid", "row", "line", "column", "value", "message",
-                 "fix"]
+# the first nine are the contract as first released, in its order; later columns are appended
+ISSUE_COLUMNS = ["rule_id", "severity", "dataset", "file", "usubjid", "row", "column", "value", "message",
+                 "line", "fix"]
 SEVERITIES = ["error", "warning", "notice"]
 INTEGER_COLUMNS = ("row", "line")
 TEXT_FILE_SUFFIXES = (".csv", ".txt", ".tsv")  # rows that have lines
