@@ -130,6 +130,7 @@ def test_readme_shows_the_current_rule_catalogue():
 
 def _salt_total_issues_by_pivot(rs):
     """The rule as first written (pandas pivot_table): the reference for the vectorized one."""
+    from regrowth.issues import value_text
     from regrowth.model import SALT_WEIGHTS
     from regrowth.validate import _issue
     from regrowth.validate.rules import SALT_TOTAL_TOLERANCE
@@ -140,11 +141,12 @@ def _salt_total_issues_by_pivot(rs):
         return []
     computed = sum(wide[k] * w for k, w in SALT_WEIGHTS.items())
     bad = ((wide["SALTTOT"] - computed).abs() > SALT_TOTAL_TOLERANCE) & computed.notna() & wide["SALTTOT"].notna()
+    bad &= ~((wide < 0) | (wide > 100)).any(axis=1)  # a score failing RG0301 is not summed as well
     totals = salt[salt["RSTESTCD"] == "SALTTOT"]
     rows = pd.Series(totals.index, index=pd.MultiIndex.from_frame(totals[["USUBJID", "VISITNUM"]]))
     rows = rows[~rows.index.duplicated()]
     return [_issue("RG0601", "rs", rs, rows[key], "RSSTRESN", wide.at[key, "SALTTOT"],
-                   f"SALT total {wide.at[key, 'SALTTOT']:g} but weighted regions give {computed[key]:.2f}")
+                   f"SALT total {value_text(wide.at[key, 'SALTTOT'])} but weighted regions give {computed[key]:.2f}")
             for key in bad[bad].index]
 
 

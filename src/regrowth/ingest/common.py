@@ -46,6 +46,7 @@ def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -
                     "file": out.at[i, "SRCFILE"] if "SRCFILE" in out.columns else file,
                     "usubjid": out.at[i, "USUBJID"] if "USUBJID" in out.columns else None,
                     "row": int(out.at[i, "SRCROW"]) if "SRCROW" in out.columns else None,
+                    "line": source_line(out, i),
                     "column": col,
                     "value": str(raw.at[i]),
                     "message": f"{col} must be numeric; '{raw.at[i]}' is not a number",
@@ -53,6 +54,14 @@ def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -
             )
         out[col] = num
     return out
+
+
+def source_line(df: pd.DataFrame, i) -> int | None:
+    """The file line of row i where the reader recorded it (SRCLINE: a CSV file whose data row n
+    is not line n + 1); None otherwise (validation then fills row + 1 for a CSV file)."""
+    if "SRCLINE" not in df.columns or pd.isna(df.at[i, "SRCLINE"]):
+        return None
+    return int(df.at[i, "SRCLINE"])
 
 
 def require_file(path: Path, what: str) -> Path:

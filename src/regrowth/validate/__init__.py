@@ -2,6 +2,11 @@
 
 Lazy: all failures are collected at once, one issue per failing value or row, never stopping
 at the first. Severity comes from the rule catalogue.
+
+One error per bad value: a value that fails one rule raises no other rule's issue (dates are
+compared only where they are valid ISO 8601, a SALT score outside 0-100 is not summed, a value
+that is not a number is not also 'empty'). Each issue names its file and row, and for a CSV
+file the line (issues.ISSUE_COLUMNS); values are shown as the file has them (130, not 130.0).
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from regrowth.dates import ISO8601_DATE
 from regrowth.frames import isin, key_codes, lookup, per_distinct, select_rows
-from regrowth.issues import issues_frame, sort_issues
+from regrowth.issues import is_text_file, issues_frame, sort_issues, value_text
 from regrowth.model import DOMAINS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES, SALT_TOTAL_TOLERANCE
 
@@ -23,17 +29,47 @@ FRAME_RULE_COLUMNS = {"RG0501": "USUBJID", "RG0502": "--SEQ", "RG0503": "RSTESTC
 
 def _issue(rule_id, domain, df, i, column, value, message) -> dict:
     has_row = i is not None and i in df.index
+
+    def at(col):
+        return df.at[i, col] if has_row and col in df.columns and pd.notna(df.at[i, col]) else None
+
+    row, line = at("SRCROW"), at("SRCLINE")
     return {
         "rule_id": rule_id,
         "severity": RULES[rule_id].severity,
         "dataset": DOMAINS[domain].name,
-        "file": df.at[i, "SRCFILE"] if has_row and "SRCFILE" in df.columns else None,
-        "usubjid": df.at[i, "USUBJID"] if has_row and "USUBJID" in df.columns else None,
-        "row": int(df.at[i, "SRCROW"]) if has_row and "SRCROW" in df.columns and pd.notna(df.at[i, "SRCROW"]) else None,
+        "file": at("SRCFILE"),
+        "usubjid": at("USUBJID"),
+        "row": None if row is None else int(row),
+        "line": None if line is None else int(line),  # else filled by fill_lines for a CSV file
         "column": column,
-        "value": None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value),
+        "value": value_text(value),
         "message": message,
     }
+
+
+# --- dates: only valid ISO 8601 values are compared (an invalid one is RG0401's, only) --------
+
+
+def iso_valid(text: pd.Series) -> pd.Series:
+    """True where a --DTC value is ISO 8601 (full or partial), as rule RG0401 checks it; False
+    for null and for anything else."""
+    return per_distinct(text.astype("str"), lambda v: v.str.match(ISO8601_DATE).fillna(False).astype(bool))
+
+
+def iso_invalid(text: pd.Series) -> pd.Series:
+    """True where a value is present but fails RG0401."""
+    return text.notna() & ~iso_valid(text)
+
+
+def full_date(text: pd.Series) -> pd.Series:
+    """The calendar date of each valid ISO 8601 value with a full date (YYYY-MM-DD...); NaT for
+    partial dates, invalid dates (which fail RG0401: no other date rule may report them) and null."""
+    def parse(v: pd.Series) -> pd.Series:
+        ok = v.str.match(ISO8601_DATE).fillna(False).astype(bool) & (v.str.len() >= 10).fillna(False)
+        return pd.to_datetime(v.where(ok).str[:10], format="%Y-%m-%d", errors="coerce")
+
+    return per_distinct(text.astype("str"), parse)
 
 
 def schema_issues(domain: str, df: pd.DataFrame) -> list[dict]:
@@ -71,7 +107,7 @@ def schema_issues(domain: str, df: pd.DataFrame) -> list[dict]:
             column, value = str(rec["failure_case"]), None
         else:
             column, value = rec["column"], rec["failure_case"]
-        out.append(_issue(rule_id, domain, df, i, column, value, _message(rule_id, column, value)))
+        out.append(_issue(rule_id, domain, df, i, column, value, _message(rule_id, column, value_text(value))))
     return out
 
 
@@ -109,12 +145,14 @@ def salt_total_issues(rs: pd.DataFrame) -> list[dict]:
     total = wide[:, -1]
     computed = sum(wide[:, j] * w for j, w in enumerate(SALT_WEIGHTS.values()))
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(np.abs(total - computed) > SALT_TOTAL_TOLERANCE)  # NaN compares False
+        # a score outside 0-100 fails RG0301: its visit's sum is not checked as well
+        out_of_range = ((wide < 0) | (wide > 100)).any(axis=1)
+        bad = np.flatnonzero((np.abs(total - computed) > SALT_TOTAL_TOLERANCE) & ~out_of_range)  # NaN: False
     first_total = np.zeros(len(wide), dtype=np.int64)  # position of each visit's first total record
     totals = np.flatnonzero(test == len(tests) - 1)[::-1]
     first_total[visit[totals]] = totals
     return [_issue("RG0601", "rs", rs, salt.index[first_total[k]], "RSSTRESN", total[k],
-                   f"SALT total {total[k]:g} but weighted regions give {computed[k]:.2f}") for k in bad]
+                   f"SALT total {value_text(total[k])} but weighted regions give {computed[k]:.2f}") for k in bad]
 
 
 def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
@@ -136,55 +174,63 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     ex = tables["ex"]
     treated = ex["USUBJID"].dropna().unique()
     armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(["SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED"])
+    armed &= dm["USUBJID"].notna()  # a DM record without USUBJID is RG0002's, not also 'no exposure'
     for i in dm.index[armed & ~isin(dm["USUBJID"], treated)]:
         out.append(_issue("RG0703", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                           f"subject assigned to '{dm.at[i, 'ARM']}' has no exposure record"))
     rs = tables["rs"]
     if not rs.empty and not ex.empty:
-        first_dose = ex.groupby("USUBJID")["EXSTDTC"].min().str[:10]
+        # dates compared as text (partial dates too), but only valid ISO 8601 ones; a subject with
+        # an invalid or missing dose date or an invalid assessment date is not judged: those
+        # values already fail RG0401 / RG0002
+        dose_ok = iso_valid(ex["EXSTDTC"])
+        first_dose = select_rows(ex, dose_ok, ["USUBJID", "EXSTDTC"]).groupby("USUBJID")["EXSTDTC"].min().str[:10]
         total = rs["RSTESTCD"] == "SALTTOT"
         rs_dt = (select_rows(rs, total, ["USUBJID", "RSDTC"]) if total.any() else rs[["USUBJID", "RSDTC"]]).dropna()
-        dose = rs_dt["USUBJID"].map(first_dose).astype("str")
+        rs_ok = iso_valid(rs_dt["RSDTC"])
+        unsure = pd.concat([ex.loc[~dose_ok, "USUBJID"], rs_dt.loc[~rs_ok, "USUBJID"]]).dropna().unique()
+        rs_dt = rs_dt[rs_ok]
+        dose = lookup(rs_dt["USUBJID"], first_dose).astype("str")
         known = dose.notna()
         pre = rs_dt[known & (rs_dt["RSDTC"].astype("str").str[:10].where(known, "") <= dose.where(known, ""))]
-        for i in dm.index[isin(dm["USUBJID"], treated) & ~isin(dm["USUBJID"], pre["USUBJID"])]:
+        judged = isin(dm["USUBJID"], first_dose.index) & ~isin(dm["USUBJID"], unsure)
+        for i in dm.index[isin(dm["USUBJID"], treated) & judged & ~isin(dm["USUBJID"], pre["USUBJID"])]:
             out.append(_issue("RG0702", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                               "treated subject has no SALT assessment on or before the first dose"))
     return out
 
 
-def _full_date(s: pd.Series) -> pd.Series:
-    return per_distinct(s, lambda v: pd.to_datetime(v.where(v.str.len() >= 10).str[:10], format="%Y-%m-%d",
-                                                    errors="coerce"))
+PERIOD_EVIDENCE = (("dm", ("RFICDTC", "RFSTDTC", "RFENDTC", "RFPENDTC")), ("ds", ("DSSTDTC",)), ("sv", ("SVSTDTC",)))
 
 
-def _subject_dates(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every full date known per subject, from DM, DS and SV: the study period's evidence."""
-    parts = []
-    dm, ds, sv = tables["dm"], tables["ds"], tables["sv"]
-    for col in ("RFICDTC", "RFSTDTC", "RFENDTC", "RFPENDTC"):
-        if col in dm.columns:
-            parts.append(pd.DataFrame({"USUBJID": dm["USUBJID"], "date": _full_date(dm[col].astype("str"))}))
-    if not ds.empty and "DSSTDTC" in ds.columns:
-        parts.append(pd.DataFrame({"USUBJID": ds["USUBJID"], "date": _full_date(ds["DSSTDTC"].astype("str"))}))
-    if not sv.empty and "SVSTDTC" in sv.columns:
-        parts.append(pd.DataFrame({"USUBJID": sv["USUBJID"], "date": _full_date(sv["SVSTDTC"].astype("str"))}))
-    return pd.concat(parts).dropna() if parts else pd.DataFrame(columns=["USUBJID", "date"])
+def _subject_dates(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every full date known per subject, from DM, DS and SV: the study period's evidence; and
+    the subjects with an invalid date there (RG0401), whose period is not known for sure."""
+    parts, unsure = [], []
+    for domain, columns in PERIOD_EVIDENCE:
+        df = tables[domain]
+        for col in columns:
+            if df.empty or col not in df.columns:
+                continue
+            parts.append(pd.DataFrame({"USUBJID": df["USUBJID"], "date": full_date(df[col])}))
+            unsure.append(df.loc[iso_invalid(df[col]), "USUBJID"])
+    known = pd.concat(parts).dropna() if parts else pd.DataFrame(columns=["USUBJID", "date"])
+    return known, (pd.concat(unsure).dropna().unique() if unsure else np.array([], dtype=object))
 
 
 def study_period_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
     """RG0704: AE starts, SALT assessments and doses must fall within the subject's study period
     (first to last date DM, DS and SV know for the subject)."""
-    known = _subject_dates(tables)
+    known, unsure = _subject_dates(tables)
     if known.empty:
         return []
-    period = known.groupby("USUBJID")["date"].agg(["min", "max"])
+    period = known[~isin(known["USUBJID"], unsure)].groupby("USUBJID")["date"].agg(["min", "max"])
     out = []
     for domain, col in (("ae", "AESTDTC"), ("rs", "RSDTC"), ("ex", "EXSTDTC"), ("ex", "EXENDTC")):
         df = tables[domain]
         if df.empty or col not in df.columns:
             continue
-        d = _full_date(df[col].astype("str"))
+        d = full_date(df[col])
         lo, hi = lookup(df["USUBJID"], period["min"]), lookup(df["USUBJID"], period["max"])
         outside = d.notna() & lo.notna() & ((d < lo) | (d > hi))
         for i in df.index[outside]:
@@ -223,10 +269,12 @@ def visit_window_issues(tables: dict[str, pd.DataFrame], window_days: int) -> li
     rs, ex = tables["rs"], tables["ex"]
     if rs.empty or ex.empty or "VISIT" not in rs.columns:
         return []
-    first = _full_date(ex["EXSTDTC"].astype("str")).groupby(ex["USUBJID"]).min()
+    first = full_date(ex["EXSTDTC"]).groupby(ex["USUBJID"]).min()
+    # a subject with an invalid dose date (RG0401) has no first dose known for sure
+    first = first[~first.index.isin(ex.loc[iso_invalid(ex["EXSTDTC"]), "USUBJID"].dropna().unique())]
     week = per_distinct(rs["VISIT"].astype("str"), lambda v: pd.to_numeric(
         v.str.extract(r"^WEEK\s+(\d+)$", flags=2)[0], errors="coerce").astype("float64"))
-    day = (_full_date(rs["RSDTC"].astype("str")) - lookup(rs["USUBJID"], first)).dt.days + 1
+    day = (full_date(rs["RSDTC"]) - lookup(rs["USUBJID"], first)).dt.days + 1
     off = (day - (week * 7 + 1)).abs()
     out = []
     for i in rs.index[off.notna() & (off > window_days)]:
@@ -256,11 +304,55 @@ def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame 
         records += unmapped_issues(unmapped)
     found = issues_frame(records)
     if ingest_issues is not None and len(ingest_issues):
-        found = pd.concat([ingest_issues, found], ignore_index=True)
-    # a variable missing from the export (RG0001) is not also 'empty' on every row (RG0002)
-    absent = set(zip(found.loc[found["rule_id"] == "RG0001", "dataset"], found.loc[found["rule_id"] == "RG0001", "column"]))
-    if absent:
-        noise = (found["rule_id"] == "RG0002") & pd.Series(list(zip(found["dataset"], found["column"])),
-                                                           index=found.index).isin(absent)
-        found = found[~noise]
-    return sort_issues(issues_frame(found.to_dict("records")))
+        found = pd.concat([issues_frame(ingest_issues.to_dict("records")), found], ignore_index=True)
+    found = fill_lines(issues_frame(drop_follow_on(found).to_dict("records")), tables)
+    found["fix"] = found["rule_id"].map({r.id: r.fix for r in RULES.values()}).astype("str")
+    return sort_issues(found)
+
+
+ABSENT_VARIABLE_RULES = ["RG0001", "RG0008", "RG0012"]  # a variable the export lacks
+
+
+def drop_follow_on(found: pd.DataFrame) -> pd.DataFrame:
+    """Issues that only repeat an earlier failure of the same value:
+    - a variable missing from the export (RG0001, RG0008, RG0012) is not also 'empty' on every
+      row (RG0002);
+    - a value that is not a number (RG0101) was set to null by ingest: that null is not also
+      'required but empty' (RG0002)."""
+    if found.empty:
+        return found
+    rg0002 = found["rule_id"] == "RG0002"
+    if not rg0002.any():
+        return found
+    absent = isin(found["rule_id"], ABSENT_VARIABLE_RULES)
+    where = found["dataset"].astype("str") + "\0" + found["column"].astype("str")
+    noise = rg0002 & isin(where, where[absent])
+    not_number = found["rule_id"] == "RG0101"
+    cell = where + "\0" + found["file"].astype("str") + "\0" + found["row"].astype("str")
+    noise |= rg0002 & isin(cell, cell[not_number])
+    return found[~noise.fillna(False)]
+
+
+def fill_lines(found: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """`line` of each issue with a row in a CSV file: the line the reader recorded (SRCLINE, only
+    for files whose data row n is not line n + 1), else row + 1 (the header is line 1). A row of
+    such a file that no table carries keeps a null line rather than a wrong one."""
+    text_files = [f for f in found["file"].dropna().unique() if is_text_file(f)]  # per file, not per issue
+    todo = found["line"].isna() & found["row"].notna() & isin(found["file"], text_files)
+    if not todo.any():
+        return found
+    recorded = [t.loc[t["SRCLINE"].notna(), ["SRCFILE", "SRCROW", "SRCLINE"]]
+                for t in tables.values() if "SRCLINE" in t.columns]
+    recorded = [r for r in recorded if len(r)]
+    line = (found["row"].astype("float64") + 1).where(todo)  # aligned to found
+    if recorded:
+        known = pd.concat(recorded, ignore_index=True).drop_duplicates(["SRCFILE", "SRCROW"])
+        key = known["SRCFILE"].astype("str") + "\0" + known["SRCROW"].astype("float64").astype("str")
+        lines = pd.Series(known["SRCLINE"].astype("float64").to_numpy(), index=pd.Index(key))
+        irregular = isin(found["file"].astype("str"), known["SRCFILE"].unique())
+        issue_key = found["file"].astype("str") + "\0" + found["row"].astype("float64").astype("str")
+        line = line.where(~irregular, lookup(issue_key, lines).where(todo))
+    out = found.copy()
+    filled = pd.Series(line.to_numpy(dtype="float64"), index=found.index).astype("Int64")
+    out["line"] = out["line"].fillna(filled)
+    return out

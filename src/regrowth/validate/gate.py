@@ -19,18 +19,44 @@ import pandas as pd
 
 from regrowth.frames import isin
 from regrowth.errors import ContractError, ValidationFailed
+from regrowth.issues import is_text_file
 from regrowth.model import DOMAINS, SOURCE_ORDER
+from regrowth.validate.rules import RULES
 
 SHOW_AT_MOST = 20
 METADATA_FORMATS = {"redcap-dictionary", "redcap-mapping"}  # describe the data; hold no records
 ACCOUNTING_COLUMNS = ["file", "rows_in", "rows_accepted", "rows_quarantined"]
 
 
+def where_in_file(issue: dict) -> str | None:
+    """Where a row is, as the data manager finds it: in a CSV file 'data row 3 (line 4)' (the
+    header is line 1), in XPT and Dataset-JSON 'record 3'."""
+    row = issue.get("row")
+    if row is None or pd.isna(row):
+        return None
+    if is_text_file(issue.get("file")):
+        line = issue.get("line")
+        return f"data row {int(row)}" + ("" if line is None or pd.isna(line) else f" (line {int(line)})")
+    return f"record {int(row)}"
+
+
 def describe(issue: dict) -> str:
-    where = ", ".join(
-        f"{k} {issue[k]}" for k in ("file", "row", "usubjid", "column") if pd.notna(issue.get(k))
-    )
-    return f"[{issue['rule_id']} {issue['severity']}] {issue['dataset']} ({where}): {issue['message']}"
+    parts = [f"file {issue['file']}" if pd.notna(issue.get("file")) else None, where_in_file(issue)]
+    parts += [f"{k} {issue[k]}" for k in ("usubjid", "column") if pd.notna(issue.get(k))]
+    where = ", ".join(p for p in parts if p)
+    rule = RULES.get(issue["rule_id"])
+    advice = issue.get("fix") if pd.notna(issue.get("fix")) else (rule.fix if rule is not None else "")
+    fix = f" Fix: {str(advice).rstrip('.')}." if advice else ""
+    message = str(issue["message"]).rstrip(".")
+    return f"[{issue['rule_id']} {issue['severity']}] {issue['dataset']} ({where}): {message}.{fix}"
+
+
+def issue_files(issues_path: str) -> str:
+    """The issue list's files: the workflow writes validation.parquet and validation.csv side by side."""
+    path = str(issues_path)
+    if path.endswith(".parquet"):
+        return f"{path[: -len('.parquet')]}.csv (and {path})"
+    return path
 
 
 def _stop(errors: pd.DataFrame, trial_id: str, issues_path: str, why: str) -> None:
@@ -38,7 +64,8 @@ def _stop(errors: pd.DataFrame, trial_id: str, issues_path: str, why: str) -> No
     more = len(errors) - len(lines)
     raise ValidationFailed(
         f"trial {trial_id}: {len(errors)} validation error(s){why}; it stops here. "
-        f"Every issue is listed in {issues_path}.\n  "
+        f"Every issue is listed in {issue_files(issues_path)}, with the file, row, line and column of each "
+        "and how to fix it.\n  "
         + "\n  ".join(lines)
         + (f"\n  ... and {more} more" if more > 0 else "")
     )

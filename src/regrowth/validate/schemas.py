@@ -66,9 +66,9 @@ def _frame_checks(domain: str) -> list[pa.Check]:
     checks = []
     if domain == "dm":
         checks.append(_unique("RG0501", ["USUBJID"]))
-    seq = [k for k in spec.keys if k.endswith("SEQ")]
-    if seq:
-        checks.append(_unique("RG0502", ["USUBJID", seq[0]]))
+    seq = f"{spec.name}SEQ"  # every domain with a --SEQ variable, key or not (RS: RSSEQ is not)
+    if seq in spec.columns:
+        checks.append(pa.Check(lambda df: _seq_unique(df, seq), name="RG0502"))
     if domain == "rs":
         checks.append(_unique("RG0503", ["USUBJID", "RSTESTCD", "VISITNUM"]))
     if domain == "sv":
@@ -90,12 +90,25 @@ def _disposition_terms(df: pd.DataFrame) -> pd.Series:
     return ~event | df["DSDECOD"].isna() | df["DSDECOD"].str.upper().isin(NCOMPLT_CT)
 
 
+def _seq_unique(df: pd.DataFrame, seq: str) -> pd.Series:
+    """--SEQ unique per subject within its source dataset (RS may join records of RS and QS files,
+    each numbered on its own)."""
+    if "USUBJID" not in df.columns or seq not in df.columns:
+        return pd.Series(True, index=df.index)
+    keys = ["USUBJID", "SRCFILE", seq] if "SRCFILE" in df.columns else ["USUBJID", seq]
+    present = df["USUBJID"].notna() & df[seq].notna()
+    return ~(duplicated_rows(df, keys) & present)
+
+
 def _not_before(start: str, end: str, df: pd.DataFrame) -> pd.Series:
+    """End not before start, compared as calendar dates where both are valid ISO 8601 full dates
+    (a partial date is not comparable; an invalid one fails RG0401 and nothing else)."""
+    from regrowth.validate import full_date
+
     if start not in df.columns or end not in df.columns:
         return pd.Series(True, index=df.index)
-    s, e = df[start].str[:10], df[end].str[:10]
-    comparable = (s.str.len() == 10) & (e.str.len() == 10)  # only full dates are comparable
-    return ~(comparable & (e < s)).fillna(False)
+    s, e = full_date(df[start]), full_date(df[end])
+    return ~(s.notna() & e.notna() & (e < s))
 
 
 def schema_for(domain: str) -> pa.DataFrameSchema:
