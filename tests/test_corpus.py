@@ -100,5 +100,5 @@ def test_strict_policy_stops_and_names_the_rule(tmp_path):
 
     case = next(c for c in CASES if c.name == "csv-salt-over-100")
     folder = case.write(tmp_path / "strict")
-    with pytest.raises(ValidationFailed, match=r"RG0301 error\] RS \(file rs.csv, row 2, usubjid T-1"):
+    with pytest.raises(ValidationFailed, match=r"RG0301 error\] RS \(file rs.csv, data row 2 \(line 3\), usubjid T-1"):
         check_trial(folder, "sdtm-csv", policy="strict")

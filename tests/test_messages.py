@@ -314,8 +314,6 @@ def test_dm_record_without_usubjid_is_only_empty(tmp_path):
 # --- lines where other modules read the file (changes asked for outside this task's files) -------
 
 
-@pytest.mark.xfail(strict=True, reason="partition/split.py _stream_csv streams a file whose rows are not lines "
-                   "without SRCLINE: it should also return None when not lines_are_rows(path, writers.rows)")
 def test_split_trial_names_the_same_line(tmp_path):
     from regrowth.ingest import ingest_partition
     from regrowth.parquet_io import write_table as write_parquet
@@ -337,8 +335,6 @@ def test_split_trial_names_the_same_line(tmp_path):
     assert found == [[2, 4]]
 
 
-@pytest.mark.xfail(strict=True, reason="ingest/redcap.py reads the records with read_csv, not read_csv_lines, and "
-                   "sets no SRCLINE: a records export with blank lines or line breaks in values gets row + 1")
 def test_redcap_issue_names_its_line(tmp_path):
     from tests.corpus.redcap import records, write_redcap
 

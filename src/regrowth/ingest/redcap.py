@@ -20,7 +20,7 @@ import yaml
 
 from regrowth.errors import InputError
 from regrowth.ingest.common import file_record, require_file, type_columns
-from regrowth.ingest.sdtm import Assembled, read_csv
+from regrowth.ingest.sdtm import Assembled, read_csv, read_csv_lines
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS
 
 ID_COLS = ["record_id", "redcap_event_name"]
@@ -196,7 +196,7 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
     if missing:
         raise InputError(f"{dict_path}: not a REDCap data dictionary (missing columns: {', '.join(missing)})")
     _check_mapping_against_dictionary(mapping, dictionary, mapping_path)
-    raw = read_csv(rec_path, issues)
+    raw, lines = read_csv_lines(rec_path, issues)
     missing = [c for c in ID_COLS if c not in raw.columns]
     if missing:
         raise InputError(f"{rec_path}: not a REDCap records export (missing column(s): {', '.join(missing)})")
@@ -218,6 +218,9 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
     issues += dictionary_issues(raw, dictionary, file)
     ex = _Export(raw, mapping)
     tables = {"dm": _dm(ex), "ex": _ex(ex), "ds": _ds(ex), "ae": _ae(ex), "sv": _sv(ex), "mh": _mh(ex), "rs": _rs(ex)}
+    if lines is not None:  # rows that are not lines (blank lines, line breaks in notes): messages name the line
+        for t in tables.values():
+            t["SRCLINE"] = lines[t["SRCROW"].to_numpy(dtype="int64") - 1].astype("float64")
     tables = {d: type_columns(t, d, file, issues) for d, t in tables.items()}
     carried = set().union(*(set(t["SRCROW"].dropna().astype(int)) for t in tables.values()))
     unmapped = [{"SRCFILE": file, "SRCROW": float(r), "rule_id": "RG0006",

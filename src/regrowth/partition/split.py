@@ -32,7 +32,7 @@ from regrowth.frames import ARROW_REFUSALS, plain_ends_only
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
 from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
-from regrowth.ingest.sdtm import (_read, dataset_names, fast_csv, find_domain_files, read_xpt_chunks,
+from regrowth.ingest.sdtm import (_read, dataset_names, fast_csv, find_domain_files, lines_are_rows, read_xpt_chunks,
                                   xpt_cp1252_notice)
 from regrowth.issues import issues_frame
 
@@ -208,7 +208,8 @@ def _stream_csv(path: Path, writers: _PartWriters) -> int | None:
             writers.write_batch(pa.Table.from_batches([batch]).rename_columns(columns), path.name)
     except ARROW_REFUSALS:
         return None
-    return None if plan.ragged else writers.rows
+    # rows that are not lines (blank lines, quoted line breaks): the careful reader records them
+    return None if plan.ragged or not lines_are_rows(path, writers.rows) else writers.rows
 
 
 def read_ahead(batches: Iterable[T]) -> Iterator[T]:

@@ -185,8 +185,7 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
         # values already fail RG0401 / RG0002
         dose_ok = iso_valid(ex["EXSTDTC"])
         first_dose = select_rows(ex, dose_ok, ["USUBJID", "EXSTDTC"]).groupby("USUBJID")["EXSTDTC"].min().str[:10]
-        total = rs["RSTESTCD"] == "SALTTOT"
-        rs_dt = (select_rows(rs, total, ["USUBJID", "RSDTC"]) if total.any() else rs[["USUBJID", "RSDTC"]]).dropna()
+        rs_dt = _salt_visit_dates(rs)
         rs_ok = iso_valid(rs_dt["RSDTC"])
         unsure = pd.concat([ex.loc[~dose_ok, "USUBJID"], rs_dt.loc[~rs_ok, "USUBJID"]]).dropna().unique()
         rs_dt = rs_dt[rs_ok]
@@ -198,6 +197,25 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
             out.append(_issue("RG0702", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                               "treated subject has no SALT assessment on or before the first dose"))
     return out
+
+
+def _salt_visit_dates(rs: pd.DataFrame) -> pd.DataFrame:
+    """USUBJID and RSDTC of the SALT records of visits that give a total SALT: a reported total,
+    or all four regions (salt_records derives the total from them)."""
+    tests = [*SALT_WEIGHTS, "SALTTOT"]
+    salt = select_rows(rs, isin(rs["RSTESTCD"], tests) & rs["USUBJID"].notna(),
+                       ["USUBJID", "VISITNUM", "RSTESTCD", "RSDTC"])
+    if salt.empty:
+        return salt[["USUBJID", "RSDTC"]]
+    visit = key_codes(salt, ["USUBJID", "VISITNUM"])
+    n = visit.max() + 1
+    test = salt["RSTESTCD"].to_numpy(dtype=object)
+    has_total = np.bincount(visit[test == "SALTTOT"], minlength=n) > 0
+    regions = np.zeros((n, len(SALT_WEIGHTS)), dtype=bool)
+    for j, code in enumerate(SALT_WEIGHTS):
+        regions[visit[test == code], j] = True
+    complete = has_total | regions.all(axis=1)
+    return salt.loc[complete[visit], ["USUBJID", "RSDTC"]].dropna()
 
 
 PERIOD_EVIDENCE = (("dm", ("RFICDTC", "RFSTDTC", "RFENDTC", "RFPENDTC")), ("ds", ("DSSTDTC",)), ("sv", ("SVSTDTC",)))
