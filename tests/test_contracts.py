@@ -441,3 +441,91 @@ def test_a_partition_stops_at_the_table_that_breaks_its_contract(monkeypatch):
     with pytest.raises(ContractError, match=r"(?s)ADAE breaks its contract .*unique key USUBJID\+AESEQ"):
         process.derive_analysis_tables(dict(tables), settings, lambda name, table: written.append(name))
     assert written == ["adsl"]  # ADSL passed and was written; ADAE was not, nor anything after it
+
+
+@pytest.mark.parametrize("column", ["CNSR", "AVAL"])
+def test_a_number_column_as_text_is_a_type_failure_not_a_crash(column):
+    df = adtte()
+    df[column] = df[column].astype(TEXT)
+    broken(df, "adtte", f"column {column}: type float64, found str")
+
+
+def test_flags_as_objects_are_reported_with_their_values():
+    df = adsalt()
+    df["ABLFL"] = df["ABLFL"].astype(object)
+    df.loc[2, "ABLFL"] = "N"
+    broken(df, "adsalt", "column ABLFL: type text (pandas str), found object",
+           "column ABLFL, check 'values in {Y}': 1 record(s) fail")
+
+
+def test_a_duplicate_in_a_table_out_of_key_order_is_found():
+    # the same subject, parameter and visit in rows 0 and 2, another parameter between them: the
+    # visit rises within each run of equal neighbours, but the runs are not the groups
+    df = adsalt().iloc[[0, 3, 1]].reset_index(drop=True)
+    df.loc[2, ["VISITNUM", "AVISITN", "ANL01FL"]] = [1.0, np.nan, None]
+    broken(df, "adsalt", "check 'unique key USUBJID+PARAMCD+VISITNUM': 2 record(s) fail")
+    df.loc[2, "VISITNUM"] = 2.0
+    check(df, "adsalt")
+
+
+def test_the_cdisc_pilot_derives_tables_that_keep_their_contracts(shared_dir):
+    """Real SDTM (partial dates, screen failures, ARM/ACTARM differences, no SALT)."""
+    from regrowth.trial import run_trial
+
+    run = run_trial(shared_dir / "data" / "cdiscpilot01", "sdtm-xpt", policy="quarantine")
+    a = run.adam
+    assert len(a["adsl"]) > 200 and len(a["adae"]) > 1000
+    assert (a["adsl"]["SAFFL"] == "N").any() and a["adae"]["ASTDTF"].notna().any()  # the cases worth checking
+    check(a["adae"], "adae", adsl=a["adsl"])
+    check(a["adsalt"], "adsalt", adsl=a["adsl"])
+    check(a["adtte"], "adtte", adsl=a["adsl"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_value_check_read_from_the_bytes_is_the_plain_isin(seed):
+    """The flags' check reads single-byte values from Arrow's buffers: the same answer as isin,
+    on sliced, chunked, string and large_string arrays with nulls and look-alike values."""
+    import pyarrow as pa
+
+    from regrowth.derive.contracts import _all_single_byte_in, _in, pa_array
+
+    rng = np.random.default_rng(seed)
+    pool = ["Y", "N", "Y", "N", None, "", "YY", "y", "NY", "é", "Z"]
+    weights = None if seed % 2 else [30, 30, 30, 30, 30, 0, 0, 0, 0, 0, 1]  # valid but one, or anything
+    p = None if weights is None else np.array(weights) / sum(weights)
+    values = [pool[i] for i in rng.choice(len(pool), 400, p=p)]
+    check_yn = _in(("Y", "N"))
+    for arrow_type in (pa.string(), pa.large_string()):
+        chunked = pa.chunked_array([pa.array(values[:150], arrow_type), pa.array(values[150:], arrow_type)])
+        full = pd.Series(pd.array(chunked, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+        for s in (full, full.iloc[37:].reset_index(drop=True), full.iloc[151:160].reset_index(drop=True)):
+            expected = (s.isna() | s.isin(["Y", "N"])).to_numpy()
+            got = check_yn(s)
+            got = np.full(len(s), got) if isinstance(got, bool) else got.to_numpy()
+            assert (got == expected).all()
+            # the fast path itself, exact on these arrays (its False would only cost time)
+            assert _all_single_byte_in(pa_array(s), ("Y", "N")) == expected.all()
+
+
+@pytest.mark.parametrize("values,valid", [
+    (["Y", "N", None, "Y"], True),
+    (["Y", "YY", "N"], False),  # one byte right, the length wrong
+    (["N", "NY"], False),
+    (["Y", "", "N"], False),  # an empty text is not a missing value
+    (["Z", "Y", "N"], False),  # the first value wrong
+    (["Y", "N", "Z"], False),  # the last value wrong
+    ([None, None], True),
+    (["é"], False),
+])
+def test_value_check_read_from_the_bytes_on_edge_cases(values, valid):
+    import pyarrow as pa
+
+    from regrowth.derive.contracts import _all_single_byte_in, _in
+
+    for arrow_type in (pa.string(), pa.large_string()):
+        for lead in ([], ["Y", None]):  # also as a slice of a longer array (an offset into the buffers)
+            arr = pa.array(lead + values, arrow_type).slice(len(lead))
+            assert _all_single_byte_in(arr, ("Y", "N")) == valid
+            s = pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+            got = _in(("Y", "N"))(s)
+            assert (got is True) == valid if isinstance(got, bool) else (not got.all()) == (not valid)

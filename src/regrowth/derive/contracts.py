@@ -158,22 +158,28 @@ def _in(allowed: tuple):
 
 def _all_single_byte_in(arr: pa.Array | pa.ChunkedArray, allowed: tuple) -> bool:
     """Whether every non-null value is one of `allowed` (one ASCII character each), read from the
-    offsets and bytes: ~10x faster than hashing a million short strings. False means 'maybe'."""
-    codes = np.frombuffer("".join(allowed).encode(), dtype=np.uint8)
+    validity bitmap, offsets and bytes: several times faster than hashing a million short strings.
+    False means 'maybe' (the caller then tests every value)."""
+    lut = np.zeros(256, dtype=bool)
+    lut[np.frombuffer("".join(allowed).encode(), dtype=np.uint8)] = True
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
-        if len(chunk) == chunk.null_count:
+        n = len(chunk)
+        if n == chunk.null_count:
             continue
         if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
             return False
+        validity, offsets_buffer, data_buffer = chunk.buffers()
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        starts, ends = offsets[:-1], offsets[1:]
-        if chunk.null_count:
-            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
-            starts, ends = starts[valid], ends[valid]
-        if ((ends - starts) != 1).any():
+        offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + n + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+        if not len(data):
             return False
-        if not np.isin(np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[starts], codes).all():
+        first = lut[data[np.minimum(offsets[:-1], len(data) - 1)]]  # a null's offset may point anywhere
+        ok = (np.diff(offsets) == 1) & first
+        if chunk.null_count:
+            bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+            ok |= ~bits[chunk.offset:chunk.offset + n].astype(bool)
+        if not ok.all():
             return False
     return True
 
@@ -184,14 +190,18 @@ def pa_array(values) -> pa.Array | pa.ChunkedArray:
     return pa.array(values, from_pandas=True)
 
 
-def _non_negative_integer(s: pd.Series) -> pd.Series:
-    v = s.to_numpy(dtype="float64", na_value=np.nan)
+def _non_negative_integer(s: pd.Series) -> pd.Series | bool:
+    if s.dtype != np.float64:
+        return True  # the type check reports the column
+    v = s.to_numpy()
     with np.errstate(invalid="ignore"):
         return pd.Series(np.isnan(v) | ((v >= 0) & (v == np.floor(v))), index=s.index)
 
 
-def _non_negative(s: pd.Series) -> pd.Series:
-    v = s.to_numpy(dtype="float64", na_value=np.nan)
+def _non_negative(s: pd.Series) -> pd.Series | bool:
+    if s.dtype != np.float64:
+        return True
+    v = s.to_numpy()
     with np.errstate(invalid="ignore"):
         return pd.Series(np.isnan(v) | (v >= 0), index=s.index)
 
@@ -265,11 +275,32 @@ def _shared(codes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     return np.bincount(chosen, minlength=int(codes.max()) + 1)[chosen] > 1
 
 
+def _shared_pair(df: pd.DataFrame, keys: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    """_shared of the rows' numbers on `keys`. When the last key is a number that rises within
+    each run of the others (a table in key order, as derived), no row shares its keys: seen by
+    comparing neighbours, without numbering the combinations."""
+    last = df[keys[-1]]
+    if len(keys) > 1 and last.dtype == np.float64:
+        prefix = _codes(df, tuple(keys[:-1]))
+        p = prefix if rows is None else prefix[rows]
+        v = last.to_numpy() if rows is None else last.to_numpy()[rows]
+        if len(p) < 2:
+            return np.zeros(len(p), dtype=bool)
+        same = p[1:] == p[:-1]
+        runs = 1 + int(np.count_nonzero(~same))
+        with np.errstate(invalid="ignore"):
+            rising = not (same & ~(v[1:] > v[:-1])).any()  # a missing value is not rising: the full count
+        if rising and runs == np.count_nonzero(np.bincount(p)):  # each group in one run
+            return np.zeros(len(p), dtype=bool)
+    return _shared(_codes(df, tuple(keys)), rows)
+
+
 def _unique(keys: list[str]):
-    def check(df: pd.DataFrame) -> pd.Series:
+    def check(df: pd.DataFrame) -> pd.Series | bool:
         if any(k not in df.columns for k in keys):
-            return pd.Series(True, index=df.index)  # the missing column is reported as such
-        return pd.Series(~_shared(_codes(df, tuple(keys))), index=df.index)
+            return True  # the missing column is reported as such
+        shared = _shared_pair(df, keys)
+        return True if not shared.any() else pd.Series(~shared, index=df.index)
     return check
 
 
@@ -277,11 +308,15 @@ def _at_most_one_y(flag: str, by: list[str]):
     def check(df: pd.DataFrame) -> pd.Series | bool:
         if any(c not in df.columns for c in [flag, *by]):
             return True
-        flagged = (df[flag] == "Y").fillna(False).to_numpy(dtype=bool)
-        if flagged.sum() < 2:
+        values = df[flag]
+        if _is_text(values):
+            flagged = pc.fill_null(pc.equal(pa_array(values), "Y"), False).to_numpy(zero_copy_only=False)
+        else:
+            flagged = (values == "Y").fillna(False).to_numpy(dtype=bool)
+        if np.count_nonzero(flagged) < 2:
             return True
         rows = np.flatnonzero(flagged)
-        twice = _shared(_codes(df, tuple(by)), rows)  # every 'Y' of a group with more than one fails
+        twice = _shared_pair(df, by, rows)  # every 'Y' of a group with more than one fails
         if not twice.any():
             return True
         ok = np.ones(len(df), dtype=bool)
@@ -290,7 +325,7 @@ def _at_most_one_y(flag: str, by: list[str]):
     return check
 
 
-def _not_in_adsl(df: pd.DataFrame, adsl: pd.DataFrame) -> np.ndarray:
+def _not_in_adsl(df: pd.DataFrame) -> np.ndarray:
     """Rows whose USUBJID is not in ADSL (USUBJID's numbers are positions among ADSL's subjects)."""
     subjects = _KEYS.get()["sets"]["USUBJID"]
     return (_column_codes(df, "USUBJID") >= len(subjects)) & df["USUBJID"].notna().to_numpy()
@@ -374,7 +409,7 @@ def check_contract(df: pd.DataFrame, table: str, *, adsl: pd.DataFrame | None = 
             failures.append(exc.failure_cases)
         if "USUBJID" in sets and "USUBJID" in df.columns and _is_text(df["USUBJID"]):
             # the cross-table check outside the schema: a schema is built once per table, not per call
-            missing = _not_in_adsl(df, adsl)
+            missing = _not_in_adsl(df)
             if missing.any():
                 failures.append(pd.DataFrame({"column": "USUBJID", "check": IN_ADSL, "index": df.index[missing]}))
     finally:
