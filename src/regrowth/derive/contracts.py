@@ -5,9 +5,11 @@ fails at its own stage with a ContractError naming the table, the column, the ch
 first failing records' keys, instead of flowing on into a table's numbers.
 
 pandera schemas (pandas backend), with no coercion: the derivations fix the types, a contract
-only looks (coercion is what costs at scale). Checks are vectorised, value sets are tested
-through pyarrow (frames.isin) and keys by comparing neighbours of a table in key order
-(frames.duplicated_rows): a 1.3-million-record ADSALT takes well under a second.
+only looks (coercion is what costs at scale). Checks are vectorised and read each column once:
+single-character flags from Arrow's buffers, other value sets by one pyarrow hash probe, keys
+numbered once per call and shared by the checks that use them (USUBJID by its position among
+ADSL's subjects, which is the cross-table check too). On a 1.24-million-record ADSALT (20,000
+simulated subjects) a check takes ~0.25-0.35 s against ~3.5-6 s to derive it.
 
 Schemas are not strict: a column a contract does not know is allowed (tables gain columns).
 A known column that is there is checked; a required one must be there.
@@ -157,9 +159,10 @@ def _in(allowed: tuple):
 
 
 def _all_single_byte_in(arr: pa.Array | pa.ChunkedArray, allowed: tuple) -> bool:
-    """Whether every non-null value is one of `allowed` (one ASCII character each), read from the
-    validity bitmap, offsets and bytes: several times faster than hashing a million short strings.
-    False means 'maybe' (the caller then tests every value)."""
+    """Whether every non-null value is one of `allowed` (one ASCII character each), without
+    hashing a million short strings: every value one byte long (pyarrow), missing values holding
+    no bytes (so the values' bytes lie side by side in the data buffer), and each of those bytes
+    allowed. False means 'maybe' (the caller then tests every value)."""
     lut = np.zeros(256, dtype=bool)
     lut[np.frombuffer("".join(allowed).encode(), dtype=np.uint8)] = True
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
@@ -168,18 +171,14 @@ def _all_single_byte_in(arr: pa.Array | pa.ChunkedArray, allowed: tuple) -> bool
             continue
         if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
             return False
-        validity, offsets_buffer, data_buffer = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + n + 1]
-        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-        if not len(data):
+        if not pc.all(pc.equal(pc.binary_length(chunk), 1)).as_py():  # nulls skipped
             return False
-        first = lut[data[np.minimum(offsets[:-1], len(data) - 1)]]  # a null's offset may point anywhere
-        ok = (np.diff(offsets) == 1) & first
-        if chunk.null_count:
-            bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-            ok |= ~bits[chunk.offset:chunk.offset + n].astype(bool)
-        if not ok.all():
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + n + 1]
+        start, end = int(offsets[0]), int(offsets[-1])
+        if end - start != n - chunk.null_count:
+            return False  # a missing value's slot holds bytes (allowed by Arrow, not written by pyarrow)
+        if not lut[np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[start:end]].all():
             return False
     return True
 
@@ -404,7 +403,7 @@ def check_contract(df: pd.DataFrame, table: str, *, adsl: pd.DataFrame | None = 
     token = _KEYS.set({"sets": sets})
     try:
         try:
-            schema.validate(df, lazy=True)
+            schema.validate(df, lazy=True, inplace=True)  # nothing is coerced: no copy of the table
         except pandera.errors.SchemaErrors as exc:
             failures.append(exc.failure_cases)
         if "USUBJID" in sets and "USUBJID" in df.columns and _is_text(df["USUBJID"]):
