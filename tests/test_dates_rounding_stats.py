@@ -111,9 +111,12 @@ class TestKaplanMeier:
 
 
 class TestKaplanMeierMedianConvention:
-    """The median where S rests at exactly 0.5: SAS PROC LIFETEST ("if S(t) is exactly equal to 0.5
-    from t_j to t_j+1, the median is taken to be (t_j + t_j+1)/2") and R survival's quantile.survfit
-    ("the midpoint of the horizontal segment is returned"), with R's tolerance sqrt(eps)."""
+    """The median where S rests at exactly 0.5. SAS/STAT PROC LIFETEST documentation (Computational
+    Formulas): "If S(t) is exactly equal to 0.75 from t_j to t_j+1, the first quartile is taken to
+    be (t_j + t_j+1)/2", the same rule for every percentile; R survival's quantile.survfit help:
+    "it is possible for the curve to have a horizontal segment at exactly 1-k, in which case the
+    midpoint of the horizontal segment is returned", with tolerance sqrt(.Machine$double.eps).
+    Expected values are computed by hand in each test."""
 
     def test_uncensored_sample_median(self):
         # 1..10 all events: S = 0.5 on [5, 6), the sample median (5 + 6) / 2
@@ -142,7 +145,9 @@ class TestKaplanMeierMedianConvention:
 
     def test_curve_ending_at_exactly_half(self):
         # events at 1 and 2 of 4, both others censored (3, 4): S = 0.5 from 2 to the end. R's
-        # quantile.survfit takes the midpoint of the flat's start and the last time: (2 + 4) / 2.
+        # quantile.survfit (findq: "a flat at the end of the curve is a special case") takes the
+        # midpoint of the flat's start and the last time on the curve: (2 + 4) / 2. (SAS's formula,
+        # min{t_j : S(t_j) < 0.5}, has no such time; print.survfit's survmean/minmin code gives 2.)
         median, _, _ = km_median([1, 2, 3, 4], [True, True, False, False])
         assert median == 3.0
 

@@ -62,7 +62,8 @@ def km_quantile_time(time, curve, p: float = 0.5, tol: float = KM_TOLERANCE) -> 
     - if the curve is at p there (within `tol`), it is flat at p until it next drops: the midpoint
       of that time and the first time the curve is below p - tol (SAS LIFETEST's and the
       uncensored sample median's midpoint rule: times 1..10, all events, give 5.5);
-    - a flat at p to the end of the curve: the midpoint of its start and the last time (R);
+    - a flat at p to the end of the curve: the midpoint of its start and the curve's last time
+      (R's quantile.survfit; SAS's min{t_j : S(t_j) < p} has no value there);
     - never at or below p: NaN ('not reached').
     """
     time = np.asarray(time, dtype=float)
