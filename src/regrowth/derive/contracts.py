@@ -255,8 +255,9 @@ def _codes(df: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     context = _KEYS.get()
     if context is not None and columns in context:
         return context[columns]
-    codes = _column_codes(df, columns[0])
-    if len(columns) > 1:
+    if len(columns) == 1:
+        codes = _column_codes(df, columns[0])
+    else:
         last = _column_codes(df, columns[-1])
         codes = _codes(df, columns[:-1]) * (int(last.max(initial=0)) + 1) + last
         if len(codes) and codes.max() > 4 * len(codes) + 1024:  # keep them small enough to count
