@@ -359,8 +359,9 @@ def _schema(table: str, paramcds: tuple[str, ...] | None):
     if paramcds is not None:
         columns["PARAMCD"] = _column(Var(TEXT, nullable=False, allowed=paramcds), "PARAMCD")
     if table == "adtte":
-        columns["CNSR"] = pandera.Column("float64", nullable=False, name="CNSR", checks=[
-            pandera.Check(_non_negative_integer, name="a non-negative integer (0 event, > 0 censored)", ignore_na=False)])
+        cnsr = pandera.Check(_non_negative_integer, name="a non-negative integer (0 event, > 0 censored)",
+                             ignore_na=False)
+        columns["CNSR"] = pandera.Column("float64", nullable=False, name="CNSR", checks=[cnsr])
         columns["AVAL"] = pandera.Column("float64", nullable=True, name="AVAL", checks=[
             pandera.Check(_non_negative, name=">= 0 (days from STARTDT)", ignore_na=False)])
     unique = f"unique key {'+'.join(spec.keys)}"
