@@ -6,7 +6,7 @@ import pytest
 
 from regrowth.dates import impute_date, study_day, to_date
 from regrowth.rounding import format_half_up, round_half_up
-from regrowth.summarize.stats import clopper_pearson, kaplan_meier, km_median
+from regrowth.summarize.stats import KM_TOLERANCE, clopper_pearson, kaplan_meier, km_median, km_quantile_time
 
 
 def s(*values):
@@ -107,6 +107,69 @@ class TestKaplanMeier:
     def test_median_not_reached(self):
         median, _, _ = km_median([4, 8, 12, 12, 12], [True, False, False, False, False])
         assert math.isnan(median)
+
+
+
+class TestKaplanMeierMedianConvention:
+    """The median where S rests at exactly 0.5. SAS/STAT PROC LIFETEST documentation (Computational
+    Formulas): "If S(t) is exactly equal to 0.75 from t_j to t_j+1, the first quartile is taken to
+    be (t_j + t_j+1)/2", the same rule for every percentile; R survival's quantile.survfit help:
+    "it is possible for the curve to have a horizontal segment at exactly 1-k, in which case the
+    midpoint of the horizontal segment is returned", with tolerance sqrt(.Machine$double.eps).
+    Expected values are computed by hand in each test."""
+
+    def test_uncensored_sample_median(self):
+        # 1..10 all events: S = 0.5 on [5, 6), the sample median (5 + 6) / 2
+        median, _, _ = km_median(range(1, 11), [True] * 10)
+        assert median == 5.5
+
+    def test_loglog_limits_by_hand(self):
+        # 1..10 all events, Greenwood sum at t=k: sum 1/((11-j)(10-j)) = 1/(10-k) - 1/10;
+        # se = sqrt(that) / |log S|; lower = exp(-exp(log(-log S) + 1.96 se)), upper with - 1.96 se.
+        # k=1: S=0.9, se=0.105409/0.105361=1.000463, lower = exp(-exp(-2.250367+1.960870)) = 0.4730
+        #      <= 0.5, so the lower limit is 1 (the band is above 0.5 nowhere after S < 1).
+        # k=7: S=0.3, se=0.483046/1.203973=0.401210, upper = exp(-exp(0.185624-0.786357)) = 0.5778
+        # k=8: S=0.2, se=0.632456/1.609438=0.392967, upper = exp(-exp(0.475885-0.770197)) = 0.4747
+        #      < 0.5, so the upper limit is 8.
+        assert km_median(range(1, 11), [True] * 10) == (5.5, 1.0, 8.0)
+
+    def test_plateau_at_half_then_later_event(self):
+        # events at 1 and 2 of 4 (S = 0.75, 0.5), a censoring at 3 (S stays 0.5), the last event at
+        # 5 (S = 0): the flat at 0.5 runs from 2 to the next drop at 5, not to the censoring at 3
+        median, low, high = km_median([1, 2, 3, 5], [True, True, False, True])
+        assert median == 3.5
+        # lower band at t=1 (S=0.75, se = sqrt(1/12)/0.287682 = 1.003452):
+        # exp(-exp(log(0.287682) + 1.96*1.003452)) = exp(-exp(0.7208)) = 0.128 <= 0.5 -> 1.
+        # The upper band is undefined where S = 0 (as in R): it never reaches 0.5, not reached.
+        assert low == 1.0 and math.isnan(high)
+
+    def test_curve_ending_at_exactly_half(self):
+        # events at 1 and 2 of 4, both others censored (3, 4): S = 0.5 from 2 to the end. R's
+        # quantile.survfit (findq: "a flat at the end of the curve is a special case") takes the
+        # midpoint of the flat's start and the last time on the curve: (2 + 4) / 2. (SAS's formula,
+        # min{t_j : S(t_j) < 0.5}, has no such time; print.survfit's survmean/minmin code gives 2.)
+        median, _, _ = km_median([1, 2, 3, 4], [True, True, False, False])
+        assert median == 3.0
+
+    def test_product_rounding_is_tolerated(self):
+        # S as a product of (1 - 1/n): 1..100 gives S(50) = 0.49999999999999956 and 1..30 gives
+        # S(15) = 0.5000000000000001, both 0.5 exactly; the medians are 50.5 and 15.5
+        km = kaplan_meier(np.arange(1, 101), np.ones(100, bool)).set_index("time")
+        assert km.loc[50, "surv"] != 0.5  # the premise: the product is not exactly 0.5
+        assert km_median(np.arange(1, 101), np.ones(100, bool))[0] == 50.5
+        assert km_median(np.arange(1, 31), np.ones(30, bool))[0] == 15.5
+
+    def test_tolerance_is_rs(self):
+        t = [1.0, 2.0, 3.0]
+        assert KM_TOLERANCE == pytest.approx(1.4901161193847656e-08)
+        assert km_quantile_time(t, [0.75, 0.5 + 1e-9, 0.2]) == 2.5  # within tolerance: a flat at 0.5
+        assert km_quantile_time(t, [0.75, 0.5 - 1e-9, 0.2]) == 2.5
+        assert km_quantile_time(t, [0.75, 0.5 - 1e-6, 0.2]) == 2.0  # a crossing, not a flat
+        assert math.isnan(km_quantile_time(t, [0.75, 0.5 + 1e-6, 0.6]))
+
+    def test_crossing_without_flat_is_first_time_below(self):
+        # Gehan 6-MP arm: S drops from 0.5378 to 0.4482 at 23 (no flat): the median stays 23
+        assert km_median(TestKaplanMeier.TIME, np.array(TestKaplanMeier.EVENT, bool))[0] == 23
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -77,20 +77,28 @@ def process_partition(files: str | Path, parts_dir: str | Path, split_issues: st
 
 
 def derive_analysis_tables(sdtm: dict[str, pd.DataFrame], settings: Settings, write: Write) -> None:
-    """ADSL, ADAE, ADSALT and ADTTE from accepted SDTM, as the derive_* rules make them.
+    """ADSL, ADAE, ADSALT and ADTTE from accepted SDTM, as the derive_* rules make them, each
+    checked against its contract (derive.contracts) before it is written.
 
     Takes the tables out of `sdtm` as it is done with them: RS, ~0.8 GB in a 50,000-subject
     part, is freed (once written) as soon as its SALT records are taken, before ADSALT's and
     ADTTE's copies, the steps of the highest memory (derive_adsalt in two steps).
     """
+    from regrowth.derive.contracts import adtte_paramcds, check_contract
+
     adsl = derive_adsl(sdtm["dm"], sdtm["ex"], sdtm["ds"], sdtm["mh"], sdtm["rs"], sdtm["sv"],
                        data_cut=settings.data_cut, baseline=settings.baseline)
+    adsl = check_contract(adsl, "adsl", where="this partition's ADSL")
     write("adsl", adsl)
-    write("adae", derive_adae(sdtm.pop("ae"), adsl, window_days=settings.teae_window_days))
+    adae = derive_adae(sdtm.pop("ae"), adsl, window_days=settings.teae_window_days)
+    write("adae", check_contract(adae, "adae", adsl=adsl, where="this partition's ADAE"))
+    del adae
     records = salt_records(sdtm.pop("rs"))
     adsalt = adsalt_from_records(records, adsl, **settings.adsalt())
     del records
-    write("adsalt", adsalt)
-    write("adtte", derive_adtte(adsl, analysed_adsalt(adsalt), endpoints=settings.endpoints,
-                                responder_endpoint=settings.relapse["responder_endpoint"],
-                                fraction_lost=settings.relapse["fraction_of_regrowth_lost"]))
+    write("adsalt", check_contract(adsalt, "adsalt", adsl=adsl, where="this partition's ADSALT"))
+    endpoint = settings.relapse["responder_endpoint"]
+    adtte = derive_adtte(adsl, analysed_adsalt(adsalt), endpoints=settings.endpoints, responder_endpoint=endpoint,
+                         fraction_lost=settings.relapse["fraction_of_regrowth_lost"])
+    write("adtte", check_contract(adtte, "adtte", adsl=adsl, paramcds=adtte_paramcds(endpoint),
+                                  where="this partition's ADTTE"))

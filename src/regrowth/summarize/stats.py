@@ -49,12 +49,53 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "n_risk", "n_event", "n_censor", "surv", "se_loglog"])
 
 
-def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
-    """Median survival time and its Brookmeyer-Crowley CI with log-log limits (as SAS LIFETEST).
+# R's tolerance for "the curve equals the quantile exactly" (sqrt(.Machine$double.eps), as in
+# survival's quantile.survfit): S as a product of (1 - d/n) may be 0.49999999999999994 where it is 0.5.
+KM_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
-    The median is the smallest time with S(t) <= 0.5. The lower limit is the first time at which
-    the lower confidence band of S drops to 0.5 or below; the upper limit the first time at which
-    the upper band does (missing if never: 'not reached').
+
+def km_quantile_time(time, curve, p: float = 0.5, tol: float = KM_TOLERANCE) -> float:
+    """Where a horizontal line at `p` meets the step curve `curve` (one value per time, right-
+    continuous, NaN where undefined), by R survival's quantile.survfit (findq) convention:
+
+    - the first time at which the curve is at or below p (within `tol`);
+    - if the curve is at p there (within `tol`), it is flat at p until it next drops: the midpoint
+      of that time and the first time the curve is below p - tol (SAS LIFETEST's and the
+      uncensored sample median's midpoint rule: times 1..10, all events, give 5.5);
+    - a flat at p to the end of the curve: the midpoint of its start and the curve's last time
+      (R's quantile.survfit; SAS's min{t_j : S(t_j) < p} has no value there);
+    - never at or below p: NaN ('not reached').
+    """
+    time = np.asarray(time, dtype=float)
+    curve = np.asarray(curve, dtype=float)
+    if not len(time):
+        return float("nan")
+    defined = ~np.isnan(curve)
+    t, y = time[defined], curve[defined]
+    reached = np.flatnonzero(y <= p + tol)
+    if not len(reached):
+        return float("nan")
+    first = reached[0]
+    if y[first] <= p - tol:
+        return float(t[first])  # crosses p without resting on it
+    below = np.flatnonzero(y <= p - tol)
+    below = below[below > first]
+    if len(below):
+        return float((t[first] + t[below[0]]) / 2)
+    if not np.isnan(curve[-1]) and abs(curve[-1] - p) < tol:
+        return float((t[first] + time[-1]) / 2)  # flat at p to the end of the curve
+    return float("nan")
+
+
+def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
+    """Median survival time and its Brookmeyer-Crowley CI with log-log limits (SAS LIFETEST's
+    default CONFTYPE=LOGLOG), each found by km_quantile_time, the convention of R survival's
+    quantile.survfit: the median where the curve S meets 0.5, the lower limit where the lower
+    confidence band does, the upper limit where the upper band does (NaN if never: 'not
+    reached'). Where S rests at exactly 0.5 (within KM_TOLERANCE), the midpoint of that flat.
+
+    The bands are undefined (NaN) where S is 0, as in R (log(-log 0)): a curve that drops from
+    above 0.5 straight to 0 has no limit from that point. Where S is 1 they are 1.
     """
     km = kaplan_meier(time, event)
     if km.empty:
@@ -63,19 +104,15 @@ def km_median(time, event, level: float = 0.95) -> tuple[float, float, float]:
 
     z = ndtri(1 - (1 - level) / 2)
     s = km["surv"].to_numpy()
+    se = km["se_loglog"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         loglog = np.log(-np.log(s))
-        lower = np.exp(-np.exp(loglog + z * km["se_loglog"].to_numpy()))
-        upper = np.exp(-np.exp(loglog - z * km["se_loglog"].to_numpy()))
-    lower = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, lower))
-    upper = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, upper))
+        lower = np.exp(-np.exp(loglog + z * se))
+        upper = np.exp(-np.exp(loglog - z * se))
+    lower = np.where(s >= 1, 1.0, np.where(s <= 0, np.nan, lower))
+    upper = np.where(s >= 1, 1.0, np.where(s <= 0, np.nan, upper))
     t = km["time"].to_numpy()
-
-    def first_below(values):
-        hit = np.flatnonzero(values <= 0.5)
-        return float(t[hit[0]]) if len(hit) else np.nan
-
-    return first_below(s), first_below(lower), first_below(upper)
+    return km_quantile_time(t, s), km_quantile_time(t, lower), km_quantile_time(t, upper)
 
 
 def wilson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
