@@ -80,6 +80,7 @@ SPECS: dict[str, TableSpec] = {
             "AGE": Var(NUMBER, required=False),
             "ARM": _text(), "ACTARM": _text(), "TRT01P": _text(), "TRT01A": _text(),
             "TRTSDT": Var(DATE), "TRTEDT": Var(DATE), "TRTDURD": Var(NUMBER),
+            "TRTSDTF": _flag(DATE_FLAGS, True), "TRTEDTF": _flag(DATE_FLAGS, True),
             "SAFFL": _flag(YN, False), "ITTFL": _flag(YN, False), "FASFL": _flag(YN, False),
             "EOSSTT": _flag(EOSSTT_VALUES, False), "DCSREAS": _text(), "EOSDT": Var(DATE),
             "AATYPE": _text(), "DURDIS": Var(NUMBER), "SALTBL": Var(NUMBER),
