@@ -19,7 +19,7 @@ def adsl(n_fas=4, extra_not_fas=1):
 def adsalt_eot(flags):
     """EOT records: {usubjid: CRIT1FL}; subjects not listed have no EOT assessment."""
     return pd.DataFrame({"USUBJID": list(flags), "PARAMCD": "SALT", "ANL01FL": "Y", "EOTFL": "Y",
-                         "AVISITN": 12.0, "CRIT1FL": list(flags.values()),
+                         "AVISITN": 12.0, "APHASE": "ON TREATMENT", "CRIT1FL": list(flags.values()),
                          "PCHG": [-60.0 if f == "Y" else -10.0 for f in flags.values()]})
 
 

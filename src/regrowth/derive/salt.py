@@ -18,7 +18,8 @@ PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TO
 
 # What summaries and the report read of ADSALT (plus the CRITyFL flags): skipping the other
 # columns, and region records, reads a large trial's ADSALT several times faster.
-ANALYSED_COLUMNS = ["USUBJID", "TRT01P", "AATYPE", "PARAMCD", "AVISITN", "AVAL", "ADY", "PCHG", "ANL01FL", "EOTFL"]
+ANALYSED_COLUMNS = ["USUBJID", "TRT01P", "AATYPE", "PARAMCD", "AVISITN", "AVAL", "ADY", "PCHG", "ANL01FL", "EOTFL",
+                    "APHASE"]
 
 
 def analysed_columns(names, also: tuple[str, ...] = ()) -> list[str]:
