@@ -12,16 +12,11 @@ import math
 import pandas as pd
 import pytest
 
+from regrowth.trial import definitions_with_defaults
 from tests.edge import EDGE_TRIAL, edge_trial, run_edge
 
 ARM_A, PLACEBO = "Drug A 5 mg BID", "Placebo"
-DEFAULT_ENDPOINTS = [
-    {"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50},
-    {"name": "SALT75", "variable": "PCHG", "operator": "<=", "value": -75},
-    {"name": "SALT90", "variable": "PCHG", "operator": "<=", "value": -90},
-    {"name": "SALTLE20", "variable": "AVAL", "operator": "<=", "value": 20},
-    {"name": "SALTLE10", "variable": "AVAL", "operator": "<=", "value": 10},
-]
+DEFAULT_ENDPOINTS = definitions_with_defaults()["endpoints"]  # SALT50/75/90 (PCHG <= -50/-75/-90), SALT <= 20, 10
 # Thresholds and operators moved across the edge subjects, all in one run:
 CHANGED_ENDPOINTS = [
     {"name": "SALT50", "variable": "PCHG", "operator": "<", "value": -50},  # 001 (-50.0) leaves

@@ -7,18 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regrowth.trial import run_trial
+from regrowth.trial import definitions_with_defaults, run_trial
 
 ROOT = Path(__file__).resolve().parent.parent
 RUX, TOFA, BARI = "NCT01950780", "NCT02197455", "NCT03570749"
 SHEET = pd.read_csv(ROOT / "config" / "trials.tsv", sep="\t").set_index("trial_id")
-DEFAULT_ENDPOINTS = [
-    {"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50},
-    {"name": "SALT75", "variable": "PCHG", "operator": "<=", "value": -75},
-    {"name": "SALT90", "variable": "PCHG", "operator": "<=", "value": -90},
-    {"name": "SALTLE20", "variable": "AVAL", "operator": "<=", "value": 20},
-    {"name": "SALTLE10", "variable": "AVAL", "operator": "<=", "value": 10},
-]
+DEFAULT_ENDPOINTS = definitions_with_defaults()["endpoints"]  # SALT50/75/90 (PCHG <= -50/-75/-90), SALT <= 20, 10
 BRAVE_ARMS = {"Baricitinib 4 mg QD": 281, "Baricitinib 2 mg QD": 184, "Placebo": 189}
 
 

@@ -10,7 +10,7 @@ from regrowth.frames import assert_unique_keys, lookup, require_columns
 from regrowth.derive import ORDER
 
 ADAE_COLUMNS = ["STUDYID", "USUBJID", "AESEQ", "TRTA", "TRT01P", "TRT01A", "SAFFL", "AETERM", "AEDECOD",
-                "AEBODSYS", "AESEV", "AESER", "AEREL", "AESTDTC", "AEENDTC", "ASTDT", "ASTDTF", "AENDT",
+                "AEBODSYS", "AESEV", "AESER", "AEREL", "AEACN", "AESTDTC", "AEENDTC", "ASTDT", "ASTDTF", "AENDT",
                 "AENDTF", "ASTDY", "TRTEMFL", "AOCCFL", "AOCCSFL", "AOCCPFL"]
 
 
