@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,22 @@ def shared_dir() -> Path:
 def copy_workflow(dest: Path) -> Path:
     """A fresh copy of the workflow, bundled data and package in `dest`, as a user's clone would be."""
     return regrowth_workflow.copy_workflow(ROOT, dest, with_package=True)
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory) -> Path:
+    """The bundled trials run once by Snakemake, for every module that needs a finished run. Never
+    changed: a module that runs Snakemake again or edits files works on its own finished_copy."""
+    work = copy_workflow(tmp_path_factory.mktemp("reference"))
+    snakemake(work, check=True)
+    return work
+
+
+def finished_copy(run: Path, dest: Path) -> Path:
+    """A copy of a finished run that Snakemake finds finished too: every file with its times, the
+    .snakemake metadata included (nothing in it names the folder)."""
+    shutil.copytree(run, dest, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    return dest
 
 
 def snakemake(workdir: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:

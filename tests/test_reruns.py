@@ -14,7 +14,7 @@ import pytest
 from regrowth.simulate.engine import simulate
 from regrowth.simulate.export_redcap import export_redcap
 from regrowth.simulate.seed_trials import RUXOLITINIB
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import copy_workflow, finished_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 TRIALS = ["NCT01950780", "NCT02197455", "NCT03570749"]
@@ -62,10 +62,8 @@ def chain(trial: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    w = copy_workflow(tmp_path_factory.mktemp("reruns"))
-    snakemake(w, check=True)
-    return w
+def work(reference_run, tmp_path_factory):
+    return finished_copy(reference_run, tmp_path_factory.mktemp("reruns") / "run")
 
 
 def test_1_nothing_to_do_after_a_full_run(work):

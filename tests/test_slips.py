@@ -272,6 +272,7 @@ def test_a_trial_whose_only_issues_are_notices_gets_its_report(tmp_path):
     assert set(r.checked.issues["severity"]) == {"notice"} and "RG0005" in set(r.checked.issues["rule_id"])
     html = report_html({"SLIP": (r, 12)})
     assert "RG0005" in html
+    assert "data cut: not stated" in html  # the sheet names none
     assert "Issues by rule and severity" in html
 
 

@@ -15,17 +15,16 @@ from regrowth.parquet_io import read_table
 from regrowth.simulate.engine import simulate
 from regrowth.simulate.export_sdtm import export_sdtm
 from regrowth.simulate.seed_trials import RUXOLITINIB
-from tests.conftest import ROOT, copy_workflow, snakemake
+from tests.conftest import ROOT, copy_workflow, finished_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 RUX, TOFA, BARI = "NCT01950780", "NCT02197455", "NCT03570749"
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    snakemake(work, check=True)
-    return work
+def run_dir(reference_run, tmp_path_factory):
+    """This module's finished run of the bundled trials (some tests run other sheets in it)."""
+    return finished_copy(reference_run, tmp_path_factory.mktemp("workflow") / "run")
 
 
 def eot(run_dir, trial, endpoint="SALT50"):
@@ -313,7 +312,7 @@ def test_report_in_a_real_browser(run_dir, browser):
     with page.expect_download() as dl:
         page.locator("button.csv").first.click()
     csv_text = Path(dl.value.path()).read_text()
-    assert csv_text.splitlines()[0].startswith("Trial,Arm,N (FAS)")
+    assert csv_text.splitlines()[0].startswith("Trial,Arm,End of treatment,N (FAS)")
     assert "9/12 (75.0%) [42.8 – 94.5]" in csv_text
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
@@ -382,7 +381,8 @@ def test_figures_rendered_in_parallel_are_the_same_bytes_in_the_same_order():
         arms.append((f"Arm {k}", pd.DataFrame({
             "USUBJID": np.repeat([f"S{k}-{i}" for i in range(n // 4)], 4), "PARAMCD": "SALT", "ANL01FL": "Y",
             "AATYPE": rng.choice(list(figures.SUBTYPE_COLOURS), n), "AVISITN": np.tile([0, 12, 24, 36], n // 4),
-            "AVAL": rng.uniform(0, 100, n), "ADY": np.tile([1, 85, 169, 253], n // 4), "PCHG": rng.uniform(-100, 0, n)})))
+            "AVAL": rng.uniform(0, 100, n), "ADY": np.tile([1, 85, 169, 253], n // 4), "PCHG": rng.uniform(-100, 0, n),
+            "EOTFL": np.tile([None, None, "Y", None], n // 4)})))
     jobs = {"waterfall": (figures.waterfall, arms), "salt": (figures.salt_over_time, arms),
             "salt_subtype": (figures.salt_over_time_by_subtype, arms)}
     alone = figures.render(jobs, workers=1)

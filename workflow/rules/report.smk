@@ -12,7 +12,14 @@ rule report:
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
         # the rule graph drawn for the provenance appendix: a changed rule redraws it
-        workflow_files=["Snakefile", *Path(workflow.basedir).glob("workflow/rules/*.smk")],
+        # (relative and sorted: a run copied elsewhere keeps the same input set)
+        workflow_files=[
+            "Snakefile",
+            *sorted(
+                str(p.relative_to(workflow.basedir))
+                for p in Path(workflow.basedir).glob("workflow/rules/*.smk")
+            ),
+        ],
     output:
         html=report(
             "results/report.html",
