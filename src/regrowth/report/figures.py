@@ -77,6 +77,7 @@ def eot_week_of(adsalt: pd.DataFrame) -> float:
 def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
     """Mean SALT by analysis visit with 95 % CI bands, one line per trial arm (observed values)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    eot_weeks: set[float] = set()
     for k, (label, adsalt) in enumerate(series):
         d = select_rows(adsalt, (adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y"), ["AVISITN", "AVAL"])
         g = d.groupby("AVISITN")["AVAL"].agg(["mean", "std", "count"]).reset_index()
@@ -87,7 +88,9 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
         eot = eot_week_of(adsalt)
         if not np.isnan(eot):  # after this the arm is off drug
             ax.axvline(eot, color=colour, lw=1, ls=":")
-            ax.text(eot, 101, "EOT", color=colour, fontsize=7, ha="center", va="bottom")
+            eot_weeks.add(round(eot, 1))
+    for eot in sorted(eot_weeks):  # one label per week, however many arms end there
+        ax.text(eot, 101, "EOT", color="#444", fontsize=7, ha="center", va="bottom")
     ax.set_xlabel("Week (dotted lines: end of treatment of the arm of that colour)")
     ax.set_ylabel("Mean SALT (% scalp hair loss)")
     ax.set_ylim(0, 100)
