@@ -72,12 +72,12 @@ EDGE01-011  EXENDTC "2024-06" (partial): imputed to 2024-06-30 but capped at the
             TRTEDTF "D". EOT 30.0, PCHG -70 (Y N N N N); no follow-up -> CNSR 2.
             Discontinued: WITHDRAWAL BY SUBJECT. AE 2024-05-15 (emergent only with TRTEDT).
 EDGE01-012  Four regions only (SALT01..04), totals derived 0.40 top + 0.24 back + 0.18 right +
-            0.18 left, rounded half up to 1 decimal: screening 100/100/90/80 -> 94.6 (BASE);
-            W12 55/61/65/63 -> 59.68 -> 59.7; W24 15/21/25/25 -> 20.04 -> 20.0 (SALTLE20 Y only
-            because of the rounding); PCHG (20 - 94.6) / 94.6 * 100 = -78.858 (Y Y N Y N).
-            W28..W44 all four regions 30, 40, 45, 50, 55 -> totals 30.0 (29.999999999999996
-            before rounding), 40.0, 45.0, 50.0, 55.0. f=0.5 (57.3) censored 140; f=0.4 (49.84)
-            event 112; f=0.7 (72.22) censored 140.
+            0.18 left, not rounded (only where shown): screening 100/100/90/80 -> 94.6 (BASE);
+            W12 55/61/65/63 -> 59.68; W24 15/21/25/25 -> 20.04 (not SALT <= 20: rounding to 20.0
+            first would make it a responder); PCHG (20.04 - 94.6) / 94.6 * 100 = -78.816
+            (Y Y N N N). W28..W44 all four regions 30, 40, 45, 50, 55 -> totals 30.0
+            (29.999999999999996 in floating point), 40.0, 45.0, 50.0, 55.0. f=0.5 (57.32)
+            censored 140; f=0.4 (49.864) event 112; f=0.7 (72.232) censored 140.
 EDGE01-013  Placebo. BASE 70, W12 (day 85 = last dose) 30.0, W16 (day 113, off drug) 52.
             AE with AEACN DRUG WITHDRAWN (day 80, emergent); DS ADVERSE EVENT. eot_week 24:
             no record (NRI). Without eot_week: EOT W12 30.0, PCHG -57.14 (Y N N N N);

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from regrowth.parquet_io import read_table
-from tests.builders import messy_partition_trial, partition_sheet_row
+from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
 from tests.conftest import ROOT, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
@@ -32,11 +32,12 @@ WHOLE_TRIAL = "NCT02197455"  # the bundled tofacitinib trial (SAS XPORT); the ot
 def with_partitioned_trial(work, export) -> str:
     """One bundled trial run whole, plus SPLIT, the messy export in 3 partitions: the sheet's
     --config argument (named relative to the run: the same settings in both runs)."""
-    bundled = (work / "config/trials.tsv").read_text(encoding="utf-8").splitlines()
-    rows = [bundled[0] + "\tpolicy\tpartitions"] + [line + "\t\t" for line in bundled[1:]
-                                                     if line.startswith(WHOLE_TRIAL + "\t")]
+    bundled = pd.read_csv(work / "config/trials.tsv", sep="\t", dtype=str).set_index("trial_id")
+    columns = PARTITION_SHEET_HEADER.rstrip("\n").split("\t")
+    whole = bundled.loc[WHOLE_TRIAL].reindex(columns[1:]).fillna("")
     sheet = work / "config/slurm_trials.tsv"
-    sheet.write_text("\n".join(rows) + "\n" + partition_sheet_row("SPLIT", export, 3), encoding="utf-8")
+    sheet.write_text(PARTITION_SHEET_HEADER + "\t".join([WHOLE_TRIAL, *whole]) + "\n"
+                     + partition_sheet_row("SPLIT", export, 3), encoding="utf-8")
     return f"trials={sheet.relative_to(work)}"
 
 

@@ -68,10 +68,12 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
               policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None) -> TrialRun:
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
     eot_week, data_cut and policy; the tables are those of results/{trial}/tables/."""
+    from regrowth.definitions import check_weeks
     from regrowth.partition.process import Settings, derive_analysis_tables
     from regrowth.summarize.tables import summarize_trial_table
 
     defs = definitions_with_defaults(definitions)
+    check_weeks(defs, eot_week, trial_id or Path(folder).name)
     checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"])
     settings = Settings(policy=policy, window_days=defs["visit_window_days"], endpoints=defs["endpoints"],
                         grid_weeks=defs["visit_grid_weeks"], eot_week=eot_week, relapse=defs["relapse"],

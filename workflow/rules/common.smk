@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 from snakemake.utils import validate
 
+from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition.split import SPLITTABLE, part_names, split_memory_mb
 from regrowth.provenance import code_version
@@ -61,6 +62,9 @@ def load_trials(path):
 
 
 TRIALS = load_trials(config["trials"])
+for _row in TRIALS.to_dict("records"):  # a planned week off the visit grid would be 0 % at EOT
+    check_weeks(config["definitions"], None if pd.isna(_row.get("eot_week")) else int(_row["eot_week"]),
+                _row["trial_id"])
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 CUT_IN_PATH = re.compile(r"(\d{4}-\d{2}-\d{2})")
 

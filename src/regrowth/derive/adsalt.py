@@ -10,6 +10,7 @@ from regrowth.derive.salt import ON_OR_BEFORE, TOTAL, flag_baseline, salt_record
 from regrowth.frames import (assert_unique_keys, group_bounds, isin, key_codes, lookup_columns, require_columns,
                              sort_rows, text_from_codes)
 from regrowth.derive import ORDER
+from regrowth.errors import ContractError
 from regrowth.rounding import at_compare_precision
 
 OPERATORS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}
@@ -162,6 +163,9 @@ def adsalt_from_records(records: pd.DataFrame, adsl: pd.DataFrame, *, endpoints:
     columns = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE", "PARAMCD", "PARAM", "VISIT", "VISITNUM",
                "ADT", "ADY", "AVISIT", "AVISITN", "APHASE", "AVAL", "DTYPE", "ABLFL", "BASE", "CHG", "PCHG",
                "ANL01FL", "EOTFL"] + [f"CRIT{y}{s}" for y in range(1, len(endpoints) + 1) for s in ("", "FL")]
+    if eot_week is not None and eot_week % grid_weeks:  # no analysis visit would be the EOT week
+        raise ContractError(f"derive_adsalt: eot_week {eot_week} is not on the {grid_weeks}-week visit grid "
+                            "(regrowth.definitions.check_weeks stops such a run before it starts)")
     rec = merge_adsl(records, adsl)
     rec = derive_var_ady(rec)
     rec = derive_var_ablfl(rec, baseline)

@@ -7,10 +7,10 @@ import pandas as pd
 from regrowth.dates import impute_date, to_date
 from regrowth.derive.salt import ON_OR_BEFORE, RS_COLUMNS, TOTAL, flag_baseline, salt_records
 from regrowth.frames import any_in_group, assert_unique_keys, key_codes, lookup, require_columns, select_rows
-from regrowth.model import AA_SUBTYPE_CAT
+from regrowth.model import AA_SUBTYPE_CAT, NOT_ASSIGNED_ARMS
 from regrowth.derive import ORDER
 
-NOT_RANDOMIZED = {"SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED", "SCREEN FAILED"}
+NOT_RANDOMIZED = NOT_ASSIGNED_ARMS
 DM_KEEP = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC",
            "COUNTRY", "ARM", "ARMCD", "ACTARM", "ACTARMCD", "RFSTDTC", "RFENDTC"]
 
@@ -55,24 +55,26 @@ def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, *, data_cut: str
     Partial dates are imputed as ADaM does (admiral's derive_vars_dt, flag D when the day was
     imputed, M when month and day were): a start to the first day of its period, an end to the
     last day, but never after the data cut or the subject's last visit (`last_visit`,
-    last_visit_dates), nor before the record's start. A record without an end date ends on the
-    day it starts."""
+    last_visit_dates), nor before the record's start. A subject's latest record without an end
+    date runs to the last visit or data cut (flag Y); an earlier one ends on the day it starts."""
     require_columns(ex, ["USUBJID", "EXSTDTC", "EXENDTC"], "derive_vars_trt_dates")
     start, start_flag = impute_date(ex["EXSTDTC"], how="first")
     end, end_flag = impute_date(ex["EXENDTC"], how="last")
-    caps = []
+    caps = [pd.Series(pd.NaT, index=ex.index, dtype="datetime64[s]")]
     if data_cut:
         caps.append(pd.Series(pd.Timestamp(data_cut), index=ex.index).astype("datetime64[s]"))
     if last_visit is not None and len(last_visit):
         caps.append(lookup(ex["USUBJID"], last_visit))
-    if caps:
-        cap = pd.concat(caps, axis=1).min(axis=1).astype("datetime64[s]")
-        capped = end_flag.notna() & cap.notna() & (end > cap)
-        end = end.mask(capped, cap)
+    cap = pd.concat(caps, axis=1).min(axis=1).astype("datetime64[s]")
+    end = end.mask(end_flag.notna() & cap.notna() & (end > cap), cap)
     end = end.mask(end < start, start)
-    end_flag = end_flag.where(ex["EXENDTC"].notna())
-    missing_end = end.isna()
-    end, end_flag = end.mask(missing_end, start), end_flag.mask(missing_end, start_flag)
+    # No end date at all: on the subject's latest record, treatment went on to the last visit (or
+    # the data cut), flagged Y (RG0605 warns); on an earlier record, a dose on the day it starts.
+    missing_end = ex["EXENDTC"].isna() & start.notna()
+    latest = start.eq(start.groupby(ex["USUBJID"]).transform("max")) & missing_end
+    ongoing = latest & cap.notna() & (cap >= start)
+    end_flag = end_flag.where(~missing_end, start_flag).mask(ongoing, "Y")
+    end = end.mask(missing_end, start).mask(ongoing, cap)
     dose = ex["EXDOSE"] if "EXDOSE" in ex.columns else pd.Series(1.0, index=ex.index)
     # A zero dose of placebo is still a dose; only records flagged as not given (dose < 0) or
     # without a start date are not.
@@ -91,9 +93,12 @@ def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, *, data_cut: str
 
 
 def derive_var_saffl(adsl: pd.DataFrame) -> pd.DataFrame:
-    """SAFFL: received at least one dose."""
-    require_columns(adsl, ["TRTSDT"], "derive_var_saffl")
-    return adsl.assign(SAFFL=adsl["TRTSDT"].notna().map({True: "Y", False: "N"}).astype("str"))
+    """SAFFL: received at least one dose. A dosed subject without an actual arm (ACTARM empty or
+    'not treated': RG0707 warns) is counted under the planned one, not left out of safety."""
+    require_columns(adsl, ["TRTSDT", "TRT01P", "TRT01A"], "derive_var_saffl")
+    dosed = adsl["TRTSDT"].notna()
+    return adsl.assign(SAFFL=dosed.map({True: "Y", False: "N"}).astype("str"),
+                       TRT01A=adsl["TRT01A"].mask(dosed & adsl["TRT01A"].isna(), adsl["TRT01P"]))
 
 
 def derive_var_ittfl(adsl: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from regrowth.dates import to_date
 from regrowth.frames import (any_in_group, assert_unique_keys, group_bounds, isin, key_codes, lookup, require_columns,
                              select_rows, sort_rows)
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
-from regrowth.rounding import round_half_up
+from regrowth.rounding import at_compare_precision
 
 TOTAL = "SALT"
 PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TOTAL: "SALT Total Score (%)"}
@@ -51,7 +51,8 @@ def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
     """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, PARAM, AVAL, ADT, VISIT(NUM), DTYPE.
 
     The reported total (RSTESTCD SALTTOT) is used where present; where a visit has all four
-    regions but no total, the total is computed from the weights and flagged DTYPE='DERIVED'.
+    regions but no total, the total is computed from the weights (not rounded) and flagged
+    DTYPE='DERIVED'.
     """
     require_columns(rs, RS_COLUMNS, "salt_records")
     salt = select_rows(rs, isin(rs["RSTESTCD"], list(SALT_TESTS)).to_numpy(), RS_COLUMNS)
@@ -85,7 +86,9 @@ def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reindex(columns=list(SALT_WEIGHTS)).dropna()
     if wide.empty:
         return rec.iloc[0:0]
-    total = round_half_up(sum(wide[k] * w for k, w in SALT_WEIGHTS.items()).to_numpy(), 1)
+    # unrounded (rounded half up only where shown): 20.04 is not SALT <= 20; at 9 decimals, which
+    # only removes floating-point error (four regions of 30 give 30, not 29.999999999999996)
+    total = at_compare_precision(sum(wide[k] * w for k, w in SALT_WEIGHTS.items()).to_numpy())
     meta = regions.drop_duplicates(["USUBJID", "VISITNUM"]).set_index(["USUBJID", "VISITNUM"])
     out = wide.index.to_frame(index=False)
     out["PARAMCD"] = TOTAL

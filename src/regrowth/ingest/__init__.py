@@ -79,8 +79,8 @@ def canonical(assembled, files: list[dict], issues: list[dict]) -> Ingested:
     file_of = {str(f["domains"]).lower(): f["file"] for f in files}
     for d, t in tables.items():
         issues += presence_issues(d, t, t["SRCFILE"].iloc[0] if len(t) else file_of.get(d))
-    if "ex" not in tables and "dm" in tables:
-        ex = exposure_from_dm(tables["dm"], issues)
+    if "dm" in tables:  # a subject EX has no record of: exposure from DM where it says (RG0010)
+        ex = exposure_from_dm(tables["dm"], tables.get("ex"), issues)
         if ex is not None:
             tables["ex"] = ex
     out = {d: in_row_order(normalise_values(d, conform(tables[d], d), issues)) if d in tables else empty_domain(d)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from regrowth.model import AA_SUBTYPE_CAT, AA_SUBTYPES, DOMAINS, FLAG, STR, SYNONYMS, TERM, TRACE
+from regrowth.model import AA_SUBTYPE_CAT, AA_SUBTYPES, DOMAINS, FLAG, NCOMPLT_CT, STR, SYNONYMS, TERM, TRACE
 
 FLAG_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "T": "Y", "1": "Y",
                "N": "N", "NO": "N", "FALSE": "N", "F": "N", "0": "N"}
@@ -113,6 +113,81 @@ def normalise_values(domain: str, table: pd.DataFrame, issues: list[dict]) -> pd
                         "read as Y/N" if v.values == FLAG else "trimmed and upper-cased to the controlled term")
     if domain == "mh":
         out = _normalise_subtypes(out, issues)
+    if domain == "rs":
+        out = _salt_result_from_orres(out, issues)
+    if domain == "ds":
+        out = _disposition_category(out, issues)
+    if domain in ("dm", "ae"):
+        out = _one_spelling(domain, out, issues)
+    return out
+
+
+def _salt_result_from_orres(rs: pd.DataFrame, issues: list[dict]) -> pd.DataFrame:
+    """RSSTRESN empty where RSORRES holds a number (SALT is % in both): the number is used, with a
+    notice (RG0010), rather than the assessment silently not analysed."""
+    if not {"RSSTRESN", "RSORRES"} <= set(rs.columns) or rs.empty:
+        return rs
+    orres = pd.to_numeric(rs["RSORRES"], errors="coerce")
+    fill = (rs["RSSTRESN"].isna() & orres.notna()).to_numpy(dtype=bool)
+    if not fill.any():
+        return rs
+    out = rs.copy(deep=False)
+    out["RSSTRESN"] = rs["RSSTRESN"].mask(fill, orres)
+    for file, n in pd.Series(out["SRCFILE"].to_numpy()[fill]).value_counts(sort=False).items():
+        issues.append(_issue("RG0010", "notice", "RS", file, "RSSTRESN",
+                             f"RSSTRESN is empty in {n} record(s) whose RSORRES holds a number: that number (% hair "
+                             "loss) is the analysed value"))
+    return out
+
+
+def _disposition_category(ds: pd.DataFrame, issues: list[dict]) -> pd.DataFrame:
+    """DSCAT empty on a record whose DSDECOD is an NCOMPLT term: a disposition event (notice
+    RG0010), not a record the end-of-study status silently ignores."""
+    if not {"DSCAT", "DSDECOD"} <= set(ds.columns) or ds.empty:
+        return ds
+    fill = (ds["DSCAT"].isna() & ds["DSDECOD"].isin(NCOMPLT_CT)).to_numpy(dtype=bool)
+    if not fill.any():
+        return ds
+    out = ds.copy(deep=False)
+    out["DSCAT"] = ds["DSCAT"].mask(fill, "DISPOSITION EVENT").astype("str")
+    for file, n in pd.Series(out["SRCFILE"].to_numpy()[fill]).value_counts(sort=False).items():
+        issues.append(_issue("RG0010", "notice", "DS", file, "DSCAT",
+                             f"DSCAT is empty in {n} record(s) with a disposition term in DSDECOD: taken as "
+                             "disposition events (DSCAT = DISPOSITION EVENT)"))
+    return out
+
+
+# Counted text that is free text, not a controlled term: spellings that differ only in case or
+# surrounding blanks are one value. Arms are named by the sponsor: two spellings are an error (which is
+# meant?); MedDRA terms keep their most frequent spelling, with a notice.
+ONE_SPELLING = {"dm": {"ARM": "error", "ACTARM": "error"}, "ae": {"AEDECOD": "notice", "AEBODSYS": "notice"}}
+
+
+def _one_spelling(domain: str, table: pd.DataFrame, issues: list[dict]) -> pd.DataFrame:
+    out = table
+    for column, severity in ONE_SPELLING[domain].items():
+        if column not in table.columns or table.empty:
+            continue
+        counts = table[column].dropna().value_counts(sort=False)
+        key = pd.Series(counts.index, index=counts.index).str.strip().str.upper()
+        variants = key[key.duplicated(keep=False)]
+        if variants.empty:
+            continue
+        file = table["SRCFILE"].iloc[0] if "SRCFILE" in table.columns else None
+        groups = {k: sorted(variants.index[variants == k], key=lambda v: (-counts[v], v)) for k in variants.unique()}
+        shown = "; ".join(" / ".join(f"'{v}'" for v in vs) for vs in groups.values())
+        if severity == "error":
+            issues.append(_issue("RG0209", "error", DOMAINS[domain].name, file, column,
+                                 f"{column} spells one value in several ways ({shown}): the subjects would be "
+                                 f"counted in separate arms. Write each arm the same way in {file}."))
+            continue
+        chosen = {v: vs[0] for vs in groups.values() for v in vs}
+        if out is table:
+            out = table.copy(deep=False)
+        raw = table[column]
+        out[column] = raw.map(lambda v: chosen.get(v, v)).astype("str").where(raw.notna())
+        _report_changes(DOMAINS[domain].name, column, raw, out[column], out, issues,
+                        "written as the most frequent spelling of the same term")
     return out
 
 
@@ -154,31 +229,42 @@ def _normalise_subtypes(mh: pd.DataFrame, issues: list[dict]) -> pd.DataFrame:
     return out
 
 
-def exposure_from_dm(dm: pd.DataFrame, issues: list[dict]) -> pd.DataFrame | None:
-    """EX records from DM's RFXSTDTC/RFXENDTC for an export without an EX dataset (one record per
-    subject with a first-dose date, traced to its DM row), with a notice (RG0010); a warning
-    (RG0011) when DM carries no first-dose date either: then no one has treatment dates."""
+def exposure_from_dm(dm: pd.DataFrame, ex: pd.DataFrame | None, issues: list[dict]) -> pd.DataFrame | None:
+    """EX records from DM's RFXSTDTC/RFXENDTC for subjects the EX dataset has no record of (all of
+    them when the export has no EX): one record per subject with a first-dose date, traced to its
+    DM row, with a notice (RG0010). Without EX, a warning (RG0011) when DM carries no first-dose
+    date either: then no one has treatment dates. Returns EX with the records added, or None."""
+    if "USUBJID" not in dm.columns:  # RG0001 stops the trial
+        return None
     file = dm["SRCFILE"].iloc[0] if len(dm) and "SRCFILE" in dm.columns else None
     start = dm["RFXSTDTC"] if "RFXSTDTC" in dm.columns else pd.Series(None, index=dm.index, dtype="str")
     dosed = start.notna().to_numpy(dtype=bool)
+    if ex is not None and len(ex) and "USUBJID" in ex.columns:
+        dosed = dosed & ~dm["USUBJID"].isin(ex["USUBJID"].dropna().unique()).to_numpy(dtype=bool)
     if not dosed.any():
-        issues.append(_issue("RG0011", "warning", "EX", file, "RFXSTDTC",
-                             "the export has no EX dataset and DM carries no first-dose date (RFXSTDTC): no subject "
-                             "has treatment dates, so the safety and efficacy populations are empty. Add the EX "
-                             "dataset, or RFXSTDTC and RFXENDTC to DM."))
+        if ex is None or ex.empty:
+            issues.append(_issue("RG0011", "warning", "EX", file, "RFXSTDTC",
+                                 "the export has no EX records and DM carries no first-dose date (RFXSTDTC): no "
+                                 "subject has treatment dates, so the safety and efficacy populations are empty. Add "
+                                 "the EX dataset, or RFXSTDTC and RFXENDTC to DM."))
         return None
     d = dm[dosed]
     arm = pd.Series("STUDY TREATMENT", index=d.index, dtype="str")
     for col in ("ARM", "ACTARM"):  # the actual arm where known, else the planned one
         if col in d.columns:
             arm = d[col].astype("str").fillna(arm)
-    ex = pd.DataFrame({
+    from_dm = pd.DataFrame({
         "STUDYID": d["STUDYID"] if "STUDYID" in d.columns else None, "DOMAIN": "EX", "USUBJID": d["USUBJID"],
         "EXSEQ": 1.0, "EXTRT": arm, "EXSTDTC": d["RFXSTDTC"],
         "EXENDTC": d["RFXENDTC"] if "RFXENDTC" in d.columns else None,
         "SRCFILE": d["SRCFILE"], "SRCROW": d["SRCROW"],
     }).reset_index(drop=True)
+    whom = "the export has no EX records" if ex is None or ex.empty else (
+        f"{len(from_dm)} subject(s) with a first-dose date in DM have no EX record")
     issues.append(_issue("RG0010", "notice", "EX", file, "RFXSTDTC,RFXENDTC",
-                         f"the export has no EX dataset: first and last dose of {len(ex)} subject(s) taken from DM "
-                         "RFXSTDTC and RFXENDTC (one exposure record per subject; dose and doses between are not known)"))
-    return ex
+                         f"{whom}: first and last dose of {len(from_dm)} subject(s) taken from DM RFXSTDTC and "
+                         "RFXENDTC (one exposure record per subject; dose and doses between are not known)"))
+    if ex is None or ex.empty:
+        return from_dm
+    return pd.concat([ex, from_dm.astype({c: ex[c].dtype for c in from_dm.columns if c in ex.columns})],
+                     ignore_index=True)

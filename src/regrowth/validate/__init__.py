@@ -17,7 +17,7 @@ import pandas as pd
 from regrowth.dates import ISO8601_DATE
 from regrowth.frames import isin, key_codes, lookup, per_distinct, select_rows
 from regrowth.issues import is_text_file, issues_frame, sort_issues, value_text
-from regrowth.model import DOMAINS, SALT_WEIGHTS
+from regrowth.model import DOMAINS, NOT_ASSIGNED_ARMS, SALT_WEIGHTS
 from regrowth.validate.rules import RULES, SALT_TOTAL_TOLERANCE
 
 BUILTIN_RULES = {"column_in_dataframe": "RG0001", "not_nullable": "RG0002", "column_in_schema": None}
@@ -165,19 +165,25 @@ def cross_domain_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
         return out
     subjects = dm["USUBJID"].dropna().unique()  # an array, not a set: isin runs in pyarrow
     for domain, df in tables.items():
-        if domain == "dm" or df.empty or "USUBJID" not in df.columns:
-            continue
+        if domain == "dm" or df.empty or "USUBJID" not in df.columns or not len(subjects):
+            continue  # DM without any USUBJID is RG0001's / RG0002's: no subject is 'not in DM' then
         orphan = df["USUBJID"].notna() & ~isin(df["USUBJID"], subjects)
         for i in df.index[orphan]:
             out.append(_issue("RG0701", domain, df, i, "USUBJID", df.at[i, "USUBJID"],
                               f"USUBJID '{df.at[i, 'USUBJID']}' is not in DM"))
     ex = tables["ex"]
     treated = ex["USUBJID"].dropna().unique()
-    armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(["SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED"])
+    armed = dm["ARM"].notna() & ~dm["ARM"].str.upper().isin(list(NOT_ASSIGNED_ARMS))
     armed &= dm["USUBJID"].notna()  # a DM record without USUBJID is RG0002's, not also 'no exposure'
     for i in dm.index[armed & ~isin(dm["USUBJID"], treated)]:
         out.append(_issue("RG0703", "dm", dm, i, "USUBJID", dm.at[i, "USUBJID"],
                           f"subject assigned to '{dm.at[i, 'ARM']}' has no exposure record"))
+    unarmed = dm["ACTARM"].isna() | dm["ACTARM"].str.upper().isin(list(NOT_ASSIGNED_ARMS)).fillna(False)
+    for i in dm.index[unarmed & dm["USUBJID"].notna() & isin(dm["USUBJID"], treated)]:
+        out.append(_issue("RG0707", "dm", dm, i, "ACTARM", dm.at[i, "ACTARM"],
+                          f"the subject has exposure records but no actual arm (ACTARM "
+                          f"{'empty' if pd.isna(dm.at[i, 'ACTARM']) else repr(dm.at[i, 'ACTARM'])}): safety counts "
+                          f"them under the planned arm '{dm.at[i, 'ARM']}'"))
     rs = tables["rs"]
     if not rs.empty and not ex.empty:
         # dates compared as text (partial dates too), but only valid ISO 8601 ones; a subject with
@@ -302,6 +308,38 @@ def visit_window_issues(tables: dict[str, pd.DataFrame], window_days: int) -> li
     return out
 
 
+def counted_value_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
+    """Values a count depends on that are missing where the record is there:
+    RG0203 an AE without AESER (the serious count), RG0402 a SALT record without a complete date
+    (no visit, baseline or EOT can use it), RG0604 an AE without a start date (counted emergent),
+    RG0605 a subject's latest exposure record without an end date (last dose = last visit)."""
+    out = []
+    ae, rs, ex = tables["ae"], tables["rs"], tables["ex"]
+    if len(ae) and "AESER" in ae.columns:
+        for i in ae.index[ae["AESER"].isna()]:
+            out.append(_issue("RG0203", "ae", ae, i, "AESER", None, "AESER is empty: whether the AE is serious is "
+                              "not known, and the serious TEAE count depends on it"))
+    if len(ae) and "AESTDTC" in ae.columns:
+        for i in ae.index[ae["AESTDTC"].isna()]:
+            out.append(_issue("RG0604", "ae", ae, i, "AESTDTC", None, "AESTDTC is empty: the AE counts as "
+                              "treatment-emergent unless it ended before the first dose"))
+    if len(rs) and {"RSTESTCD", "RSDTC"} <= set(rs.columns):
+        salt = isin(rs["RSTESTCD"], [*SALT_WEIGHTS, "SALTTOT"])
+        dtc = rs["RSDTC"].astype("str")
+        partial = salt & iso_valid(dtc) & (dtc.str.len() < 10)  # an invalid one is RG0401's
+        for i in rs.index[(salt & rs["RSDTC"].isna()) | partial]:
+            out.append(_issue("RG0402", "rs", rs, i, "RSDTC", rs.at[i, "RSDTC"],
+                              "the SALT assessment has no complete date, so it cannot be analysed"
+                              + (f": RSDTC = '{rs.at[i, 'RSDTC']}'" if pd.notna(rs.at[i, "RSDTC"]) else "")))
+    if len(ex) and {"EXSTDTC", "EXENDTC"} <= set(ex.columns):
+        start = ex["EXSTDTC"].astype("str").where(iso_valid(ex["EXSTDTC"]))
+        latest = start.notna() & start.eq(start.groupby(ex["USUBJID"]).transform("max"))
+        for i in ex.index[latest & ex["EXENDTC"].isna()]:
+            out.append(_issue("RG0605", "ex", ex, i, "EXENDTC", None, "the subject's last exposure record has no "
+                              "end date: the last dose is taken as the last visit or the data cut"))
+    return out
+
+
 def unmapped_issues(unmapped: pd.DataFrame) -> list[dict]:
     return [{"rule_id": r["rule_id"], "severity": RULES[r["rule_id"]].severity, "dataset": "SOURCE",
              "file": r["SRCFILE"], "usubjid": None, "row": int(r["SRCROW"]), "column": None, "value": None,
@@ -318,6 +356,7 @@ def validate_trial(tables: dict[str, pd.DataFrame], ingest_issues: pd.DataFrame 
     records += study_period_issues(tables)
     records += dosing_issues(tables)
     records += visit_window_issues(tables, window_days)
+    records += counted_value_issues(tables)
     if unmapped is not None:
         records += unmapped_issues(unmapped)
     found = issues_frame(records)

@@ -11,19 +11,11 @@ import pandera.pandas as pa
 
 from regrowth.dates import ISO8601_DATE
 from regrowth.frames import duplicated_rows, per_distinct
-from regrowth.model import DOMAINS, NUM
+from regrowth.model import DOMAINS, NCOMPLT_CT, NUM
 
 SEX_CT = ["F", "M", "U", "UNDIFFERENTIATED"]
 AESEV_CT = ["MILD", "MODERATE", "SEVERE"]
 NY_CT = ["N", "Y"]
-NCOMPLT_CT = [
-    "COMPLETED", "ADVERSE EVENT", "DEATH", "LACK OF EFFICACY", "LOST TO FOLLOW-UP",
-    "PHYSICIAN DECISION", "PROTOCOL DEVIATION", "PROTOCOL VIOLATION", "WITHDRAWAL BY SUBJECT",
-    "STUDY TERMINATED BY SPONSOR", "SCREEN FAILURE", "PREGNANCY", "PROGRESSIVE DISEASE",
-    "RECOVERY", "NON-COMPLIANCE WITH STUDY DRUG", "OTHER",
-]
-
-
 def _element(rule_id: str, fn) -> pa.Check:
     """Element-wise rule on non-null values (nulls are the presence rules' business)."""
     return pa.Check(lambda s: s.isna() | fn(s), name=rule_id, element_wise=False, ignore_na=False)
