@@ -237,9 +237,9 @@ def test_quarantine_that_removes_a_subjects_only_exposure_is_said_beside_the_saf
     adsl = r.adam["adsl"].set_index("USUBJID")
     assert adsl.loc["S-3", "SAFFL"] == "N" and safety(r, "ANY") == (2, 3)
     t = TrialData("SLIP", "Slip", "sdtm-csv", 12, r.adam["adsl"], r.adam["adsalt"], r.adam["adtte"],
-                  r.checked.issues, pd.DataFrame(), policy="quarantine")
+                  r.checked.issues, r.checked.ingested.files, policy="quarantine")
     assert denominator_notes(t) == ["1 subject(s) not in the safety population because their exposure records were "
-                                    "quarantined: the safety N is that much smaller."]
+                                    "quarantined: the safety N is that much smaller, and so is the FAS."]
 
 
 def report_html(runs: dict, definitions: dict | None = None) -> str:
@@ -291,3 +291,101 @@ def test_the_report_marks_off_drug_rows_and_states_each_trials_eot_rule(tmp_path
     assert '<tr class="off-drug"><td>SLIP</td>' in html
     assert "SLIP week 12 (planned)" in html
     assert "SLIP2 last on-treatment assessment (up to 14 days after the last dose)" in html
+
+
+# --- second-review slips: each stops or gives the right number --------------------------------
+
+def test_an_eot_week_off_the_visit_grid_stops_naming_the_setting(tmp_path):
+    from regrowth.errors import InputError
+
+    for kwargs in ({"eot_week": 10}, {"eot_week": 12, "definitions": {"visit_grid_weeks": 5}}):
+        with pytest.raises(InputError, match=r"eot_week .* visit_grid_weeks"):
+            run(export(tmp_path), **kwargs)
+    with pytest.raises(InputError, match=r"report_weeks \[10\]"):
+        run(export(tmp_path), definitions={"report_weeks": [10]})
+
+
+def test_a_last_dose_without_end_date_runs_to_the_last_visit_and_is_flagged(tmp_path):
+    r = run(export(tmp_path, **{"ex.csv": EX.replace("S-2,1,DRUG,5,mg,2020-01-06,2020-03-30", "S-2,1,DRUG,5,mg,2020-01-06,")}))
+    adsl = r.adam["adsl"].set_index("USUBJID")
+    assert adsl.loc["S-2", "TRTEDT"] == pd.Timestamp("2020-06-22") and adsl.loc["S-2", "TRTEDTF"] == "Y"
+    assert safety(r, "ANY") == (3, 4) and safety(r, "ANY SERIOUS") == (1, 4)
+    assert r.checked.issues.query("rule_id == 'RG0605'")["usubjid"].tolist() == ["S-2"]
+
+
+def test_a_salt_assessment_without_a_full_date_stops(tmp_path):
+    rs = RS.replace("S-1,2,SALT,SALTTOT,SALT Total Score,40,40,%,2,WEEK 12,2020-03-30",
+                    "S-1,2,SALT,SALTTOT,SALT Total Score,40,40,%,2,WEEK 12,2020-03")
+    with pytest.raises(ValidationFailed, match=r"RG0402.*rs.csv.*RSDTC"):
+        run(export(tmp_path, **{"rs.csv": rs}))
+
+
+def test_a_salt_result_only_in_rsorres_is_analysed(tmp_path):
+    rs = RS.replace("S-1,2,SALT,SALTTOT,SALT Total Score,40,40,%", "S-1,2,SALT,SALTTOT,SALT Total Score,40,,%")
+    r = run(export(tmp_path, **{"rs.csv": rs}))
+    assert eot(r) == (2, 4) and "RSORRES" in r.checked.issues.query("rule_id == 'RG0010'")["message"].iloc[0]
+
+
+def test_the_infections_column_matches_the_soc_in_any_case(tmp_path):
+    r = run(export(tmp_path, **{"ae.csv": AE.replace("Infections and infestations", "INFECTIONS AND INFESTATIONS")}))
+    assert "1 (25.0%)" in report_html({"SLIP": (r, 12)}).split('id="summary"')[1].split("</table>")[0]
+
+
+def test_no_ae_file_is_not_zero_adverse_events(tmp_path):
+    html = report_html({"SLIP": (run(export(tmp_path, **{"ae.csv": None})), 12)})
+    summary = html.split('id="summary"')[1].split("</table>")[0]
+    assert "not available (no AE dataset)" in summary and "0 (0.0%)" not in summary
+    assert "The export has no AE dataset" in html
+
+
+def test_meddra_terms_in_two_cases_are_one_term(tmp_path):
+    ae = AE + "S,AE,S-2,2,headache,HEADACHE,NERVOUS SYSTEM DISORDERS,MILD,N,2020-02-12,2020-02-13\n"
+    r = run(export(tmp_path, **{"ae.csv": ae}))
+    s = r.tables["safety"]
+    assert s[(s.pt == "") & (s.soc.str.upper() == "NERVOUS SYSTEM DISORDERS")]["n_subjects"].tolist() == [2]
+
+
+def test_an_arm_spelt_two_ways_stops(tmp_path):
+    with pytest.raises(ValidationFailed, match=r"RG0209.*dm.csv.*ARM"):
+        run(export(tmp_path, **{"dm.csv": DM.replace("S-2,2,01,M,51,Drug 5 mg", "S-2,2,01,M,51,DRUG 5 MG")}))
+
+
+def test_a_dosed_subject_without_actual_arm_stays_in_safety(tmp_path):
+    r = run(export(tmp_path, **{"dm.csv": DM.replace("S-2,2,01,M,51,Drug 5 mg,Drug 5 mg", "S-2,2,01,M,51,Drug 5 mg,")}))
+    assert safety(r, "ANY SERIOUS") == (1, 4)
+    assert r.checked.issues.query("rule_id == 'RG0707'")["usubjid"].tolist() == ["S-2"]
+
+
+def test_a_subject_without_ex_records_but_dose_dates_in_dm_is_dosed(tmp_path):
+    r = run(export(tmp_path, **{"ex.csv": "\n".join(l for l in EX.splitlines() if ",S-2," not in l) + "\n"}))
+    assert (r.adam["adsl"]["SAFFL"] == "Y").all() and safety(r, "ANY") == (3, 4)
+    assert "1 subject(s) with a first-dose date in DM" in r.checked.issues.query("rule_id == 'RG0010'")["message"].iloc[0]
+
+
+def test_a_disposition_term_without_category_still_ends_the_study(tmp_path):
+    r = run(export(tmp_path, **{"ds.csv": DS.replace("ADVERSE EVENT,DISPOSITION EVENT", "ADVERSE EVENT,")}))
+    assert r.adam["adsl"].set_index("USUBJID").loc["S-4", "EOSSTT"] == "DISCONTINUED"
+
+
+def test_an_ae_without_aeser_stops(tmp_path):
+    with pytest.raises(ValidationFailed, match=r"RG0203.*AESER"):
+        run(export(tmp_path, **{"ae.csv": AE.replace(",SEVERE,Y,", ",SEVERE,,")}))
+
+
+def test_an_ae_without_start_that_ended_before_the_first_dose_is_not_emergent(tmp_path):
+    ae = AE + "S,AE,S-2,2,cold,Nasopharyngitis,Infections and infestations,MILD,N,,2019-12-01\n"
+    r = run(export(tmp_path, **{"ae.csv": ae}))
+    adae = r.adam["adae"].set_index(["USUBJID", "AESEQ"])
+    assert pd.isna(adae.loc[("S-2", 2.0), "TRTEMFL"]) and "RG0604" in set(r.checked.issues["rule_id"])
+
+
+def test_responder_endpoint_grid_and_report_weeks_are_definitions(tmp_path):
+    # relapse among SALT <= 20 responders: S-2 only (10 at EOT; 20 at week 24 < 10 + 0.5 x 50)
+    rel = run(export(tmp_path), definitions={"relapse": {"responder_endpoint": "SALTLE20"}}).tables["relapse"].iloc[0]
+    assert (rel.n_responders, rel.n_at_risk, rel.n_relapsed) == (1, 1, 0)
+    # a 6-week grid: weeks 12 and 24 are still visits; S-4's day-57 value falls in week 6's window
+    # (target day 43, 14 days off) and responds there (14 from 70); at week 24 only S-2 (20 from 60)
+    e = run(export(tmp_path), definitions={"visit_grid_weeks": 6, "report_weeks": [6, 24]}).tables["efficacy"]
+    e = e.query("subgroup == 'Overall' and endpoint == 'SALT50'").set_index("timepoint")
+    assert sorted(e.index) == ["EOT", "W24", "W6"]
+    assert (e.loc["EOT", "n_responders"], e.loc["W6", "n_responders"], e.loc["W24", "n_responders"]) == (2, 1, 1)

@@ -27,13 +27,15 @@ def derive_vars_astdt(ae: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
 def derive_var_trtemfl(adae: pd.DataFrame, window_days: int) -> pd.DataFrame:
     """TRTEMFL: starts on or after first dose and no later than last dose + window.
 
-    A missing start date counts as emergent for a treated subject (the conservative choice).
+    A missing start date counts as emergent for a treated subject (the conservative choice),
+    unless the AE ended before the first dose.
     """
-    require_columns(adae, ["ASTDT", "TRTSDT", "TRTEDT"], "derive_var_trtemfl")
+    require_columns(adae, ["ASTDT", "AENDT", "TRTSDT", "TRTEDT"], "derive_var_trtemfl")
     treated = adae["TRTSDT"].notna()
     end = adae["TRTEDT"] + pd.to_timedelta(window_days, unit="D")
     within = (adae["ASTDT"] >= adae["TRTSDT"]) & (adae["ASTDT"] <= end.fillna(adae["ASTDT"]))
-    emergent = treated & (adae["ASTDT"].isna() | within.fillna(False))
+    ended_before = (adae["AENDT"] < adae["TRTSDT"]).fillna(False)  # no start, but over before the first dose
+    emergent = treated & ((adae["ASTDT"].isna() & ~ended_before) | within.fillna(False))
     return adae.assign(TRTEMFL=pd.Series(np.where(emergent, "Y", None), index=adae.index, dtype="str"))
 
 

@@ -39,6 +39,13 @@ class TrialData:
     simulated: bool = False
     eot_rule: str = ""  # how end of treatment is defined for this trial (eot_description)
 
+    @property
+    def domains(self) -> set[str] | None:
+        """The SDTM domains the export delivered (from its file records); None when not known."""
+        if self.inputs is None or "domains" not in getattr(self.inputs, "columns", []):
+            return None
+        return set(" ".join(self.inputs["domains"].dropna().astype(str)).upper().split())
+
 
 NOT_AVAILABLE = "not available"
 
@@ -55,6 +62,14 @@ def denominator_notes(t: TrialData) -> list[str]:
     """Where a fallback or quarantine changed who is counted: said beside the numbers."""
     v, adsl, notes = t.validation, t.adsl, []
     rules = set(v["rule_id"]) if len(v) else set()
+    for domain, what in (("AE", "adverse events are"), ("DS", "end-of-study status and disposition are")):
+        if t.domains is not None and domain not in t.domains:
+            notes.append(f"The export has no {domain} dataset: {what} not available"
+                         + (" (ADSL says ONGOING for every subject)." if domain == "DS" else "."))
+    imputed_start = adsl["TRTSDTF"].notna() if "TRTSDTF" in adsl.columns else pd.Series(False, index=adsl.index)
+    if imputed_start.any():
+        notes.append(f"{int(imputed_start.sum())} subject(s) have a partial first-dose date, imputed to the first day "
+                     "of its period (TRTSDTF): their baseline and study days depend on that imputation.")
     if "RG0010" in rules:
         notes.append("The export has no EX dataset: first and last dose come from DM RFXSTDTC/RFXENDTC.")
     if "RG0011" in rules:
@@ -72,12 +87,20 @@ def denominator_notes(t: TrialData) -> list[str]:
     lost_ex = (by_dataset.get("EX", set()) & known & not_safety) - gone
     if lost_ex:
         notes.append(f"{len(lost_ex)} subject(s) not in the safety population because their exposure records "
-                     "were quarantined: the safety N is that much smaller.")
+                     "were quarantined: the safety N is that much smaller, and so is the FAS.")
     not_fas = set(adsl.loc[(adsl["SAFFL"] == "Y") & (adsl["FASFL"] != "Y"), "USUBJID"])
-    lost_rs = (by_dataset.get("RS", set()) & known & not_fas) - gone
-    if lost_rs:
-        notes.append(f"{len(lost_rs)} treated subject(s) not in the FAS because SALT records were quarantined: "
-                     "the efficacy N is that much smaller.")
+    lost_rs = (by_dataset.get("RS", set()) & known) - gone
+    if lost_rs & not_fas:
+        notes.append(f"{len(lost_rs & not_fas)} treated subject(s) not in the FAS because SALT records were "
+                     "quarantined: the efficacy N is that much smaller.")
+    if lost_rs - not_fas - lost_ex:
+        notes.append(f"{len(lost_rs - not_fas - lost_ex)} FAS subject(s) had SALT records quarantined: a missing "
+                     f"assessment counts as non-response under NRI, so their responses may be undercounted.")
+    for domain, what in (("AE", "adverse-event records are not counted in the safety tables"),
+                         ("MH", "medical-history records are not used (subtype, disease duration)")):
+        lost = (by_dataset.get(domain, set()) & known) - gone
+        if lost:
+            notes.append(f"{len(lost)} subject(s) had {domain} records quarantined: those {what}.")
     return notes
 
 
@@ -103,7 +126,9 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
     for t in trials:
         fas = t.adsl[t.adsl["FASFL"] == "Y"]
         arms = sorted(set(t.adsl["TRT01P"].dropna()))
+        no_ae = t.domains is not None and "AE" not in t.domains
         for arm in arms:
+            fas_n = int((fas["TRT01P"] == arm).sum())
             eff = efficacy[(efficacy["trial_id"] == t.trial_id) & (efficacy["arm"] == arm)
                            & (efficacy["subgroup"] == "Overall") & (efficacy["timepoint"] == "EOT")]
 
@@ -112,7 +137,8 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
                 if t.adsalt.empty:
                     return "no SALT assessments"
                 if r.empty or not r.iloc[0].n_subjects:
-                    return f"{NOT_AVAILABLE} (no subject in the FAS)"
+                    why = "no subject in the FAS" if fas_n == 0 else "no one assessed at end of treatment"
+                    return f"{NOT_AVAILABLE} ({why})"
                 r = r.iloc[0]
                 return f"{int(r.n_responders)}/{int(r.n_subjects)} ({pct(r.pct)}%) [{ci(r.ci_low, r.ci_high)}]"
 
@@ -130,7 +156,7 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
             in_safety = (t.adsl["SAFFL"] == "Y") & (t.adsl["TRT01A"] == arm)
             n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(in_safety.sum())
             any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()
-            infections = saf[(saf["soc"] == INFECTIONS) & (saf["pt"] == "")]["n_subjects"].sum()
+            infections = saf[(saf["soc"].str.upper() == INFECTIONS.upper()) & (saf["pt"] == "")]["n_subjects"].sum()
             serious = saf[saf["soc"] == "ANY SERIOUS"]["n_subjects"].sum()
             rows.append({
                 "trial": t.label, "trial_id": t.trial_id, "arm": arm, "simulated": t.simulated, "eot": t.eot_rule,
@@ -138,6 +164,8 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
                 "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "relapse": relapse_text,
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
                 "infections": n_pct(infections, n_saf),
+                **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections")}
+                   if no_ae else {}),
             })
     return rows
 
@@ -273,11 +301,12 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
         responses = []
         for t in trials:
             for arm in sorted(t.adtte["TRT01P"].dropna().unique()) if not t.adtte.empty else []:
-                tt = t.adtte[(t.adtte["TRT01P"] == arm) & t.adtte["PARAMCD"].str.startswith("TTSALT")]
+                tt = t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] != "TTRELAPS")]
                 if len(tt):
                     responses.append((f"{arm} ({t.trial_id})", tt))
         if responses:
-            jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", "Proportion with SALT50")
+            endpoint = definitions.get("relapse", {}).get("responder_endpoint", "SALT50")
+            jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", f"Proportion with {endpoint}")
         jobs["salt"] = (figures.salt_over_time, [(label, a) for label, a, _ in arm_series])
         jobs["waterfall"] = (figures.waterfall, [(label, a) for label, a, _ in arm_series])
         followed = [(label, r) for label, _, r in arm_series if len(r)]
@@ -309,7 +338,8 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
         eot_rules=[(t.trial_id, t.eot_rule) for t in trials],
         bands=bands.assign(pct_text=bands["pct"].map(pct)).to_dict("records") if len(bands) else [],
-        relapse=[{**r, "median": ("no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
+        relapse=[{**r, "median": ("no responder at end of treatment" if r["n_responders"] == 0 else
+                             "no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
                              if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),
                   "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
         safety=safety.assign(pct_text=safety["pct"].map(pct)).to_dict("records") if len(safety) else [],
