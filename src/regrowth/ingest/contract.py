@@ -84,8 +84,8 @@ def _normalised(values: pd.Series, how: str, synonyms: dict[str, str]) -> pd.Ser
     """Each distinct value once: trimmed, upper case; flags to Y/N where unambiguous."""
     distinct = pd.Series(pd.unique(values.dropna()), dtype="str")
     upper = distinct.str.strip().str.upper()
-    if how == FLAG:
-        upper = upper.map(lambda u: FLAG_VALUES.get(u, u)).astype("str")
+    if how == FLAG:  # a value that means neither stays as the file has it, for its message
+        upper = pd.Series([FLAG_VALUES.get(u, d) for u, d in zip(upper, distinct)], dtype="str")
     elif synonyms:
         upper = upper.map(lambda u: synonyms.get(u, u)).astype("str")
     return pd.Series(upper.to_numpy(), index=distinct.to_numpy())

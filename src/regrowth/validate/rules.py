@@ -40,7 +40,7 @@ RULES: dict[str, Rule] = {
         Rule("RG0007", "notice", "terminology", "Values were normalised to controlled terms (case, blanks, Yes/No, 1/0, True/False)",
              "None needed; to avoid it, export the controlled terms themselves (e.g. Y/N, upper case)"),
         Rule("RG0008", "error", "presence", "A variable that a derivation reads is missing from the dataset",
-             "Add the variable to the export, or configure where the derivation takes it from"),
+             "Add the variable to the export, or rename the column that holds it to its SDTM name (the message names a look-alike where there is one)"),
         Rule("RG0009", "warning", "presence", "A column is not a canonical variable but is one edit from one, or a known synonym",
              "Rename the column to the canonical CDISC variable name, or drop it if it is something else"),
         Rule("RG0010", "notice", "presence", "Information absent from its usual dataset was taken from another variable",
