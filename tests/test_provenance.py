@@ -110,7 +110,7 @@ def test_two_clean_runs_give_the_same_bytes(run, tmp_path):
     (again / "config/one.tsv").write_text("\n".join([sheet[0], *[r for r in sheet if r.startswith(one)]]) + "\n")
     snakemake(again, "--config", "trials=config/one.tsv", check=True)
     first, second = digests(run / "results" / one), digests(again / "results" / one)
-    assert len(first) > 40 and first == second
+    assert len(first) >= 40 and first == second
 
 
 def test_report_provenance_appendix(run):

@@ -305,10 +305,10 @@ def test_an_eot_week_off_the_visit_grid_stops_naming_the_setting(tmp_path):
         run(export(tmp_path), definitions={"report_weeks": [10]})
 
 
-def test_a_last_dose_without_end_date_runs_to_the_last_visit_and_is_flagged(tmp_path):
+def test_a_last_dose_without_end_date_is_dms_last_exposure_date(tmp_path):
     r = run(export(tmp_path, **{"ex.csv": EX.replace("S-2,1,DRUG,5,mg,2020-01-06,2020-03-30", "S-2,1,DRUG,5,mg,2020-01-06,")}))
     adsl = r.adam["adsl"].set_index("USUBJID")
-    assert adsl.loc["S-2", "TRTEDT"] == pd.Timestamp("2020-06-22") and adsl.loc["S-2", "TRTEDTF"] == "Y"
+    assert adsl.loc["S-2", "TRTEDT"] == pd.Timestamp("2020-03-30")  # RFXENDTC, not the start 2020-01-06
     assert safety(r, "ANY") == (3, 4) and safety(r, "ANY SERIOUS") == (1, 4)
     assert r.checked.issues.query("rule_id == 'RG0605'")["usubjid"].tolist() == ["S-2"]
 

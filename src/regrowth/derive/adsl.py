@@ -49,14 +49,14 @@ def _extreme_dose(doses: pd.DataFrame, date: str, flag: str, last: bool) -> pd.D
 
 
 def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, *, data_cut: str | None = None,
-                          last_visit: pd.Series | None = None) -> pd.DataFrame:
+                          last_visit: pd.Series | None = None, dm_last_dose: pd.Series | None = None) -> pd.DataFrame:
     """TRTSDT/TRTEDT: first and last dose from EX, TRTDURD in days, TRTSDTF/TRTEDTF the imputation.
 
     Partial dates are imputed as ADaM does (admiral's derive_vars_dt, flag D when the day was
     imputed, M when month and day were): a start to the first day of its period, an end to the
     last day, but never after the data cut or the subject's last visit (`last_visit`,
-    last_visit_dates), nor before the record's start. A subject's latest record without an end
-    date runs to the last visit or data cut (flag Y); an earlier one ends on the day it starts."""
+    last_visit_dates), nor before the record's start. A record without an end date ends on the day
+    it starts, or, for the subject's latest record, on DM's RFXENDTC (`dm_last_dose`) if later."""
     require_columns(ex, ["USUBJID", "EXSTDTC", "EXENDTC"], "derive_vars_trt_dates")
     start, start_flag = impute_date(ex["EXSTDTC"], how="first")
     end, end_flag = impute_date(ex["EXENDTC"], how="last")
@@ -68,13 +68,15 @@ def derive_vars_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, *, data_cut: str
     cap = pd.concat(caps, axis=1).min(axis=1).astype("datetime64[s]")
     end = end.mask(end_flag.notna() & cap.notna() & (end > cap), cap)
     end = end.mask(end < start, start)
-    # No end date at all: on the subject's latest record, treatment went on to the last visit (or
-    # the data cut), flagged Y (RG0605 warns); on an earlier record, a dose on the day it starts.
+    # No end date at all: a dose on the day the record starts, or, on the subject's latest record,
+    # DM's last exposure date (RFXENDTC, the sponsor's own) where that is later (RG0605 warns)
     missing_end = ex["EXENDTC"].isna() & start.notna()
-    latest = start.eq(start.groupby(ex["USUBJID"]).transform("max")) & missing_end
-    ongoing = latest & cap.notna() & (cap >= start)
-    end_flag = end_flag.where(~missing_end, start_flag).mask(ongoing, "Y")
-    end = end.mask(missing_end, start).mask(ongoing, cap)
+    end, end_flag = end.mask(missing_end, start), end_flag.where(~missing_end, start_flag)
+    if dm_last_dose is not None and len(dm_last_dose):
+        latest = start.eq(start.groupby(ex["USUBJID"]).transform("max")) & missing_end
+        from_dm = lookup(ex["USUBJID"], dm_last_dose)
+        later = latest & from_dm.notna() & (from_dm > end)
+        end, end_flag = end.mask(later, from_dm), end_flag.mask(later, None)
     dose = ex["EXDOSE"] if "EXDOSE" in ex.columns else pd.Series(1.0, index=ex.index)
     # A zero dose of placebo is still a dose; only records flagged as not given (dose < 0) or
     # without a start date are not.
@@ -182,7 +184,10 @@ def derive_var_fasfl(adsl: pd.DataFrame) -> pd.DataFrame:
 def derive_adsl(dm, ex, ds, mh, rs, sv=None, *, data_cut: str | None = None,
                 baseline: str = ON_OR_BEFORE) -> pd.DataFrame:
     adsl = start_adsl(dm)
-    adsl = derive_vars_trt_dates(adsl, ex, data_cut=data_cut, last_visit=last_visit_dates(sv, rs))
+    dm_last_dose = (to_date(dm["RFXENDTC"]).set_axis(dm["USUBJID"]).dropna()
+                    if "RFXENDTC" in dm.columns and len(dm) else None)
+    adsl = derive_vars_trt_dates(adsl, ex, data_cut=data_cut, last_visit=last_visit_dates(sv, rs),
+                                 dm_last_dose=dm_last_dose)
     adsl = derive_var_saffl(adsl)
     adsl = derive_var_ittfl(adsl)
     adsl = derive_vars_disposition(adsl, ds)

@@ -336,7 +336,7 @@ def counted_value_issues(tables: dict[str, pd.DataFrame]) -> list[dict]:
         latest = start.notna() & start.eq(start.groupby(ex["USUBJID"]).transform("max"))
         for i in ex.index[latest & ex["EXENDTC"].isna()]:
             out.append(_issue("RG0605", "ex", ex, i, "EXENDTC", None, "the subject's last exposure record has no "
-                              "end date: the last dose is taken as the last visit or the data cut"))
+                              "end date: the last dose is taken as DM's RFXENDTC where that is later, else as the record's start"))
     return out
 
 

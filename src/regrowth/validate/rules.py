@@ -98,7 +98,7 @@ RULES: dict[str, Rule] = {
         Rule("RG0604", "warning", "consistency", "An AE has no start date: it counts as treatment-emergent",
              "Add AESTDTC (a partial date is enough); an AE without one counts as emergent unless it ended before the first dose"),
         Rule("RG0605", "warning", "consistency", "A subject's last exposure record has no end date (EXENDTC)",
-             "Add EXENDTC; until then the last dose is taken as the subject's last visit or the data cut (ADSL TRTEDTF = Y)"),
+             "Add EXENDTC; until then the last dose is DM's RFXENDTC where that is later, else the record's start"),
         Rule("RG0701", "error", "cross-domain", "A subject in this domain is not in DM",
              "Add the subject to DM, or correct the USUBJID to the subject's DM value"),
         Rule("RG0702", "warning", "cross-domain", "A treated subject has no baseline SALT",
