@@ -367,6 +367,12 @@ def test_a_disposition_term_without_category_still_ends_the_study(tmp_path):
     assert r.adam["adsl"].set_index("USUBJID").loc["S-4", "EOSSTT"] == "DISCONTINUED"
 
 
+def test_a_record_without_category_nor_disposition_term_stops(tmp_path):
+    ds = DS.replace("COMPLETED,COMPLETED,DISPOSITION EVENT", "COMPLETED,FINISHED,")
+    with pytest.raises(ValidationFailed, match=r"RG0210.*ds.csv.*DSCAT"):
+        run(export(tmp_path, **{"ds.csv": ds}))
+
+
 def test_an_ae_without_aeser_stops(tmp_path):
     with pytest.raises(ValidationFailed, match=r"RG0203.*AESER"):
         run(export(tmp_path, **{"ae.csv": AE.replace(",SEVERE,Y,", ",SEVERE,,")}))

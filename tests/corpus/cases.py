@@ -187,6 +187,8 @@ SDTM_RULE_CASES = [
     ("last-dose-without-end", edit("ex", 1, "EXENDTC", ""), "RG0605"),
     ("dosed-without-actual-arm", edit("dm", 0, "ACTARM", ""), "RG0707"),
     ("arm-spelt-two-ways", edit("dm", 1, "ARM", "DRUG 5 MG"), "RG0209"),
+    ("disposition-without-category", lambda t: (edit("ds", 0, "DSCAT", "")(t), edit("ds", 0, "DSDECOD", "FINISHED")(t)),
+     "RG0210"),
     ("ae-outside-study-period", edit("ae", 0, "AESTDTC", "2021-02-01"), "RG0704"),
     ("placebo-arm-active-drug", lambda t: (edit("ex", 2, "EXTRT", "DRUG")(t), edit("ex", 2, "EXDOSE", "5")(t)),
      "RG0705"),

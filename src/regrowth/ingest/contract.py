@@ -145,6 +145,13 @@ def _disposition_category(ds: pd.DataFrame, issues: list[dict]) -> pd.DataFrame:
     RG0010), not a record the end-of-study status silently ignores."""
     if not {"DSCAT", "DSDECOD"} <= set(ds.columns) or ds.empty:
         return ds
+    unknown = (ds["DSCAT"].isna() & ds["DSDECOD"].notna() & ~ds["DSDECOD"].isin(NCOMPLT_CT)).to_numpy(dtype=bool)
+    for i in np.flatnonzero(unknown):  # a milestone or an unknown event: which, the export must say
+        issues.append(_issue("RG0210", "error", "DS", ds["SRCFILE"].iat[i] if "SRCFILE" in ds.columns else None,
+                             "DSCAT", f"DSCAT is empty and DSDECOD '{ds['DSDECOD'].iat[i]}' is not a disposition "
+                             "term, so it is not known whether this record ends the subject's study",
+                             value=None, usubjid=ds["USUBJID"].iat[i] if "USUBJID" in ds.columns else None,
+                             row=int(ds["SRCROW"].iat[i]) if "SRCROW" in ds.columns else None))
     fill = (ds["DSCAT"].isna() & ds["DSDECOD"].isin(NCOMPLT_CT)).to_numpy(dtype=bool)
     if not fill.any():
         return ds

@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
              "Recode the subtype to PATCHY AA, OPHIASIS, ALOPECIA TOTALIS or ALOPECIA UNIVERSALIS"),
         Rule("RG0209", "error", "terminology", "An arm (ARM, ACTARM) is spelt in several ways that differ only in case or blanks",
              "Write each arm exactly the same way for every subject"),
+        Rule("RG0210", "error", "terminology", "DSCAT is empty on a record whose DSDECOD is not a disposition term",
+             "Set DSCAT to DISPOSITION EVENT, PROTOCOL MILESTONE or OTHER EVENT"),
         Rule("RG0301", "error", "range", "A SALT score (region or total) is outside 0-100",
              "Correct the score: SALT regions and total are % hair loss, 0 to 100"),
         Rule("RG0302", "error", "range", "AGE is outside 0-120",
