@@ -134,18 +134,11 @@ def catalogue_markdown() -> str:
     return "\n".join(lines)
 
 
-START, END = "<!-- rule-catalogue:start -->", "<!-- rule-catalogue:end -->"
-
-
 def write_catalogue(readme: str) -> None:
     """Rewrite the catalogue block of a Markdown file: python -m regrowth.validate.rules README.md"""
-    from pathlib import Path
+    from regrowth.model import write_markdown_block
 
-    path = Path(readme)
-    text = path.read_text()
-    head, rest = text.split(START)
-    _old, tail = rest.split(END)
-    path.write_text(f"{head}{START}\n{catalogue_markdown()}\n{END}{tail}")
+    write_markdown_block(readme, "rule-catalogue", catalogue_markdown())
 
 
 if __name__ == "__main__":
