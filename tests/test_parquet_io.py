@@ -1,6 +1,7 @@
 """Parquet writes: the same options everywhere, statistics where readers can use them."""
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from regrowth.parquet_io import read_table, write_table
@@ -37,3 +38,24 @@ def test_filtered_read_of_a_file_without_rows_ignores_a_filter_its_types_do_not_
     write_table(empty, tmp_path / "t.parquet")
     got = read_table(tmp_path / "t.parquet", columns=["AVISITN"], filters=[("AVISITN", "in", [12.0])])
     assert got.empty and list(got.columns) == ["AVISITN"] and got["AVISITN"].dtype == "str"
+
+
+def test_dictionary_columns_are_written_in_sorted_order_whatever_order_they_came_in(tmp_path):
+    import polars as pl
+
+    from regrowth.parquet_io import read_frame, write_frame
+
+    values = ["Y", None, "N", "Y"]
+    one = pa.table({"F": pa.DictionaryArray.from_arrays(pa.array([0, None, 1, 0], pa.int32()), pa.array(["Y", "N"]))})
+    two = pa.table({"F": pa.DictionaryArray.from_arrays(pa.array([1, None, 0, 1], pa.int32()), pa.array(["N", "Y"]))})
+    from regrowth.parquet_io import write_arrow
+
+    write_arrow(one, tmp_path / "one.parquet")
+    write_arrow(two, tmp_path / "two.parquet")
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
+    assert pq.read_table(tmp_path / "one.parquet").column("F").to_pylist() == values
+    frame = pl.DataFrame({"F": pl.Series(values, dtype=pl.Categorical), "N": [1, 2, 3, 4]})
+    write_frame(frame, tmp_path / "ds" / "part-000.parquet")
+    write_frame(frame.head(1), tmp_path / "ds" / "part-001.parquet")
+    got = read_frame(tmp_path / "ds")
+    assert got["F"].dtype == pl.Categorical and got["F"].to_list() == values + ["Y"]

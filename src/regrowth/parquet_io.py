@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from regrowth.errors import ContractError
@@ -21,13 +22,58 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, metadata: dict | None
     write_arrow(pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False), path, metadata)
 
 
+def write_frame(df, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """A polars frame to Parquet; Categorical columns stay dictionary-encoded."""
+    write_arrow(df.to_arrow(), path, metadata)
+
+
+def read_frame(path: str | os.PathLike, columns: list[str] | None = None):
+    """A Parquet file, or a dataset directory of part files, as a polars frame (dictionary
+    columns come back Categorical). Missing columns are an error naming the file."""
+    import polars as pl
+
+    schema = pq.read_schema(_first_file(path))
+    if columns is not None and (missing := [c for c in columns if c not in schema.names]):
+        raise ContractError(f"{Path(path).name}: column(s) missing: {', '.join(missing)}")
+    return pl.from_arrow(pq.read_table(path, columns=columns))
+
+
+def _first_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    parts = sorted(path.glob("*.parquet"))
+    if not parts:
+        raise ContractError(f"{path}: a dataset directory without part files")
+    return parts[0]
+
+
 def write_arrow(table: pa.Table, path: str | os.PathLike, metadata: dict | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    table = sorted_dictionaries(table)
     table = table.replace_schema_metadata(with_metadata(table.schema, metadata).metadata)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, **writer_options(table.schema))
     os.replace(tmp, path)  # no half-written outputs
+
+
+def sorted_dictionaries(table: pa.Table) -> pa.Table:
+    """Each dictionary column with its values in sorted order: an engine's dictionary order can
+    depend on the order its threads met the values, and the bytes written must not."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type) and column.num_chunks:
+            column = column.unify_dictionaries() if column.num_chunks > 1 else column
+            chunks = []
+            for chunk in column.chunks:
+                order = pc.array_sort_indices(chunk.dictionary)
+                new_code = pc.array_sort_indices(order)  # old code -> its rank
+                indices = pc.take(new_code, chunk.indices).cast(chunk.indices.type)
+                chunks.append(pa.DictionaryArray.from_arrays(indices, pc.take(chunk.dictionary, order)))
+            column = pa.chunked_array(chunks, type=column.type)
+        columns.append(column)
+    return pa.table(columns, schema=table.schema)
 
 
 def writer_options(schema: pa.Schema) -> dict:
