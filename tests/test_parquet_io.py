@@ -59,3 +59,15 @@ def test_dictionary_columns_are_written_in_sorted_order_whatever_order_they_came
     write_frame(frame.head(1), tmp_path / "ds" / "part-001.parquet")
     got = read_frame(tmp_path / "ds")
     assert got["F"].dtype == pl.Categorical and got["F"].to_list() == values + ["Y"]
+
+
+def test_the_pandas_layer_reads_dictionary_text_as_text(tmp_path):
+    import polars as pl
+
+    from regrowth.parquet_io import as_pandas, write_frame
+
+    frame = pl.DataFrame({"F": pl.Series(["Y", None], dtype=pl.Categorical), "N": [1.5, None]})
+    write_frame(frame, tmp_path / "t.parquet")
+    for got in (read_table(tmp_path / "t.parquet"), read_table(tmp_path / "t.parquet", filters=[("N", ">", 1)]),
+                as_pandas(frame)):
+        assert got["F"].dtype == "str" and got["F"].iloc[0] == "Y"

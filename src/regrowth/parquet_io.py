@@ -102,7 +102,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, filter
     if columns is not None and (missing := [c for c in columns if c not in schema.names]):
         raise ContractError(f"{Path(path).name}: column(s) missing: {', '.join(missing)}")
     if filters is None:
-        return pq.read_table(path, columns=columns).to_pandas()
+        return plain_text(pq.read_table(path, columns=columns)).to_pandas()
     # Text stays dictionary-encoded until the filter has dropped rows: reading ADSALT's total
     # records of 200,000 subjects took 1.5 s decoding every region's text, 0.8 s this way. Row
     # group by row group, only the kept rows pile up: 0.3 GB less memory, a third of the time.
@@ -117,7 +117,23 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, filter
         empty = source.schema_arrow.empty_table()
         pieces = [empty if columns is None else empty.select(columns)]
     table = pa.concat_tables(pieces)
-    return table.cast(pa.schema([schema.field(n) for n in table.column_names], metadata=table.schema.metadata)).to_pandas()
+    table = table.cast(pa.schema([schema.field(n) for n in table.column_names], metadata=table.schema.metadata))
+    return plain_text(table).to_pandas()
+
+
+def plain_text(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded to their values: the pandas layer (summaries, report) sees
+    text as text, whichever engine wrote the file."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    fields = [pa.field(f.name, f.type.value_type, f.nullable, f.metadata) if pa.types.is_dictionary(f.type) else f
+              for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def as_pandas(frame) -> pd.DataFrame:
+    """A polars frame as read_table would give it back after write_frame (for in-process runs)."""
+    return plain_text(frame.to_arrow()).to_pandas()
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
