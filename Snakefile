@@ -11,9 +11,8 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/ingest.smk"
-include: "workflow/rules/partition.smk"
-include: "workflow/rules/validate.smk"
+include: "workflow/rules/split.smk"
+include: "workflow/rules/check.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/report.smk"
@@ -24,6 +23,7 @@ include: "workflow/rules/provenance.smk"
 localrules:
     all,
     combine_tables,
+    collect_checks,
     report,
     provenance,
 

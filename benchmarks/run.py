@@ -115,7 +115,7 @@ def simulate(out: Path, *args: str) -> Path:
 def rows_in(work: Path) -> int:
     import pandas as pd
 
-    files = list((work / "results").glob("*/ingested/files.parquet")) + list((work / "results").glob("*/split/files.parquet"))
+    files = list((work / "results").glob("*/files.parquet"))  # one per trial (collect_checks)
     return int(sum(pd.read_parquet(f)["rows_in"].sum() for f in files))
 
 
@@ -141,7 +141,8 @@ def write_floor(results: Path) -> float:
     code = ("import sys, time, glob, pyarrow.parquet as pq\n"
             "from concurrent.futures import ThreadPoolExecutor\n"
             "from regrowth.parquet_io import writer_options\n"
-            "names = [f for d in ('sdtm', 'quarantine', 'adam', 'tables') for f in glob.glob(f'{sys.argv[1]}/{d}/*.parquet')]\n"
+            "names = [f for d in ('sdtm', 'quarantine', 'adam') for f in glob.glob(f'{sys.argv[1]}/{d}/*/part-*.parquet')]\n"
+            "names += glob.glob(f'{sys.argv[1]}/tables/*.parquet')\n"
             "names += glob.glob(sys.argv[1] + '/*.parquet')\n"
             "tables = sorted((pq.read_table(f) for f in names), key=lambda t: -t.nbytes)\n"
             "out = sys.argv[2]\n"

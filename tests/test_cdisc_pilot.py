@@ -31,7 +31,7 @@ def pilot(tmp_path_factory, shared_dir):
 
 
 def adam(work, name):
-    return read_table(work / f"results/{TRIAL}/adam/{name}.parquet")
+    return read_table(work / f"results/{TRIAL}/adam/{name}")
 
 
 def test_populations_and_arms(pilot, shared_dir):

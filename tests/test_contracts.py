@@ -423,7 +423,7 @@ def test_bundled_trials_derive_tables_that_keep_their_contracts(trial, fmt, eot_
 
 def test_a_partition_stops_at_the_table_that_breaks_its_contract(monkeypatch):
     """derive_analysis_tables (partitions and run_trial) checks each table before writing it."""
-    import regrowth.partition.process as process
+    import regrowth.derive as process
     from regrowth.trial import check_trial, definitions_with_defaults
 
     defs = definitions_with_defaults()
@@ -431,13 +431,15 @@ def test_a_partition_stops_at_the_table_that_breaks_its_contract(monkeypatch):
                                 grid_weeks=defs["visit_grid_weeks"], eot_week=12, relapse=defs["relapse"],
                                 teae_window_days=defs["teae_window_days"])
     tables = check_trial(ROOT / "resources" / "trials" / "NCT02197455", "sdtm-xpt", policy="strict").gated.tables
-    real = process.derive_adae
+    import regrowth.derive.adae as adae_module
+
+    real = adae_module.derive_adae
 
     def duplicating(*args, **kwargs):  # a derivation bug: the first AE twice
         out = real(*args, **kwargs)
         return pd.concat([out.iloc[:1], out], ignore_index=True)
 
-    monkeypatch.setattr(process, "derive_adae", duplicating)
+    monkeypatch.setattr(adae_module, "derive_adae", duplicating)
     written = []
     with pytest.raises(ContractError, match=r"(?s)ADAE breaks its contract .*unique key USUBJID\+AESEQ"):
         process.derive_analysis_tables(dict(tables), settings, lambda name, table: written.append(name))

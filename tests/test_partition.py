@@ -1,5 +1,6 @@
-"""Partitioned processing: a trial split by subject gives the tables an unsplit run gives,
-and the simulator that builds large trials scales and stays reproducible."""
+"""Parts: a trial split by subject gives, part file by part file, the tables an unsplit run
+gives, through the same rules; and the simulator that builds large trials scales and stays
+reproducible."""
 
 import hashlib
 from pathlib import Path
@@ -15,7 +16,7 @@ from regrowth.issues import issues_frame
 from regrowth.model import DOMAIN_NAMES
 from regrowth.parquet_io import read_table
 from regrowth.provenance import verify_manifest
-from regrowth.partition.combine import combine_accounting, combine_issues
+from regrowth.collect import collect_accounting, collect_files, collect_issues
 from regrowth.partition.split import assign_parts, read_part, subject_blocks
 from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
@@ -77,7 +78,7 @@ def test_trial_level_issues_are_listed_once_row_issues_all_kept():
                    "row": None, "column": "AETERM", "value": None, "message": "required variable AETERM is missing"}
     row_level = {**trial_level, "rule_id": "RG0101", "row": 3, "usubjid": "S-1", "message": "x"}
     parts = [issues_frame([trial_level, row_level]), issues_frame([trial_level, {**row_level, "row": 9}])]
-    combined = combine_issues(parts)
+    combined = collect_issues(parts)
     assert combined["rule_id"].tolist().count("RG0001") == 1
     assert sorted(combined.loc[combined["rule_id"] == "RG0101", "row"].tolist()) == [3, 9]
 
@@ -86,9 +87,35 @@ def test_accounting_must_add_up_to_the_whole_file():
     parts = [pd.DataFrame({"file": ["rs.csv"], "rows_in": [6], "rows_accepted": [5], "rows_quarantined": [1]}),
              pd.DataFrame({"file": ["rs.csv"], "rows_in": [4], "rows_accepted": [4], "rows_quarantined": [0]})]
     files = pd.DataFrame({"file": ["rs.csv"], "rows_in": [10]})
-    assert combine_accounting(parts, files).iloc[0].tolist() == ["rs.csv", 10, 9, 1]
-    with pytest.raises(ContractError, match="partitions account for 10 rows, the file has 11"):
-        combine_accounting(parts, files.assign(rows_in=[11]))
+    assert collect_accounting(parts, files).iloc[0].tolist() == ["rs.csv", 10, 9, 1]
+    with pytest.raises(ContractError, match="the parts account for 10 rows, the file has 11"):
+        collect_accounting(parts, files.assign(rows_in=[11]))
+
+
+def test_the_parts_file_records_add_up_to_the_splits_count_of_each_file():
+    part = pd.DataFrame({"file": ["dm.csv", "rs.csv"], "format": ["sdtm-csv"] * 2, "rows_in": [2, 6]})
+    files = collect_files([part, part.assign(rows_in=[1, 4])], whole=part.assign(rows_in=[3, 10]))
+    assert files["rows_in"].tolist() == [3, 10] and files["format"].tolist() == ["sdtm-csv"] * 2
+    with pytest.raises(ContractError, match="rs.csv: the parts hold 10 rows, the file has 11"):
+        collect_files([part, part.assign(rows_in=[1, 4])], whole=part.assign(rows_in=[3, 11]))
+
+
+def test_stale_parts_of_a_run_cut_into_more_parts_are_removed(tmp_path):
+    from regrowth.datasets import remove_stale_parts
+
+    for part in ("000", "001", "002"):
+        for table in ("sdtm/dm", "quarantine/unmapped", "adam/adsl"):
+            (tmp_path / table).mkdir(parents=True, exist_ok=True)
+            (tmp_path / table / f"part-{part}.parquet").write_bytes(b"x")
+        (tmp_path / "parts" / part).mkdir(parents=True)
+        (tmp_path / "parts" / part / "validation.parquet").write_bytes(b"x")
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "efficacy.parquet").write_bytes(b"x")  # not a dataset: left alone
+    removed = remove_stale_parts(tmp_path, ["000", "001"])
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in removed) == [
+        "adam/adsl/part-002.parquet", "parts/002", "quarantine/unmapped/part-002.parquet", "sdtm/dm/part-002.parquet"]
+    assert sorted(p.name for p in (tmp_path / "adam/adsl").iterdir()) == ["part-000.parquet", "part-001.parquet"]
+    assert (tmp_path / "tables" / "efficacy.parquet").exists() and remove_stale_parts(tmp_path, ["000", "001"]) == []
 
 
 # --- end to end: split vs unsplit on a messy export -------------------------------------------
@@ -111,14 +138,21 @@ def split_run(tmp_path_factory):
 def test_split_run_gives_the_unsplit_tables(split_run):
     work, _ = split_run
     whole, split = work / "results/WHOLE", work / "results/SPLIT"
-    compared = 0
-    for path in sorted(whole.rglob("*.parquet")):
-        rel = path.relative_to(whole)
-        if rel.parts[0] in ("ingested", "tables"):
-            continue  # per-unit intermediates; tables carry the trial id and are compared below
-        pd.testing.assert_frame_equal(read_table(path), read_table(split / rel), obj=str(rel))
-        compared += 1
-    assert compared == 7 + 8 + 4 + 2  # sdtm, quarantine (+unmapped), adam, validation, accounting
+    datasets = sorted({p.parent.relative_to(whole) for p in whole.glob("*/*/part-*.parquet")})
+    assert len(datasets) == 7 + 8 + 4  # sdtm, quarantine (+unmapped), adam
+    for rel in datasets:
+        assert [p.name for p in (whole / rel).iterdir()] == ["part-000.parquet"]
+        assert sorted(p.name for p in (split / rel).iterdir()) == [f"part-00{k}.parquet" for k in range(4)]
+        # the parts, read as one dataset in part order, are the table of the unsplit run (source
+        # rows carried into no table have no subject order: each part's in source order)
+        a, b = read_table(whole / rel), read_table(split / rel)
+        if rel.name == "unmapped":
+            a, b = (t.sort_values(["SRCFILE", "SRCROW"], kind="stable").reset_index(drop=True) for t in (a, b))
+        pd.testing.assert_frame_equal(a, b, obj=str(rel))
+    for name in ("validation", "accounting"):
+        pd.testing.assert_frame_equal(read_table(whole / f"{name}.parquet"), read_table(split / f"{name}.parquet"))
+    files = ["file", "format", "domains", "sha256", "rows_in"]
+    pd.testing.assert_frame_equal(read_table(whole / "files.parquet")[files], read_table(split / "files.parquet")[files])
     for name in ("efficacy", "relapse", "safety", "demographics", "disposition", "regrowth_bands"):
         t = read_table(work / f"results/tables/{name}.parquet")
         a = t[t["trial_id"] == "WHOLE"].drop(columns="trial_id").reset_index(drop=True)
@@ -143,20 +177,20 @@ def test_split_run_really_split_and_lost_no_row(split_run):
     assert verify_manifest(work / "results/provenance/manifest.json", work) == []  # parts are in the manifest
 
 
-def test_changed_definition_reruns_each_part_whole_and_the_unsplit_trial_by_stage(split_run):
-    from tests.test_reruns import TABLES, edited, planned
+def test_changed_definition_reruns_the_same_jobs_of_every_part_split_or_not(split_run):
+    from tests.test_reruns import edited, planned
 
     work, _ = split_run
     sheet = f"trials={work / 'config' / 'partition_trials.tsv'}"
     with edited(work / "config/config.yaml",
                 lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
         jobs = planned(work, "--config", sheet)
-    split = {f"process_partition[trial=SPLIT/parts/{p}]" for p in ("000", "001", "002", "003")}
-    split |= {"combine_partitions[trial=SPLIT]"} | {f"summarize_trial[table={t},trial=SPLIT]" for t in TABLES}
-    whole = {"derive_adtte[trial=WHOLE]", "summarize_trial[table=relapse,trial=WHOLE]"}
+    derived = {f"derive_adtte[part={p},trial=SPLIT]" for p in ("000", "001", "002", "003")}
+    derived |= {"derive_adtte[part=000,trial=WHOLE]"}
+    summaries = {f"summarize_trial[table=relapse,trial={t}]" for t in ("SPLIT", "WHOLE")}
     aggregates = {"combine_tables", "report", "provenance", "all"}
-    assert jobs == split | whole | aggregates
-    assert not any(j.startswith("split_export") for j in jobs)  # the split itself stands
+    assert jobs == derived | summaries | aggregates
+    assert not any(j.startswith(("split_export", "check")) for j in jobs)  # the split and the checks stand
 
 
 # --- the simulator at any size ----------------------------------------------------------------
@@ -218,25 +252,6 @@ def test_waterfall_bins_subjects_beyond_the_bar_limit():
     assert per_bar == 4 and len(binned) == 250
     assert binned["PCHG"].iloc[0] == best["PCHG"].iloc[:4].median()
     assert binned["PCHG"].is_monotonic_decreasing  # still a waterfall
-
-
-def test_combine_refuses_parts_out_of_subject_order(tmp_path):
-    from regrowth.partition.combine import concat_parts
-
-    def part(name, ids):
-        path = tmp_path / f"{name}.parquet"
-        pd.DataFrame({"USUBJID": pd.Series(ids, dtype="str"), "X": range(len(ids))}).to_parquet(path, index=False)
-        return str(path)
-
-    ok = [part("a", [None, "A", "B"]), part("b", ["C", "D"])]
-    assert concat_parts(ok, tmp_path / "ok.parquet") == 5
-    assert read_table(tmp_path / "ok.parquet")["X"].tolist() == [0, 1, 2, 0, 1]
-    with pytest.raises(ContractError, match="does not sort after"):
-        concat_parts([part("c", ["C", "D"]), part("d", ["A"])], tmp_path / "bad.parquet")
-    with pytest.raises(ContractError, match="does not sort after"):  # one subject in two parts
-        concat_parts([part("e", ["A", "B"]), part("f", ["B", "C"])], tmp_path / "bad.parquet")
-    with pytest.raises(ContractError, match="without USUBJID"):
-        concat_parts([part("g", ["A"]), part("h", [None, "C"])], tmp_path / "bad.parquet")
 
 
 def test_split_falls_back_to_the_careful_reader_midway_and_loses_no_row(tmp_path, monkeypatch):
@@ -350,38 +365,37 @@ def _dataset_json_trial(tmp_path):
     return folder
 
 
+def _check_and_derive(folder, fmt, part="000", split=None, policy="quarantine"):
+    """The tables of one part as the check and derive jobs write them, by output name."""
+    from regrowth.derive import Settings, derive_analysis_tables
+    from regrowth.trial import check_part
+
+    checked = check_part(folder, fmt, part, split=split, policy=policy, window_days=SETTINGS["window_days"])
+    written = checked.outputs()
+    derive_analysis_tables(dict(checked.gated.tables), Settings(policy=policy, **SETTINGS), written.__setitem__)
+    return written
+
+
 def test_a_split_dataset_json_export_gives_the_tables_of_a_whole_one(tmp_path):
-    """Each part through process_partition, the parts one after the other: the accepted SDTM and
-    ADaM tables of the whole export through the whole-trial stages."""
+    """Each part through the check and derive stages, the parts one after the other: the
+    accepted SDTM, quarantine and ADaM tables of the whole export through the same stages."""
     from regrowth.parquet_io import write_table
-    from regrowth.partition.process import Settings, derive_analysis_tables, process_partition
     from regrowth.partition.split import split_export
-    from regrowth.validate.gate import apply_policy
 
     folder = _dataset_json_trial(tmp_path)
-    settings = Settings(policy="quarantine", **SETTINGS)
-    ingested = ingest_trial(folder, "dataset-json")
-    issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
-    gated = apply_policy(ingested.tables, issues, ingested.files, ingested.unmapped, ingested.links,
-                         policy="quarantine", trial_id="WHOLE", issues_path="validation.csv")
-    whole = {**gated.tables, **{f"q_{name}": table for name, table in gated.quarantine.items()}}
-    derive_analysis_tables(dict(gated.tables), settings, whole.__setitem__)
-
+    whole = _check_and_derive(folder, "dataset-json")
     files, split_issues = split_export(folder, "dataset-json", 3, tmp_path / "parts")
     write_table(files, tmp_path / "files.parquet")
     write_table(split_issues, tmp_path / "issues.parquet")
-    parts = []
-    for part in ("000", "001", "002"):
-        written = {}
-        process_partition(tmp_path / "files.parquet", tmp_path / "parts", tmp_path / "issues.parquet", part,
-                          trial_id=f"SPLIT/parts/{part}", settings=settings, write=written.__setitem__,
-                          issues_csv=tmp_path / f"{part}.csv")
-        parts.append(written)
+    split = (tmp_path / "files.parquet", tmp_path / "parts", tmp_path / "issues.parquet")
+    parts = [_check_and_derive(folder, "dataset-json", part, split) for part in ("000", "001", "002")]
     assert all(len(p["dm"]) for p in parts)  # really split: every part has subjects
     for name, table in whole.items():
+        if name in ("validation", "accounting", "files"):
+            continue  # per part; collected per trial (collect_checks)
         joined = pd.concat([p[name] for p in parts], ignore_index=True)
         pd.testing.assert_frame_equal(joined, table.reset_index(drop=True), obj=name)
-    assert len(whole["adsalt"]) > 0 and len(whole["rs"]) == len(ingested.tables["rs"])
+    assert len(whole["adsalt"]) > 0 and len(whole["rs"]) == sum(len(p["rs"]) for p in parts)
 
 
 def test_an_ndjson_file_broken_midway_fails_the_split_as_a_whole_read_fails(tmp_path, monkeypatch):
@@ -437,8 +451,8 @@ def test_a_dataset_json_trial_is_split_when_asked_and_a_redcap_one_is_refused(tm
                      encoding="utf-8")
     jobs = planned(work, "--config", f"trials={sheet}")
     assert "split_export[trial=JSPLIT]" in jobs
-    assert {j for j in jobs if j.startswith("process_partition")} == {
-        f"process_partition[trial=JSPLIT/parts/{p}]" for p in ("000", "001", "002")}
+    assert {j for j in jobs if j.startswith("check")} == {
+        f"check[part={p},trial=JSPLIT]" for p in ("000", "001", "002")}
     sheet.write_text(PARTITION_SHEET_HEADER + partition_sheet_row("RSPLIT", folder, 3, "redcap"), encoding="utf-8")
     refused = snakemake(work, "-n", "--config", f"trials={sheet}")
     assert refused.returncode != 0
@@ -466,60 +480,43 @@ SETTINGS = dict(window_days=14, grid_weeks=4, eot_week=12, teae_window_days=30,
                 relapse={"responder_endpoint": "SALT50", "fraction_of_regrowth_lost": 0.5})
 
 
-def test_a_partition_with_errors_stops_under_strict_policy_and_its_issue_list_stays(tmp_path):
+def test_a_part_with_errors_stops_under_strict_policy_and_its_issue_list_stays(tmp_path):
     from regrowth.errors import ValidationFailed
-    from regrowth.partition.process import Settings, process_partition
+    from regrowth.trial import check_part
 
     split = _split_messy_trial(tmp_path, 2)
-    written = {}
     issues_csv = tmp_path / "logs" / "validation.csv"
     issues_csv.parent.mkdir()
     with pytest.raises(ValidationFailed, match=f"Every issue is listed in {issues_csv}"):
-        process_partition(*split, "000", trial_id="SPLIT/parts/000", settings=Settings(policy="strict", **SETTINGS),
-                          write=written.__setitem__, issues_csv=issues_csv)
+        check_part(tmp_path / "sim/SIM001", "sdtm-csv", "000", split=split, policy="strict", issues_csv=issues_csv)
     listed = pd.read_csv(issues_csv)
     assert (listed["severity"] == "error").any()
-    assert list(written) == ["validation"]  # nothing past the gate
-    assert len(listed) == len(written["validation"])
 
 
-def test_a_partition_under_quarantine_policy_writes_every_output_once(tmp_path):
-    from regrowth.partition.process import Settings, process_partition
-
+def test_a_part_under_quarantine_policy_gives_every_output_of_its_jobs(tmp_path):
     split = _split_messy_trial(tmp_path, 2)
-    written = {}
-
-    def write(name, table):
-        assert name not in written, f"{name} written twice"
-        written[name] = table
-
-    process_partition(*split, "001", trial_id="SPLIT/parts/001", settings=Settings(policy="quarantine", **SETTINGS),
-                      write=write, issues_csv=tmp_path / "validation.csv")
-    assert set(written) == ({"validation", "accounting", "adsl", "adsalt", "adtte", "adae", "q_unmapped"}
+    written = _check_and_derive(tmp_path / "sim/SIM001", "sdtm-csv", "001", split)
+    assert set(written) == ({"validation", "accounting", "files", "adsl", "adsalt", "adtte", "adae", "q_unmapped"}
                             | set(DOMAIN_NAMES) | {f"q_{d}" for d in DOMAIN_NAMES})
     accounting = written["accounting"]
     assert (accounting["rows_in"] == accounting["rows_accepted"] + accounting["rows_quarantined"]).all()
     assert set(written["adsl"]["USUBJID"]) == set(written["dm"]["USUBJID"])
 
 
-def test_a_part_whose_subjects_have_no_salt_records_combines_with_the_others(tmp_path):
-    # its ADSALT has no rows; with text columns where the others have numbers, the parts'
-    # schemas could not be unified and combine failed
+def test_a_part_whose_subjects_have_no_salt_records_reads_with_the_others(tmp_path):
+    # its ADSALT has no rows; with text columns where the others have numbers, the dataset's
+    # parts could not be read as one table
     from regrowth.derive.adsalt import derive_adsalt
     from regrowth.derive.adsl import derive_adsl
     from regrowth.parquet_io import write_table
-    from regrowth.partition.combine import concat_parts
     from tests.builders import ENDPOINTS, dm, empty, ex, rs_totals
 
     kwargs = dict(endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
-    paths = []
-    for name, subject, rs in (("a", "S1", rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 40.0))),
-                              ("b", "S2", empty("rs"))):
+    for part, subject, rs in (("000", "S1", rs_totals(("S1", 1, "2020-01-01", 60.0), ("S1", 2, "2020-01-29", 40.0))),
+                              ("001", "S2", empty("rs"))):
         adsl = derive_adsl(dm(subject), ex((subject, "2020-01-01", "2020-01-29")), empty("ds"), empty("mh"), rs)
-        write_table(derive_adsalt(rs, adsl, **kwargs), tmp_path / f"{name}.parquet")
-        paths.append(str(tmp_path / f"{name}.parquet"))
-    assert concat_parts(paths, tmp_path / "adsalt.parquet") == 2
-    combined = read_table(tmp_path / "adsalt.parquet")
+        write_table(derive_adsalt(rs, adsl, **kwargs), tmp_path / "adsalt" / f"part-{part}.parquet")
+    combined = read_table(tmp_path / "adsalt")
     assert combined["USUBJID"].tolist() == ["S1", "S1"] and combined["AVISITN"].dtype == "float64"
 
 
@@ -536,21 +533,3 @@ def test_adsalt_in_memory_gives_adtte_what_reading_the_file_gives(tmp_path):
     pd.testing.assert_frame_equal(analysed_adsalt(read_table(tmp_path / "adsalt.parquet")), expected)
     regions_only = adsalt[adsalt["PARAMCD"] != "SALT"].reset_index(drop=True)  # no total: read whole
     pd.testing.assert_frame_equal(analysed_adsalt(regions_only), regions_only)
-
-
-def test_background_writer_writes_in_order_and_reports_errors(tmp_path):
-    from regrowth.parquet_io import BackgroundWriter
-
-    frame = pd.DataFrame({"x": [1, 2]})
-    with BackgroundWriter({"rule": "t"}) as writer:
-        for k in range(3):
-            writer.write(frame.assign(k=k), tmp_path / f"{k}.parquet")
-    assert [read_table(tmp_path / f"{k}.parquet")["k"].iloc[0] for k in range(3)] == [0, 1, 2]
-    with pytest.raises(OSError):
-        with BackgroundWriter() as writer:
-            writer.write(frame, tmp_path / "0.parquet" / "below-a-file.parquet")  # parent is a file
-    with pytest.raises(ValueError, match="the caller's"):  # the caller's error wins over a write's
-        with BackgroundWriter() as writer:
-            writer.write(frame, tmp_path / "0.parquet" / "below-a-file.parquet")
-            raise ValueError("the caller's")
-

@@ -36,9 +36,9 @@ def test_every_parquet_carries_provenance(run):
         assert {"git_commit", "git_dirty", "package_version", "code_hash"} <= set(meta["code"])
         assert len(meta["config_hash"]) == 16
         assert {"python", "snakemake", "pandas", "pyarrow", "pandera"} <= set(meta["versions"])
-    adae = read_metadata(run / "results/NCT02197455/adam/adae.parquet")
+    adae = read_metadata(run / "results/NCT02197455/adam/adae/part-000.parquet")
     assert adae["rule"] == "derive_adae" and set(adae["inputs"]) == {
-        "results/NCT02197455/adam/adsl.parquet", "results/NCT02197455/sdtm/ae.parquet"}
+        "results/NCT02197455/adam/adsl/part-000.parquet", "results/NCT02197455/sdtm/ae/part-000.parquet"}
     assert adae["code"]["code_hash"] == code_version(run / "workflow/scripts/derive_adae.py")
 
 
@@ -46,7 +46,7 @@ def test_manifest_lists_every_input_and_output(run):
     manifest = json.loads((run / "results/provenance/manifest.json").read_text())
     outputs = {e["path"]: e for e in manifest["outputs"]}
     assert outputs["results/report.html"]["rule"] == "report"
-    assert outputs["results/NCT01950780/adam/adsl.parquet"]["rule"] == "derive_adsl"
+    assert outputs["results/NCT01950780/adam/adsl/part-000.parquet"]["rule"] == "derive_adsl"
     on_disk = {str(p.relative_to(run)) for p in (run / "results").rglob("*")
                if p.is_file() and "provenance" not in p.parts}
     assert on_disk - set(outputs) == set()
@@ -89,14 +89,14 @@ def test_verify_names_every_difference(run, tmp_path):
     with open(work / "results/tables/safety.parquet", "ab") as fh:
         fh.write(b"\0")  # an output altered
     (work / "resources/trials/NCT02197455/ae.xpt").write_bytes(b"tampered")  # an input altered
-    (work / "results/NCT01950780/adam/adtte.parquet").unlink()  # an output deleted
+    (work / "results/NCT01950780/adam/adtte/part-000.parquet").unlink()  # an output deleted
     (work / "results/tables/extra.csv").write_text("x\n")  # a file added
     bad = subprocess.run(verify, cwd=work, capture_output=True, text=True)
     assert bad.returncode == 1
     lines = set(bad.stdout.splitlines())
     assert "changed  results/tables/safety.parquet  (rule combine_tables)" in lines
     assert "changed  resources/trials/NCT02197455/ae.xpt" in lines
-    assert "missing  results/NCT01950780/adam/adtte.parquet  (rule derive_adtte)" in lines
+    assert "missing  results/NCT01950780/adam/adtte/part-000.parquet  (rule derive_adtte)" in lines
     assert "added    results/tables/extra.csv" in lines
     assert len(verify_manifest(work / "results/provenance/manifest.json", work)) == 4
 

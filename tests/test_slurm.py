@@ -19,11 +19,25 @@ from tests.conftest import ROOT, copy_workflow, snakemake
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
 
-def cluster_up() -> bool:
+PARTITION = "main"  # profiles/slurm asks for it; tests/slurm/cluster.sh makes it
+
+
+def cluster_state() -> tuple[bool, str]:
+    """(usable, why not): a SLURM answers and has the partition the profile asks for."""
     if not shutil.which("sinfo"):
-        return False
-    out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-    return out.returncode == 0 and bool(re.search(r"idle|mixed|alloc", out.stdout))
+        return False, "no SLURM cluster (start one with: tests/slurm/cluster.sh start)"
+    out = subprocess.run(["sinfo", "-h", "-o", "%P %T"], capture_output=True, text=True, timeout=30)
+    if out.returncode != 0 or not re.search(r"idle|mixed|alloc", out.stdout):
+        return False, "no SLURM cluster answers (start one with: tests/slurm/cluster.sh start)"
+    partitions = {line.split()[0].rstrip("*") for line in out.stdout.splitlines() if line.split()}
+    if PARTITION not in partitions:
+        return False, (f"a SLURM cluster answers but has no partition {PARTITION!r} (it has "
+                       f"{', '.join(sorted(partitions))}): not the test cluster; these tests do not use a foreign one")
+    return True, ""
+
+
+# Status checks every 2 s rather than the profile's pace: the test jobs take seconds.
+FAST_POLLING = ("--seconds-between-status-checks", "2", "--slurm-init-seconds-before-status-checks", "1")
 
 
 WHOLE_TRIAL = "NCT02197455"  # the bundled tofacitinib trial (SAS XPORT); the others add nothing here
@@ -43,17 +57,18 @@ def with_partitioned_trial(work, export) -> str:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    if not cluster_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but no SLURM cluster answers: .ci/run starts one with tests/slurm/cluster.sh")
-        pytest.skip("no SLURM cluster (start one with: tests/slurm/cluster.sh start)")
+    usable, why = cluster_state()
+    if not usable:
+        if os.environ.get("CI") == "true" and "foreign" not in why:
+            pytest.fail(f"CI=true but {why}: .ci/run starts one with tests/slurm/cluster.sh")
+        pytest.skip(why)
     export = tmp_path_factory.mktemp("sim") / "SIM001"
     messy_partition_trial(export, ROOT / "resources/trials/NCT01950780/mapping.yaml")
     local = copy_workflow(tmp_path_factory.mktemp("local"))
     snakemake(local, "--config", with_partitioned_trial(local, export), check=True)
     cluster = copy_workflow(tmp_path_factory.mktemp("cluster"))
-    out = snakemake(cluster, "--profile", "profiles/slurm", "--config", with_partitioned_trial(cluster, export),
-                    check=True)
+    out = snakemake(cluster, "--profile", "profiles/slurm", *FAST_POLLING, "--config",
+                    with_partitioned_trial(cluster, export), check=True)
     return local, cluster, out.stdout + out.stderr
 
 
@@ -63,15 +78,15 @@ def test_every_non_local_job_went_through_sbatch(runs):
     for _jobid, path in submitted:
         folder = (cluster / path).parent if not path.startswith("/") else Path(path).parent
         assert folder.is_dir() and any(folder.iterdir()), path  # the plugin's log of that sbatch job
-    # a group's log folder is named by its unit and, when it runs one rule, that rule
-    batch_jobs = sorted(re.sub(r"_(accept|combine_partitions|process_partition)(_.*)?$", "",
+    # a group's log folder is named by its group (the wildcards in it) and, when it runs one rule,
+    # that rule: each part's chain is one batch job, each trial's summaries one more
+    batch_jobs = sorted(re.sub(r"_(check|derive_\w+|summarize_trial)(_.*)?$", "",
                                Path(path).parent.relative_to(cluster / ".snakemake/slurm_logs").as_posix())
                         for _, path in submitted)
-    # one batch job for the whole trial (its chain is grouped); the partitioned trial: the split,
-    # one job per part (spread over the cluster), then its combine step with its summaries
-    assert batch_jobs == [f"group_chain_{WHOLE_TRIAL}", "group_chain_SPLIT", "group_chain_SPLIT/parts/000",
-                          "group_chain_SPLIT/parts/001", "group_chain_SPLIT/parts/002", "rule_split_export/SPLIT"]
-    local_rules = {"combine_tables", "report", "provenance"}
+    assert batch_jobs == [f"group_part_{WHOLE_TRIAL}_000", "group_part_SPLIT_000", "group_part_SPLIT_001",
+                          "group_part_SPLIT_002", "group_trial_SPLIT", f"group_trial_{WHOLE_TRIAL}",
+                          "rule_split_export/SPLIT"], batch_jobs
+    local_rules = {"collect_checks", "combine_tables", "report", "provenance"}
     ran_here = set(re.findall(r"localrule (\w+):", log))
     assert ran_here <= local_rules | {"all"}
 
@@ -86,21 +101,27 @@ def test_outputs_equal_the_local_run(runs):
 
 
 def test_failed_cluster_job_is_reported_and_a_rerun_resumes(runs, tmp_path):
-    work = copy_workflow(tmp_path)
-    sheet = work / "config/trials.tsv"
-    sheet.write_text("\n".join(sheet.read_text().splitlines()[:3]) + "\n")  # rux and tofa only: quicker
-    bad = work / "resources/trials/NCT02197455/dm.xpt"
+    # on a copy of the finished cluster run: a changed definition reruns every part's ADTTE, and
+    # the whole trial's export is broken, so its check fails while the split trial's jobs go on
+    from tests.conftest import finished_copy
+    from tests.test_reruns import edited
+
+    _, cluster, _ = runs
+    work = finished_copy(cluster, tmp_path / "run")
+    sheet = ("--config", "trials=config/slurm_trials.tsv")  # as the finished run was given it
+    bad = work / f"resources/trials/{WHOLE_TRIAL}/dm.xpt"
     good = bad.read_bytes()
-    bad.write_bytes(good[:700])  # a truncated export: ingestion fails on the cluster
-    out = snakemake(work, "--profile", "profiles/slurm", "--keep-going", "--retries", "0")
-    assert out.returncode != 0
-    log = out.stdout + out.stderr
-    assert "dm.xpt: not a readable SAS XPORT file" in log or "Error in group" in log or "Error in rule" in log
-    logs = re.findall(r"(\S*slurm_logs\S*\.log)", log)
-    assert logs, "the failed job is reported with its SLURM log path"
-    assert (work / "results/NCT01950780/adam/adsl.parquet").exists()  # the other trials went on
-    bad.write_bytes(good)  # fixed
-    plan = snakemake(work, "--profile", "profiles/slurm", "-n", check=True).stdout
-    assert "NCT02197455" in plan and "trial=NCT01950780" not in plan  # resumes where it stopped
-    snakemake(work, "--profile", "profiles/slurm", check=True)
+    with edited(work / "config/config.yaml",
+                lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
+        bad.write_bytes(good[:700])  # a truncated export: the check fails on the cluster
+        out = snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, "--keep-going", "--retries", "0", *sheet)
+        assert out.returncode != 0
+        log = out.stdout + out.stderr
+        assert "dm.xpt: not a readable SAS XPORT file" in log or "Error in group" in log or "Error in rule" in log
+        assert re.findall(r"(\S*slurm_logs\S*\.log)", log), "the failed job is reported with its SLURM log path"
+        assert "Finished jobid" in log and "derive_adtte" in log  # the split trial went on
+        bad.write_bytes(good)  # fixed
+        plan = snakemake(work, "--profile", "profiles/slurm", "-n", *sheet, check=True).stdout
+        assert f"trial={WHOLE_TRIAL}" in plan and "trial=SPLIT" not in plan  # resumes where it stopped
+        snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, *sheet, check=True)
     assert (work / "results/report.html").exists()

@@ -219,7 +219,7 @@ def test_jobs_that_only_gate_or_combine_do_not_import_pandera():
     import subprocess
     import sys
 
-    code = ("import sys; import regrowth.validate.gate, regrowth.partition.combine, regrowth.validate;"
+    code = ("import sys; import regrowth.validate.gate, regrowth.collect, regrowth.validate;"
             "print('pandera' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

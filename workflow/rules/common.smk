@@ -119,12 +119,7 @@ def export_mb(trial_id):
 
 
 PARTS = {t: part_names(n_partitions(t)) for t in TRIAL_IDS}
-PARTITIONED = [t for t in TRIAL_IDS if len(PARTS[t]) > 1]
-WHOLE = [t for t in TRIAL_IDS if t not in PARTITIONED]
-# Units of per-subject work: a whole trial (one job per stage), or one partition of a split
-# trial ("T/parts/000", all stages in one job: see partition.smk).
-PART_UNITS = [f"{t}/parts/{p}" for t in PARTITIONED for p in PARTS[t]]
-UNITS = WHOLE + PART_UNITS
+SPLIT = [t for t in TRIAL_IDS if len(PARTS[t]) > 1]  # their parts are cut by split_export first
 
 
 def memory_mb(per_input_mb, per_export_mb=None):
@@ -144,10 +139,6 @@ def _one_of(values):
     return "|".join(re.escape(v) for v in values) if values else "(?!)"  # (?!) matches nothing
 
 
-WHOLE_PATTERN = _one_of(WHOLE)
-PART_PATTERN = _one_of(PART_UNITS)
-TRIAL_PATTERN = _one_of(TRIAL_IDS)
-PARTITIONED_PATTERN = _one_of(PARTITIONED)
 DEFS = config["definitions"]
 ADAM_TABLES = ["adsl", "adsalt", "adtte", "adae"]
 SUMMARY_TABLES = [
@@ -162,34 +153,14 @@ SUMMARY_TABLES = [
 
 
 wildcard_constraints:
-    trial=_one_of(sorted(set(UNITS) | set(TRIAL_IDS))),  # rules narrow it to UNIT/TRIAL/PARTITIONED_PATTERN
+    trial=_one_of(TRIAL_IDS),
+    part=r"\d{3}",
     domain="|".join(DOMAIN_NAMES),
     table="|".join(SUMMARY_TABLES),
 
 
-def trial_of(unit):
-    return Path(unit).parts[0]  # a unit is a trial id (no slash: sheet schema) or T/parts/000
-
-
-def part_of(unit):
-    pieces = Path(unit).parts
-    return pieces[2] if len(pieces) == 3 else None
-
-
 def trial(wildcards):
-    return TRIALS.loc[trial_of(wildcards.trial)]
-
-
-def split_outputs(wildcards):
-    """What a partition's job reads: the split of its trial."""
-    t = trial_of(wildcards.trial)
-    return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
-            "split_issues": f"results/{t}/split/issues.parquet"}
-
-
-def part_export_mb(trial_id):
-    """A partition's share of its trial's export, in MB."""
-    return export_mb(trial_id) / len(PARTS[trial_id])
+    return TRIALS.loc[wildcards.trial]
 
 
 def eot_week(wildcards):
@@ -203,64 +174,60 @@ def policy_of(trial_id):
 
 
 def policy(wildcards):
-    return policy_of(trial_of(wildcards.trial))
+    return policy_of(wildcards.trial)
 
 
-def files_table(trial_id):
-    """Per export file: name, format, sha256, rows (from ingest, or the split of a partitioned trial)."""
-    stage = "split" if trial_id in PARTITIONED else "ingested"
-    return f"results/{trial_id}/{stage}/files.parquet"
+# Record-level tables are Parquet datasets: a directory per table, one file per part, read
+# whole by pyarrow, pandas, polars or DuckDB (results/T/adam/adsl/ for results/T/adam/adsl/part-000.parquet ...).
+def part_file(table_dir, trial_id="{trial}", part="{part}"):
+    return f"results/{trial_id}/{table_dir}/part-{part}.parquet"
 
 
-def ingest_outputs(unit="{trial}"):
-    out = domain_paths("ingested", unit)
-    out.update({name: f"results/{unit}/ingested/{name}.parquet" for name in ("files", "issues", "unmapped", "links")})
+def sdtm(domain, trial_id="{trial}", part="{part}"):
+    return part_file(f"sdtm/{domain}", trial_id, part)
+
+
+def adam(name, trial_id="{trial}", part="{part}"):
+    return part_file(f"adam/{name}", trial_id, part)
+
+
+def every_part(path_of, trial_id):
+    """A table's part files of one trial, in part order."""
+    return [path_of(trial_id, p) for p in PARTS[trial_id]]
+
+
+def check_outputs(trial_id="{trial}", part="{part}"):
+    """What the check job of one part writes: accepted SDTM, quarantine, the part's issue list,
+    accounting and export files (the last three are combined per trial by collect_checks)."""
+    out = {d: sdtm(d, trial_id, part) for d in DOMAIN_NAMES}
+    out.update({f"q_{d}": part_file(f"quarantine/{d}", trial_id, part) for d in [*DOMAIN_NAMES, "unmapped"]})
+    out.update({name: f"results/{trial_id}/parts/{part}/{name}.parquet" for name in ("validation", "accounting", "files")})
     return out
 
 
-def accepted_outputs(unit="{trial}"):
-    """A unit's outputs from validation on, by name: validate's, accept's and the derivations'.
-    For a partitioned trial, combine_partitions writes these from its parts' own."""
-    out = {**domain_paths("sdtm", unit), **quarantine_paths(unit)}
-    out["accounting"] = f"results/{unit}/accounting.parquet"
-    out["validation"] = f"results/{unit}/validation.parquet"
-    out["validation_csv"] = f"results/{unit}/validation.csv"
-    out.update({name: adam(name, unit) for name in ADAM_TABLES})
-    return out
+def check_inputs(wildcards):
+    """A split trial's part is read from the split; a trial of one part from its export."""
+    t = wildcards.trial
+    if t in SPLIT:
+        return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
+                "split_issues": f"results/{t}/split/issues.parquet"}
+    return {"exports": export_files_of(t)}
 
 
-def writer_of(name):
-    """The rule that writes accepted_outputs()[name] for a unit."""
-    if name.startswith("validation"):
-        return "validate"
-    return f"derive_{name}" if name in ADAM_TABLES else "accept"
+def part_export_mb(trial_id):
+    """A part's share of its trial's export, in MB."""
+    return export_mb(trial_id) / len(PARTS[trial_id])
 
 
-def unit_outputs(unit):
-    """Every output of the per-subject stages for one whole trial, with the rule that writes it."""
-    out = {p: "ingest" for p in ingest_outputs(unit).values()}
-    out.update({p: writer_of(name) for name, p in accepted_outputs(unit).items()})
-    return out
+def trial_checks(trial_id="{trial}"):
+    """collect_checks' outputs: one trial's issue list, accounting and export files."""
+    return {"validation": f"results/{trial_id}/validation.parquet", "validation_csv": f"results/{trial_id}/validation.csv",
+            "accounting": f"results/{trial_id}/accounting.parquet", "files": f"results/{trial_id}/files.parquet"}
 
 
-def partition_outputs(unit="{trial}"):
-    """What process_partition writes: accepted_outputs() less the issue CSV, which it keeps
-    with its logs (a CSV per part is for nobody; the combined trial has its own)."""
-    return {name: p for name, p in accepted_outputs(unit).items() if name != "validation_csv"}
-
-
-def quarantine_paths(trial_id="{trial}"):
-    paths = {d: f"results/{trial_id}/quarantine/{d}.parquet" for d in DOMAIN_NAMES}
-    paths["unmapped"] = f"results/{trial_id}/quarantine/unmapped.parquet"
-    return {f"q_{k}": v for k, v in paths.items()}
-
-
-def domain_paths(stage, trial_id="{trial}"):
-    return {d: f"results/{trial_id}/{stage}/{d}.parquet" for d in DOMAIN_NAMES}
-
-
-def adam(name, trial_id="{trial}"):
-    return f"results/{trial_id}/adam/{name}.parquet"
+def adam_parts(wildcards, names):
+    """Every part file of each of `names` (ADaM tables) of the trial: a summary's inputs."""
+    return {name: every_part(lambda t, p: adam(name, t, p), wildcards.trial) for name in names}
 
 
 def trial_meta():
@@ -274,37 +241,23 @@ def trial_meta():
     return out
 
 
-def partition_inputs(wildcards):
-    """combine_partitions' inputs: each output its parts wrote, as a list over the parts."""
-    parts = [partition_outputs(f"{wildcards.trial}/parts/{p}") for p in PARTS[wildcards.trial]]
-    inputs = {name: [part[name] for part in parts] for name in parts[0]}
-    inputs["files"] = f"results/{wildcards.trial}/split/files.parquet"
-    return inputs
-
-
 def output_rules():
     """Every final output and the rule that writes it (for the provenance manifest)."""
     from regrowth.partition.split import part_path, roles_of
 
     out = {}
     for t in TRIAL_IDS:
-        if t in PARTITIONED:
-            roles = roles_of(TRIALS.loc[t, "path"], TRIALS.loc[t, "format"])
+        if t in SPLIT:
             for name in ("files", "issues"):
                 out[f"results/{t}/split/{name}.parquet"] = "split_export"
             for part in PARTS[t]:
-                for role in roles:
+                for role in roles_of(TRIALS.loc[t, "path"], TRIALS.loc[t, "format"]):
                     out[str(part_path(f"results/{t}/split/parts", part, role))] = "split_export"
-                out.update({p: "process_partition" for p in partition_outputs(f"{t}/parts/{part}").values()})
-            out.update({p: "combine_partitions" for p in accepted_outputs(t).values()})
-        else:
-            out.update(unit_outputs(t))
-        out.update(
-            {
-                f"results/{t}/tables/{n}.parquet": "summarize_trial"
-                for n in SUMMARY_TABLES
-            }
-        )
+        for part in PARTS[t]:
+            out.update({p: "check" for p in check_outputs(t, part).values()})
+            out.update({adam(n, t, part): f"derive_{n}" for n in ADAM_TABLES})
+        out.update({p: "collect_checks" for p in trial_checks(t).values()})
+        out.update({f"results/{t}/tables/{n}.parquet": "summarize_trial" for n in SUMMARY_TABLES})
     out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
     out["results/report.html"] = "report"
     out["results/provenance/rulegraph.dot"] = "report"
@@ -323,10 +276,10 @@ def all_exports():
 def final_outputs():
     per_trial = []
     for t in TRIAL_IDS:
-        per_trial += list(domain_paths("sdtm", t).values())
-        per_trial += [adam(n, t) for n in ADAM_TABLES]
-        per_trial.append(f"results/{t}/validation.parquet")
-        per_trial.append(f"results/{t}/accounting.parquet")
+        for part in PARTS[t]:
+            per_trial += [sdtm(d, t, part) for d in DOMAIN_NAMES]
+            per_trial += [adam(n, t, part) for n in ADAM_TABLES]
+        per_trial += list(trial_checks(t).values())
     tables = [f"results/tables/{n}.parquet" for n in SUMMARY_TABLES]
     provenance = [
         "results/provenance/manifest.json",

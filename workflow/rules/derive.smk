@@ -1,22 +1,18 @@
-# Derive: ADaM-style analysis tables per trial.
+# Derive: ADaM-style analysis tables, part by part (parts hold whole subjects).
 
 
 rule derive_adsl:
-    wildcard_constraints:
-        trial=WHOLE_PATTERN,
     input:
-        dm="results/{trial}/sdtm/dm.parquet",
-        ex="results/{trial}/sdtm/ex.parquet",
-        ds="results/{trial}/sdtm/ds.parquet",
-        mh="results/{trial}/sdtm/mh.parquet",
-        rs="results/{trial}/sdtm/rs.parquet",
-        sv="results/{trial}/sdtm/sv.parquet",
+        dm=sdtm("dm"),
+        ex=sdtm("ex"),
+        ds=sdtm("ds"),
+        mh=sdtm("mh"),
+        rs=sdtm("rs"),
+        sv=sdtm("sv"),
     output:
         adam("adsl"),
     log:
-        "logs/{trial}/derive_adsl.log",
-    conda:
-        "../envs/regrowth.yaml"
+        "logs/{trial}/{part}/derive_adsl.log",
     resources:
         mem_mb=memory_mb(50),
         runtime=10,
@@ -29,17 +25,13 @@ rule derive_adsl:
 
 
 rule derive_adsalt:
-    wildcard_constraints:
-        trial=WHOLE_PATTERN,
     input:
-        rs="results/{trial}/sdtm/rs.parquet",
+        rs=sdtm("rs"),
         adsl=adam("adsl"),
     output:
         adam("adsalt"),
     log:
-        "logs/{trial}/derive_adsalt.log",
-    conda:
-        "../envs/regrowth.yaml"
+        "logs/{trial}/{part}/derive_adsalt.log",
     resources:
         mem_mb=memory_mb(120),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
@@ -56,8 +48,6 @@ rule derive_adsalt:
 
 
 rule derive_adtte:
-    wildcard_constraints:
-        trial=WHOLE_PATTERN,
     # it waits for ADSALT and the relapse table waits for it: run it before ready summaries
     priority: 5
     input:
@@ -66,9 +56,7 @@ rule derive_adtte:
     output:
         adam("adtte"),
     log:
-        "logs/{trial}/derive_adtte.log",
-    conda:
-        "../envs/regrowth.yaml"
+        "logs/{trial}/{part}/derive_adtte.log",
     resources:
         mem_mb=memory_mb(65),
         runtime=10,
@@ -81,17 +69,13 @@ rule derive_adtte:
 
 
 rule derive_adae:
-    wildcard_constraints:
-        trial=WHOLE_PATTERN,
     input:
-        ae="results/{trial}/sdtm/ae.parquet",
+        ae=sdtm("ae"),
         adsl=adam("adsl"),
     output:
         adam("adae"),
     log:
-        "logs/{trial}/derive_adae.log",
-    conda:
-        "../envs/regrowth.yaml"
+        "logs/{trial}/{part}/derive_adae.log",
     resources:
         mem_mb=memory_mb(10),
         runtime=10,

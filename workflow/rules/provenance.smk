@@ -12,8 +12,6 @@ rule provenance:
     threads: 4  # it runs alone, last: the files are hashed in threads (Snakemake caps this at --cores)
     log:
         "logs/provenance.log",
-    conda:
-        "../envs/regrowth.yaml"
     params:
         code=code("provenance.py"),
         outputs=output_rules(),

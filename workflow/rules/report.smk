@@ -4,11 +4,11 @@
 rule report:
     input:
         tables=expand("results/tables/{table}.parquet", table=SUMMARY_TABLES),
-        adsl=expand(adam("adsl", "{trial}"), trial=TRIAL_IDS),
-        adsalt=expand(adam("adsalt", "{trial}"), trial=TRIAL_IDS),
-        adtte=expand(adam("adtte", "{trial}"), trial=TRIAL_IDS),
+        adsl=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adsl", t, p), t)],
+        adsalt=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adsalt", t, p), t)],
+        adtte=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adtte", t, p), t)],
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
-        inputs=[files_table(t) for t in TRIAL_IDS],
+        inputs=expand("results/{trial}/files.parquet", trial=TRIAL_IDS),
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
         # the rule graph drawn for the provenance appendix: a changed rule redraws it
@@ -29,8 +29,6 @@ rule report:
         rulegraph="results/provenance/rulegraph.dot",
     log:
         "logs/report.log",
-    conda:
-        "../envs/regrowth.yaml"
     # figures render in parallel processes, the rule graph is drawn while the tables are read;
     # the report is the last big job, cores are free
     threads: 2

@@ -28,19 +28,13 @@ SUMMARY_PRIORITY = {"efficacy": 3, "comparisons": 2, "regrowth_bands": 1}
 
 
 rule summarize_trial:
-    wildcard_constraints:
-        trial=TRIAL_PATTERN,
     input:
-        unpack(
-            lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}
-        ),
+        unpack(lambda w: adam_parts(w, SUMMARY_INPUTS[w.table])),
     output:
         "results/{trial}/tables/{table}.parquet",
     log:
         "logs/{trial}/summarize_{table}.log",
     priority: lambda w: SUMMARY_PRIORITY.get(w.table, 0)
-    conda:
-        "../envs/regrowth.yaml"
     resources:
         mem_mb=memory_mb(35),
         runtime=10,
@@ -68,8 +62,6 @@ rule combine_tables:
         },
     log:
         "logs/combine_tables.log",
-    conda:
-        "../envs/regrowth.yaml"
     params:
         code=code("combine_tables.py"),
     script:

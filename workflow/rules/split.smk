@@ -1,0 +1,28 @@
+# Split: a large SDTM or Dataset-JSON export is cut by subject into parts (results/{trial}/split/
+# parts/{000,...}), each then checked and derived by the same rules as a trial of one part.
+
+
+rule split_export:
+    wildcard_constraints:
+        trial=_one_of(SPLIT),
+    input:
+        lambda w: export_files_of(w.trial),
+    output:
+        parts=directory("results/{trial}/split/parts"),
+        files="results/{trial}/split/files.parquet",
+        issues="results/{trial}/split/issues.parquet",
+    # the split heads the longest chain of jobs: when cores are short, Snakemake runs it first
+    priority: 10
+    threads: 2  # reads, writes and hashes in threads (~1.7 cores busy)
+    log:
+        "logs/{trial}/split_export.log",
+    resources:
+        mem_mb=lambda wc, input, attempt: split_memory_mb(input) * attempt,
+        runtime=lambda wc, input: int(10 + input.size_mb / 50),
+    params:
+        code=code("split_export.py"),
+        folder=lambda w: trial(w)["path"],
+        fmt=lambda w: trial(w)["format"],
+        n_parts=lambda w: len(PARTS[w.trial]),
+    script:
+        "../scripts/split_export.py"
