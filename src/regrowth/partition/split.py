@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
-from regrowth.frames import ARROW_REFUSALS, plain_ends_only
+from regrowth.frames import ARROW_REFUSALS
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
 from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
@@ -76,21 +76,24 @@ def subject_blocks(dm_usubjid: pd.Series, n_parts: int) -> np.ndarray:
     return ids[[k * len(ids) // n_parts for k in range(n_parts)]]
 
 
-def assign_parts(usubjid: pd.Series, blocks: np.ndarray) -> np.ndarray:
-    """Partition index of each row (no USUBJID: partition 0)."""
-    ids = usubjid.astype("str")
-    text = pa.array(ids, from_pandas=True)
-    if len(text) and not text.null_count and plain_ends_only(text):  # nothing to trim, no blank
+def assign_parts(usubjid, blocks: np.ndarray) -> np.ndarray:
+    """Partition index of each row (no USUBJID: partition 0). usubjid: Arrow or pandas text."""
+    text = usubjid if isinstance(usubjid, (pa.Array, pa.ChunkedArray)) else pa.array(usubjid, from_pandas=True)
+    if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+        text = text.cast(pa.string())
+    ids = pc.utf8_trim_whitespace(text)
+    if len(ids) and not ids.null_count and pc.all(pc.greater(pc.utf8_length(ids), 0)).as_py():
         # a batch of an export in subject order: its lowest and highest subject in one block
-        bounds = pc.min_max(text)
+        bounds = pc.min_max(ids)
         low, high = _block_of(blocks, [bounds["min"].as_py(), bounds["max"].as_py()])
         if low == high:
             return np.full(len(ids), low, dtype=np.int64)
-    ids = ids.str.strip()
-    missing = ids.isna() | ids.eq("")
-    codes, uniques = pd.factorize(ids.where(~missing, ""), sort=False)
-    parts = _block_of(blocks, uniques)[codes]
-    parts[missing.to_numpy()] = 0
+    encoded = pc.dictionary_encode(ids).combine_chunks() if isinstance(ids, pa.ChunkedArray) else pc.dictionary_encode(ids)
+    uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+    parts = _block_of(blocks, uniques)[codes] if len(uniques) else np.zeros(len(ids), dtype=np.int64)
+    missing = pc.or_kleene(pc.is_null(ids), pc.equal(ids, "")).fill_null(True)
+    parts[missing.to_numpy(zero_copy_only=False)] = 0
     return parts
 
 
@@ -174,7 +177,7 @@ def _parts_of(table: pa.Table, blocks: np.ndarray) -> np.ndarray:
     """Partition of each row; a dataset without USUBJID goes whole to the first partition."""
     if "USUBJID" not in table.column_names:
         return np.zeros(table.num_rows, dtype=np.int64)
-    return assign_parts(table.column("USUBJID").to_pandas(), blocks)
+    return assign_parts(table.column("USUBJID"), blocks)
 
 
 def _with_source(table: pa.Table, file: str, first_row: int) -> pa.Table:
