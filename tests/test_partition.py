@@ -368,7 +368,7 @@ def _dataset_json_trial(tmp_path):
 def _check_and_derive(folder, fmt, part="000", split=None, policy="quarantine"):
     """The tables of one part as the check and derive jobs write them, by output name."""
     from regrowth.derive import Settings, derive_analysis_tables
-    from regrowth.trial import check_part
+    from regrowth.check import check_part
 
     checked = check_part(folder, fmt, part, split=split, policy=policy, window_days=SETTINGS["window_days"])
     written = checked.outputs()
@@ -482,7 +482,7 @@ SETTINGS = dict(window_days=14, grid_weeks=4, eot_week=12, teae_window_days=30,
 
 def test_a_part_with_errors_stops_under_strict_policy_and_its_issue_list_stays(tmp_path):
     from regrowth.errors import ValidationFailed
-    from regrowth.trial import check_part
+    from regrowth.check import check_part
 
     split = _split_messy_trial(tmp_path, 2)
     issues_csv = tmp_path / "logs" / "validation.csv"

@@ -37,7 +37,8 @@ def eot(run_dir, trial, endpoint="SALT50"):
 def test_output_contract(run_dir):
     for trial in (RUX, TOFA):
         for domain in ("dm", "ex", "ds", "ae", "rs", "sv", "mh"):
-            assert (run_dir / f"results/{trial}/sdtm/{domain}").is_file()
+            # a Parquet dataset: a directory with one file per part (one part here)
+            assert [p.name for p in (run_dir / f"results/{trial}/sdtm/{domain}").iterdir()] == ["part-000.parquet"]
         v = read_table(run_dir / f"results/{trial}/validation.parquet")
         assert list(v.columns)[:9] == ["rule_id", "severity", "dataset", "file", "usubjid", "row", "column",
                                        "value", "message"]
@@ -201,7 +202,7 @@ def test_other_sheet_and_hostile_text(reference_run, tmp_path):
     # only the new trial's chain plus the cross-trial tables and the report
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, flags=re.M))
     n_tables = len(list((run_dir / "results/tables").glob("*.parquet")))
-    assert planned["ingest"] == "1" and planned["combine_tables"] == "1" and planned["report"] == "1"
+    assert planned["check"] == "1" and planned["combine_tables"] == "1" and planned["report"] == "1"
     assert planned["summarize_trial"] == str(n_tables)  # the new trial's summaries only
     snakemake(run_dir, "--config", "trials=three.tsv", check=True)
     text = (run_dir / "results/report.html").read_text()
@@ -227,7 +228,9 @@ def test_trial_with_errors_stops_with_a_clear_message(run_dir):
     assert out.returncode != 0
     msg = out.stdout + out.stderr
     assert "RG0201" in msg and "dm.csv" in msg and "row 3" in msg and "SEX" in msg
-    issues = read_table(run_dir / "results/BAD1/validation.parquet")
+    # the issue list is a log of the stopped job, named by the message
+    assert "logs/BAD1/000/validation.csv" in msg
+    issues = pd.read_csv(run_dir / "logs/BAD1/000/validation.csv", dtype=str)
     assert issues.loc[issues.rule_id == "RG0201", "value"].tolist() == ["Q"]
     assert not (run_dir / "results/BAD1/sdtm/dm").exists()
 
@@ -266,7 +269,7 @@ def test_unreadable_export_stops_with_one_message_and_no_outputs(run_dir):
     assert out.returncode != 0
     msg = out.stdout + out.stderr
     assert "dm.xpt: not a readable SAS XPORT file" in msg
-    assert "Traceback" not in (run_dir / "logs/BROKEN1/ingest.log").read_text()
+    assert "Traceback" not in (run_dir / "logs/BROKEN1/000/check.log").read_text()
     assert not (run_dir / "results/BROKEN1").exists() or not any((run_dir / "results/BROKEN1").rglob("*.parquet"))
 
 

@@ -2,7 +2,7 @@ import logging
 
 from regrowth.datasets import remove_stale_parts
 from regrowth.parquet_io import write_table
-from regrowth.trial import check_part
+from regrowth.check import check_part
 from regrowth.workflow import output_metadata, run
 
 
