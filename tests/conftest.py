@@ -36,6 +36,26 @@ def reference_run(tmp_path_factory) -> Path:
     return work
 
 
+@pytest.fixture(scope="session")
+def split_reference_run(tmp_path_factory) -> tuple[Path, Path]:
+    """A messy 40-subject export (tests.builders) run by Snakemake as one part (trial WHOLE) and as
+    four (SPLIT), once, for every module that compares parts or runs them elsewhere (SLURM).
+    Never changed; the sheet is config/partition_trials.tsv. Returns the run and the export."""
+    from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
+
+    base = tmp_path_factory.mktemp("partition")
+    work = copy_workflow(base / "work")
+    export = base / "sim" / "SIM001"
+    messy_partition_trial(export, ROOT / "resources/trials/NCT01950780/mapping.yaml")
+    (work / PARTITION_SHEET).write_text(PARTITION_SHEET_HEADER + partition_sheet_row("WHOLE", export, 1)
+                                        + partition_sheet_row("SPLIT", export, 4), encoding="utf-8")
+    snakemake(work, "--config", f"trials={PARTITION_SHEET}", check=True)
+    return work, export
+
+
+PARTITION_SHEET = "config/partition_trials.tsv"
+
+
 def finished_copy(run: Path, dest: Path) -> Path:
     """A copy of a finished run that Snakemake finds finished too: every file with its times, the
     .snakemake metadata included (nothing in it names the folder)."""

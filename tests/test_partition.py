@@ -22,7 +22,7 @@ from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
 from regrowth.validate import validate_trial
 from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
-from tests.conftest import ROOT, copy_workflow, snakemake
+from tests.conftest import PARTITION_SHEET, ROOT, copy_workflow, snakemake
 
 MAPPING = ROOT / "resources/trials/NCT01950780/mapping.yaml"
 
@@ -122,17 +122,8 @@ def test_stale_parts_of_a_run_cut_into_more_parts_are_removed(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def split_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("partition")
-    (base / "work").mkdir()
-    work = copy_workflow(base / "work")
-    export = base / "sim" / "SIM001"
-    messy_partition_trial(export, MAPPING)
-    sheet = work / "config" / "partition_trials.tsv"
-    sheet.write_text(PARTITION_SHEET_HEADER + partition_sheet_row("WHOLE", export, 1)
-                     + partition_sheet_row("SPLIT", export, 4), encoding="utf-8")
-    snakemake(work, "--config", f"trials={sheet}", check=True)
-    return work, export
+def split_run(split_reference_run):
+    return split_reference_run
 
 
 def test_split_run_gives_the_unsplit_tables(split_run):
@@ -181,7 +172,7 @@ def test_changed_definition_reruns_the_same_jobs_of_every_part_split_or_not(spli
     from tests.test_reruns import edited, planned
 
     work, _ = split_run
-    sheet = f"trials={work / 'config' / 'partition_trials.tsv'}"
+    sheet = f"trials={PARTITION_SHEET}"
     with edited(work / "config/config.yaml",
                 lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
         jobs = planned(work, "--config", sheet)

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 
 from regrowth.parquet_io import read_table
-from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
-from tests.conftest import ROOT, copy_workflow, snakemake
+from tests.conftest import PARTITION_SHEET, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
@@ -40,35 +39,20 @@ def cluster_state() -> tuple[bool, str]:
 FAST_POLLING = ("--seconds-between-status-checks", "2", "--slurm-init-seconds-before-status-checks", "1")
 
 
-WHOLE_TRIAL = "NCT02197455"  # the bundled tofacitinib trial (SAS XPORT); the others add nothing here
-
-
-def with_partitioned_trial(work, export) -> str:
-    """One bundled trial run whole, plus SPLIT, the messy export in 3 partitions: the sheet's
-    --config argument (named relative to the run: the same settings in both runs)."""
-    bundled = pd.read_csv(work / "config/trials.tsv", sep="\t", dtype=str).set_index("trial_id")
-    columns = PARTITION_SHEET_HEADER.rstrip("\n").split("\t")
-    whole = bundled.loc[WHOLE_TRIAL].reindex(columns[1:]).fillna("")
-    sheet = work / "config/slurm_trials.tsv"
-    sheet.write_text(PARTITION_SHEET_HEADER + "\t".join([WHOLE_TRIAL, *whole]) + "\n"
-                     + partition_sheet_row("SPLIT", export, 3), encoding="utf-8")
-    return f"trials={sheet.relative_to(work)}"
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(split_reference_run, tmp_path_factory):
+    """The shared run of a messy trial as one part (WHOLE) and four (SPLIT), and the same sheet
+    run again through SLURM in a fresh copy of the workflow."""
     usable, why = cluster_state()
     if not usable:
         if os.environ.get("CI") == "true" and "foreign" not in why:
             pytest.fail(f"CI=true but {why}: .ci/run starts one with tests/slurm/cluster.sh")
         pytest.skip(why)
-    export = tmp_path_factory.mktemp("sim") / "SIM001"
-    messy_partition_trial(export, ROOT / "resources/trials/NCT01950780/mapping.yaml")
-    local = copy_workflow(tmp_path_factory.mktemp("local"))
-    snakemake(local, "--config", with_partitioned_trial(local, export), check=True)
+    local, _ = split_reference_run
     cluster = copy_workflow(tmp_path_factory.mktemp("cluster"))
-    out = snakemake(cluster, "--profile", "profiles/slurm", *FAST_POLLING, "--config",
-                    with_partitioned_trial(cluster, export), check=True)
+    shutil.copy(local / PARTITION_SHEET, cluster / PARTITION_SHEET)
+    out = snakemake(cluster, "--profile", "profiles/slurm", *FAST_POLLING, "--config", f"trials={PARTITION_SHEET}",
+                    check=True)
     return local, cluster, out.stdout + out.stderr
 
 
@@ -83,8 +67,8 @@ def test_every_non_local_job_went_through_sbatch(runs):
     batch_jobs = sorted(re.sub(r"_(check|derive_\w+|summarize_trial)(_.*)?$", "",
                                Path(path).parent.relative_to(cluster / ".snakemake/slurm_logs").as_posix())
                         for _, path in submitted)
-    assert batch_jobs == [f"group_part_{WHOLE_TRIAL}_000", "group_part_SPLIT_000", "group_part_SPLIT_001",
-                          "group_part_SPLIT_002", "group_trial_SPLIT", f"group_trial_{WHOLE_TRIAL}",
+    assert batch_jobs == ["group_part_SPLIT_000", "group_part_SPLIT_001", "group_part_SPLIT_002",
+                          "group_part_SPLIT_003", "group_part_WHOLE_000", "group_summaries",
                           "rule_split_export/SPLIT"], batch_jobs
     local_rules = {"collect_checks", "combine_tables", "report", "provenance"}
     ran_here = set(re.findall(r"localrule (\w+):", log))
@@ -102,26 +86,31 @@ def test_outputs_equal_the_local_run(runs):
 
 def test_failed_cluster_job_is_reported_and_a_rerun_resumes(runs, tmp_path):
     # on a copy of the finished cluster run: a changed definition reruns every part's ADTTE, and
-    # the whole trial's export is broken, so its check fails while the split trial's jobs go on
+    # WHOLE's export (a copy) is broken, so its check fails while SPLIT's jobs go on
     from tests.conftest import finished_copy
     from tests.test_reruns import edited
 
     _, cluster, _ = runs
     work = finished_copy(cluster, tmp_path / "run")
-    sheet = ("--config", "trials=config/slurm_trials.tsv")  # as the finished run was given it
-    bad = work / f"resources/trials/{WHOLE_TRIAL}/dm.xpt"
-    good = bad.read_bytes()
+    sheet = work / PARTITION_SHEET
+    rows = sheet.read_text().splitlines()
+    export = Path(next(r for r in rows if r.startswith("WHOLE\t")).split("\t")[2])
+    broken = shutil.copytree(export, work / "whole_export")
+    sheet.write_text("\n".join(r.replace(str(export), str(broken)) if r.startswith("WHOLE\t") else r for r in rows) + "\n")
+    good = (broken / "dm.csv").read_bytes()
+    (broken / "dm.csv").write_bytes(good[:40])  # a truncated export: the check fails on the cluster
+    config = ("--config", f"trials={PARTITION_SHEET}")
     with edited(work / "config/config.yaml",
                 lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
-        bad.write_bytes(good[:700])  # a truncated export: the check fails on the cluster
-        out = snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, "--keep-going", "--retries", "0", *sheet)
+        out = snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, "--keep-going", "--retries", "0", *config)
         assert out.returncode != 0
         log = out.stdout + out.stderr
-        assert "dm.xpt: not a readable SAS XPORT file" in log or "Error in group" in log or "Error in rule" in log
+        assert "Error in group" in log or "Error in rule" in log
         assert re.findall(r"(\S*slurm_logs\S*\.log)", log), "the failed job is reported with its SLURM log path"
-        assert "Finished jobid" in log and "derive_adtte" in log  # the split trial went on
-        bad.write_bytes(good)  # fixed
-        plan = snakemake(work, "--profile", "profiles/slurm", "-n", *sheet, check=True).stdout
-        assert f"trial={WHOLE_TRIAL}" in plan and "trial=SPLIT" not in plan  # resumes where it stopped
-        snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, *sheet, check=True)
+        assert (work / "results/SPLIT/adam/adtte/part-003.parquet").stat().st_mtime > (
+            cluster / "results/SPLIT/adam/adtte/part-003.parquet").stat().st_mtime  # SPLIT went on
+        (broken / "dm.csv").write_bytes(good)  # fixed
+        plan = snakemake(work, "--profile", "profiles/slurm", "-n", *config, check=True).stdout
+        assert "trial=WHOLE" in plan and "trial=SPLIT" not in plan  # resumes where it stopped
+        snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, *config, check=True)
     assert (work / "results/report.html").exists()
