@@ -60,6 +60,12 @@ class Domain:
         """Variables a derivation reads: absent from a dataset that is there, the run stops."""
         return [v for v in self.variables if v.needed_by]
 
+    @property
+    def terms(self) -> list[str]:
+        """Text variables of controlled values (terms, Y/N flags): few distinct values, carried
+        dictionary-encoded (polars Categorical) from ingest to the Parquet writer."""
+        return [v.name for v in self.variables if v.values is not None and v.kind == STR]
+
     def variable(self, column: str) -> Variable | None:
         for v in self.variables:
             if v.name == column:
@@ -237,6 +243,37 @@ def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
     return out[column_order(out.columns, domain)].reset_index(drop=True)
 
 
+def conform_frame(df, domain: str):
+    """conform for a polars frame: canonical column order and types (numbers Float64, text
+    String), absent variables null, extra columns kept as they are."""
+    import polars as pl
+
+    spec = DOMAINS[domain]
+    columns = []
+    for v in spec.variables + TRACE:
+        kind = pl.Float64 if v.kind == NUM else pl.String
+        columns.append(pl.col(v.name).cast(kind) if v.name in df.columns else pl.lit(None, kind).alias(v.name))
+    return df.with_columns(columns).select(column_order([*df.columns, *(v.name for v in spec.variables + TRACE)],
+                                                        domain))
+
+
+def terms_categorical(df, domain: str):
+    """The domain's controlled-term columns (Domain.terms) as polars Categorical."""
+    import polars as pl
+
+    terms = [c for c in DOMAINS[domain].terms if c in df.columns]
+    return df.with_columns(pl.col(terms).cast(pl.String).cast(pl.Categorical)) if terms else df
+
+
+def empty_domain_frame(domain: str):
+    """empty_domain for polars: a zero-row frame with the domain's columns and canonical types
+    (controlled terms Categorical, as ingest gives them)."""
+    import polars as pl
+
+    schema = {v.name: pl.Float64 if v.kind == NUM else pl.String for v in DOMAINS[domain].variables + TRACE}
+    return terms_categorical(pl.DataFrame(schema=schema), domain)
+
+
 QUARANTINE_COLUMNS = ["QRULES", "QREASON"]  # why a row was set aside (validate.gate)
 
 
@@ -245,7 +282,7 @@ def column_order(columns, domain: str) -> list[str]:
     sorted, then quarantine reasons if any."""
     known = [v.name for v in DOMAINS[domain].variables + TRACE]
     tail = [c for c in QUARANTINE_COLUMNS if c in columns]
-    extra = sorted(c for c in columns if c not in known and c not in tail)
+    extra = sorted({c for c in columns if c not in known and c not in tail})
     return [c for c in known if c in columns] + extra + tail
 
 

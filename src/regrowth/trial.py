@@ -30,7 +30,7 @@ class Checked:
 
 def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14) -> Checked:
     """Raises InputError for an unreadable export and ValidationFailed when the policy stops."""
-    ing = ingest_trial(folder, fmt)
+    ing = ingest_trial(folder, fmt).as_pandas()  # seam: validation and the gate take pandas frames (for now)
     issues = validate_trial(ing.tables, ing.issues, ing.unmapped, window_days=window_days)
     gated = apply_policy(ing.tables, issues, ing.files, ing.unmapped, ing.links, policy=policy,
                          trial_id=Path(folder).name, issues_path="validation.parquet")

@@ -1,5 +1,5 @@
 from regrowth.ingest import ingest_trial
-from regrowth.parquet_io import write_table
+from regrowth.parquet_io import write_frame
 from regrowth.workflow import output_metadata, run
 
 
@@ -7,11 +7,11 @@ def main(snakemake):
     meta = output_metadata(snakemake)
     result = ingest_trial(snakemake.params.folder, snakemake.params.fmt)
     for domain, table in result.tables.items():
-        write_table(table, snakemake.output[domain], meta)
-    write_table(result.files, snakemake.output.files, meta)
-    write_table(result.issues, snakemake.output.issues, meta)
-    write_table(result.unmapped, snakemake.output.unmapped, meta)
-    write_table(result.links, snakemake.output.links, meta)
+        write_frame(table, snakemake.output[domain], meta)
+    write_frame(result.files, snakemake.output.files, meta)
+    write_frame(result.issues, snakemake.output.issues, meta)
+    write_frame(result.unmapped, snakemake.output.unmapped, meta)
+    write_frame(result.links, snakemake.output.links, meta)
 
 
 run(snakemake, main)  # noqa: F821 (injected by Snakemake)

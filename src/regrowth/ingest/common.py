@@ -1,15 +1,20 @@
-"""Pieces every format adapter shares: file hashing, typing, traceability columns."""
+"""Pieces every format adapter shares: file hashing, typing, traceability columns, issue tables."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+import polars as pl
 
 from regrowth.errors import InputError
-from regrowth.frames import blank_to_null, to_float
 from regrowth.hashing import sha256_file
+from regrowth.issues import INTEGER_COLUMNS, ISSUE_COLUMNS
 from regrowth.model import DOMAINS, NUM
+
+# What Python's str.strip() removes (str.isspace): Rust's whitespace plus the four ASCII
+# separators \x1c-\x1f, so trimming gives what the pandas reader gave.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 def file_record(path: Path, fmt: str, rows_in: int, domains: str) -> dict:
@@ -23,45 +28,76 @@ def file_record(path: Path, fmt: str, rows_in: int, domains: str) -> dict:
     }
 
 
-def type_columns(df: pd.DataFrame, domain: str, file: str, issues: list[dict]) -> pd.DataFrame:
-    """Blank text to null, then numeric variables to float64.
+FILE_SCHEMA = {"file": pl.String, "format": pl.String, "domains": pl.String, "sha256": pl.String,
+               "bytes": pl.Int64, "rows_in": pl.Int64}
+
+
+def files_table(records: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(records, schema=FILE_SCHEMA, orient="row") if records else pl.DataFrame(schema=FILE_SCHEMA)
+
+
+def issues_table(records: list[dict] | None = None) -> pl.DataFrame:
+    """Issue records as a frame of the issue contract (regrowth.issues): row and line integers,
+    the rest text."""
+    schema = {c: pl.Int64 if c in INTEGER_COLUMNS else pl.String for c in ISSUE_COLUMNS}
+    columns = {c: [_issue_value(r.get(c), c) for r in records or []] for c in ISSUE_COLUMNS}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def _issue_value(value, column: str):
+    if value is None or value != value:  # None or NaN
+        return None
+    return int(value) if column in INTEGER_COLUMNS else str(value)
+
+
+def trimmed_text(column: str) -> pl.Expr:
+    """Character missing in SAS and CSV exports is '' or whitespace: text trimmed, blank to null."""
+    text = pl.col(column).str.strip_chars(WHITESPACE)
+    return pl.when(text != "").then(text).alias(column)
+
+
+def blank_to_null(df: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    return df.with_columns(trimmed_text(c) for c in text) if text else df
+
+
+def with_source(df: pl.DataFrame, file: str, first_row: int = 1) -> pl.DataFrame:
+    """SRCFILE and SRCROW (1-based data row) first: every row traces to its export file and row."""
+    rows = pl.int_range(first_row, first_row + df.height, dtype=pl.Int64, eager=True)
+    return df.select(pl.lit(file, pl.String).alias("SRCFILE"), rows.alias("SRCROW"), pl.all())
+
+
+def type_columns(df: pl.DataFrame, domain: str, file: str, issues: list[dict]) -> pl.DataFrame:
+    """Blank text to null, then numeric variables to Float64.
 
     A value that is not a number becomes null and is reported (rule RG0101) with its row,
     so nothing disappears silently.
     """
     out = blank_to_null(df)
     spec = DOMAINS[domain]
-    for col in out.columns:
-        if spec.kind_of(col) != NUM or pd.api.types.is_float_dtype(out[col]):
-            continue
-        raw = out[col]
-        num = to_float(raw)
-        bad = raw.notna() & num.isna()
-        for i in raw.index[bad]:
-            issues.append(
-                {
-                    "rule_id": "RG0101",
-                    "severity": "error",
-                    "dataset": spec.name,
-                    "file": out.at[i, "SRCFILE"] if "SRCFILE" in out.columns else file,
-                    "usubjid": out.at[i, "USUBJID"] if "USUBJID" in out.columns else None,
-                    "row": int(out.at[i, "SRCROW"]) if "SRCROW" in out.columns else None,
-                    "line": source_line(out, i),
-                    "column": col,
-                    "value": str(raw.at[i]),
-                    "message": f"{col} must be numeric; '{raw.at[i]}' is not a number",
-                }
-            )
-        out[col] = num
+    numeric = [c for c in out.columns if spec.kind_of(c) == NUM and out.schema[c] != pl.Float64]
+    for col in numeric:
+        raw = pl.col(col)
+        num = raw.cast(pl.Float64, strict=False)
+        num = pl.when(num.is_nan().not_()).then(num)  # 'nan' as text is not a number here either
+        if out.schema[col] == pl.String:
+            bad = out.with_row_index("_i").filter(raw.is_not_null() & num.is_null())
+            if bad.height:
+                issues += _not_numbers(bad, spec.name, col, file)
+        out = out.with_columns(num.alias(col))
     return out
 
 
-def source_line(df: pd.DataFrame, i) -> int | None:
-    """The file line of row i where the reader recorded it (SRCLINE: a CSV file whose data row n
-    is not line n + 1); None otherwise (validation then fills row + 1 for a CSV file)."""
-    if "SRCLINE" not in df.columns or pd.isna(df.at[i, "SRCLINE"]):
-        return None
-    return int(df.at[i, "SRCLINE"])
+def _not_numbers(bad: pl.DataFrame, dataset: str, col: str, file: str) -> list[dict]:
+    def of(name):
+        return bad[name].to_list() if name in bad.columns else [None] * bad.height
+
+    files = bad["SRCFILE"].to_list() if "SRCFILE" in bad.columns else [file] * bad.height
+    rows = [None if r is None else int(r) for r in of("SRCROW")]
+    lines = [None if v is None else int(v) for v in of("SRCLINE")]
+    return [{"rule_id": "RG0101", "severity": "error", "dataset": dataset, "file": f, "usubjid": u, "row": r,
+             "line": line, "column": col, "value": str(v), "message": f"{col} must be numeric; '{v}' is not a number"}
+            for f, u, r, line, v in zip(files, of("USUBJID"), rows, lines, bad[col].to_list())]
 
 
 def require_file(path: Path, what: str) -> Path:

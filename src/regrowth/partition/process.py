@@ -59,7 +59,7 @@ def process_partition(files: str | Path, parts_dir: str | Path, split_issues: st
     The issue list goes to `issues_csv` before the gate, so it is there to read when the
     strict policy stops the trial (a failed job's outputs are removed, its logs are kept).
     """
-    ingested = ingest_partition(files, parts_dir, part, split_issues)
+    ingested = ingest_partition(files, parts_dir, part, split_issues).as_pandas()  # seam: pandas stages (for now)
     issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
     write_safe_csv(issues, issues_csv)
     write("validation", issues)
