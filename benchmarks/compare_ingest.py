@@ -94,6 +94,10 @@ def compare(old_root: Path, new_root: Path) -> int:
     failures = 0
     for old in sorted(p for p in old_root.iterdir() if p.is_dir()):
         new = new_root / old.name
+        if not new.is_dir():
+            print(f"{old.name}: not in {new_root}")
+            failures += 1
+            continue
         problems = []
         if (old / "error.txt").exists() or (new / "error.txt").exists():
             said = [(d / "error.txt").read_text() if (d / "error.txt").exists() else "(read)" for d in (old, new)]

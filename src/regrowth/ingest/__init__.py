@@ -68,18 +68,25 @@ def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
     """One partition of a split export (regrowth.partition.split): the datasets as read,
     assembled exactly as a whole export is. rows_in counts this partition's rows of each file;
     the first partition also carries the read notices of the whole export."""
+    import pyarrow as pa
+
+    from regrowth.ingest.common import plain_columns
     from regrowth.ingest.sdtm import assemble_domains
     from regrowth.parquet_io import read_frame
     from regrowth.partition.split import part_path
 
-    raw, paths, files = {}, {}, []
+    raw, plain, paths, files = {}, {}, {}, []
     for rec in read_frame(files_path).to_dicts():
         role = rec["domains"].lower()
-        raw[role] = pl.read_ipc(part_path(parts_dir, part, role), memory_map=False)
+        with pa.memory_map(str(part_path(parts_dir, part, role))) as source:  # converted while mapped
+            table = pa.ipc.open_file(source).read_all()
+            plain[role] = plain_columns(table)
+            raw[role] = pl.from_arrow(table, rechunk=False)
+            del table
         paths[role] = Path(rec["file"])
         files.append({**rec, "rows_in": raw[role].height})
     issues = read_frame(split_issues_path).to_dicts() if part == "000" else []
-    return canonical(assemble_domains(raw, paths, issues), files, issues)
+    return canonical(assemble_domains(raw, paths, issues, plain), files, issues)
 
 
 def canonical(assembled, files: list[dict], issues: list[dict]) -> Ingested:

@@ -136,7 +136,8 @@ def _salt_result_from_orres(rs: pl.DataFrame, issues: list[dict]) -> pl.DataFram
     orres = pl.col("RSORRES").cast(pl.String).str.strip_chars(WHITESPACE).cast(pl.Float64, strict=False)
     orres = pl.when(orres.is_nan().not_()).then(orres)
     fill = pl.col("RSSTRESN").is_null() & orres.is_not_null()
-    counts = _count_per_file(rs, fill)
+    empty = rs.select("SRCFILE", "RSSTRESN", "RSORRES").filter(pl.col("RSSTRESN").is_null())
+    counts = _count_per_file(empty, fill)  # RSORRES parsed only where RSSTRESN is empty
     if not counts:
         return rs
     out = rs.with_columns(pl.when(fill).then(orres).otherwise(pl.col("RSSTRESN")).alias("RSSTRESN"))

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
-from regrowth.ingest.common import file_record, require_file, trimmed_text, type_columns, with_source
+from regrowth.ingest.common import file_record, plain_columns, require_file, trimmed_text, type_columns, with_source
 from regrowth.model import DOMAINS, SALT_TESTS
 
 # What pyarrow raises for input it will not take (the careful reader then decides)
@@ -221,8 +221,9 @@ def lines_are_rows(path: Path, rows: int) -> bool:
     return lf - ends_after_content + 1 == rows + 1  # header and data lines, through the last data line
 
 
-def _read_csv_arrow(path: Path) -> pl.DataFrame | None:
-    """pyarrow's multithreaded reader, every column as text. None when the file needs the careful
+def _read_csv_arrow(path: Path) -> tuple[pl.DataFrame, set[str]] | None:
+    """pyarrow's multithreaded reader, every column as text, and the columns trimming would not
+    change (checked on the Arrow data: cheaper than on polars' string views). None when the file needs the careful
     csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
     blank lines or line breaks inside quoted values (pyarrow skips the first and reads the second
     silently, so row n would not be line n + 1), or anything else pyarrow refuses; that path then
@@ -236,7 +237,8 @@ def _read_csv_arrow(path: Path) -> pl.DataFrame | None:
         return None
     if plan.ragged or not lines_are_rows(path, table.num_rows):
         return None
-    return pl.from_arrow(table)
+    plain = plain_columns(table)
+    return pl.from_arrow(table, rechunk=False), plain  # one chunk per read block: no copy to join them
 
 
 def read_csv(path: Path, issues: list[dict] | None = None) -> pl.DataFrame:
@@ -249,10 +251,15 @@ def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pl.Dat
     where that is not row + 1 for every row (blank lines, line breaks in quoted values), else None.
     Fast path first (see _read_csv_arrow); the careful path decodes by hand and checks every
     row's width, because a lenient reader shifts ragged rows silently."""
-    issues = [] if issues is None else issues
+    df, lines, _plain = _read_csv(path, [] if issues is None else issues)
+    return df, lines
+
+
+def _read_csv(path: Path, issues: list[dict]) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
+    """read_csv_lines, and the columns known to need no trimming (the fast path's check)."""
     fast = _read_csv_arrow(path)
     if fast is not None:
-        return fast, None
+        return fast[0], None, fast[1]
     text = decode_text(path, issues)
     header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
     if not header.strip():
@@ -277,7 +284,7 @@ def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pl.Dat
     lines = np.asarray(starts[1:], dtype=np.int64)
     found = None if np.array_equal(lines, np.arange(2, len(rows) + 1)) else lines
     columns = {name: [r[k] for r in rows[1:]] for k, name in enumerate(rows[0])}
-    return pl.DataFrame(columns, schema={name: pl.String for name in rows[0]}), found
+    return pl.DataFrame(columns, schema={name: pl.String for name in rows[0]}), found, set()
 
 
 def dataset_names(columns) -> list[str]:
@@ -285,25 +292,32 @@ def dataset_names(columns) -> list[str]:
     return [str(c).strip().upper() for c in columns]
 
 
-def read_dataset(path: Path, fmt: str, issues: list[dict]) -> pl.DataFrame:
+def read_dataset(path: Path, fmt: str, issues: list[dict]) -> tuple[pl.DataFrame, set[str]]:
     """One SDTM file as read, names as SDTM spells them, with its source file and row first
-    (and SRCLINE where data row n is not line n + 1, so issues name the real line)."""
+    (and SRCLINE where data row n is not line n + 1, so issues name the real line); and the text
+    columns known to need no trimming (blank_to_null)."""
     require_file(path, f"{path.stem.upper()} dataset")
-    lines = None
+    lines, plain = None, set()
     if fmt == "sdtm-xpt":
         raw = read_xpt(path, issues)
     else:
-        raw, lines = read_csv_lines(path, issues)
-    raw = raw.rename(dict(zip(raw.columns, dataset_names(raw.columns))))
+        raw, lines, plain = _read_csv(path, issues)
+    names = dict(zip(raw.columns, dataset_names(raw.columns)))
+    raw = raw.rename(names)
     if lines is not None:
         raw = raw.select(pl.Series("SRCLINE", lines, dtype=pl.Int64), pl.all())
-    return with_source(raw, path.name)
+    return with_source(raw, path.name), {names[c] for c in plain} | source_plain(path.name)
+
+
+def source_plain(file: str) -> set[str]:
+    """{"SRCFILE"} when the file name needs no trimming."""
+    return {"SRCFILE"} if file and file.strip() == file else set()
 
 
 def _read(path: Path, fmt: str, issues: list[dict]):
-    """read_dataset as a pandas frame: what the split (regrowth.partition.split) takes until it
-    reads with polars."""
-    return read_dataset(path, fmt, issues).to_pandas()
+    """read_dataset's frame as a pandas frame: what the split (regrowth.partition.split) takes
+    until it reads with polars."""
+    return read_dataset(path, fmt, issues)[0].to_pandas()
 
 
 def _upper_text(column: str) -> pl.Expr:
@@ -413,11 +427,11 @@ def ingest_sdtm(folder: Path, fmt: str) -> tuple["Assembled", list[dict], list[d
     files = find_domain_files(folder, fmt)
     if not any(role in DOMAINS for role in files):
         raise InputError(f"{folder}: no SDTM {EXTENSIONS[fmt]} datasets found (expected dm{EXTENSIONS[fmt]}, ...)")
-    raw, records, issues = {}, [], []
+    raw, plain, records, issues = {}, {}, [], []
     for role, path in files.items():
-        raw[role] = read_dataset(path, fmt, issues)
+        raw[role], plain[role] = read_dataset(path, fmt, issues)
         records.append(file_record(path, fmt, raw[role].height, role.upper()))
-    return assemble_domains(raw, files, issues), records, issues
+    return assemble_domains(raw, files, issues, plain), records, issues
 
 
 @dataclass
@@ -427,20 +441,35 @@ class Assembled:
     links: list[dict]  # source rows merged onto another row (SUPPxx onto their parents)
 
 
-def assemble_domains(raw: dict[str, pl.DataFrame], files: dict[str, Path], issues: list[dict]) -> Assembled:
+def assemble_domains(raw: dict[str, pl.DataFrame], files: dict[str, Path], issues: list[dict],
+                     plain: dict[str, set[str]] | None = None) -> Assembled:
     """Datasets as read -> canonical domains: SALT from QS joins RS, SUPPxx join their parents,
-    numeric variables typed (values that are not numbers reported)."""
+    numeric variables typed (values that are not numbers reported). plain: per dataset, the text
+    columns the reader found need no trimming."""
     raw, unmapped, links = dict(raw), [], []
+    plain = {role: set((plain or {}).get(role, ())) for role in raw}
     if "qs" in raw:
         from_qs = salt_from_qs(raw.pop("qs"), unmapped)
-        if from_qs.height:
-            raw["rs"] = pl.concat([raw["rs"], from_qs], how="diagonal_relaxed") if "rs" in raw else from_qs
+        qs_plain = {QS_TO_RS.get(c, c) for c in plain.pop("qs")} | {"DOMAIN"}
+        if from_qs.height and "rs" in raw:
+            parts = [(set(raw["rs"].columns), plain["rs"]), (set(from_qs.columns), qs_plain)]
+            raw["rs"] = pl.concat([raw["rs"], from_qs], how="diagonal_relaxed")
+            # plain where every part that has the column has it plain
+            plain["rs"] = {c for c in raw["rs"].columns if all(c not in cols or c in p for cols, p in parts)}
+        elif from_qs.height:
+            raw["rs"], plain["rs"] = from_qs, qs_plain
     for role in [r for r in raw if r.startswith("supp")]:
         supp = raw.pop(role)
+        plain.pop(role)
         if role[4:] in raw:
+            before = set(raw[role[4:]].columns)
             raw[role[4:]] = merge_supp(raw[role[4:]], supp, files[role].name, links, unmapped)
+            plain[role[4:]] |= set(raw[role[4:]].columns) - before  # QVAL, trimmed by merge_supp
         else:
             unmapped += [{**r, "rule_id": "RG0709", "reason": f"SUPP record, but no {role[4:].upper()} dataset"}
                          for r in supp.select("SRCFILE", "SRCROW").to_dicts()]
-    tables = {d: type_columns(df, d, df["SRCFILE"][0] if df.height else "", issues) for d, df in raw.items()}
+    tables = {}
+    for d in list(raw):  # each dataset as read freed once typed
+        df = raw.pop(d)
+        tables[d] = type_columns(df, d, df["SRCFILE"][0] if df.height else "", issues, plain.get(d, set()))
     return Assembled(tables, unmapped, links)
