@@ -120,13 +120,12 @@ def type_columns(df: pl.DataFrame, domain: str, file: str, issues: list[dict],
     numeric = [c for c in out.columns if spec.kind_of(c) == NUM and out.schema[c] != pl.Float64]
     if not numeric:
         return out
-    text = [c for c in numeric if out.schema[c] == pl.String]
-    if text:
-        has_bad = out.select((pl.col(c).is_not_null() & _as_number(c).is_null()).any().alias(c) for c in text)
-        for col in [c for c in text if has_bad[c][0]]:
-            bad = out.filter(pl.col(col).is_not_null() & _as_number(col).is_null())
-            issues += _not_numbers(bad, spec.name, col, file)
-    return out.with_columns(_as_number(c).alias(c) for c in numeric)
+    numbers = out.select(_as_number(c).alias(c) for c in numeric)  # each column parsed once
+    for col in [c for c in numeric if out.schema[c] == pl.String]:
+        bad = out[col].is_not_null() & numbers[col].is_null()
+        if bad.any():
+            issues += _not_numbers(out.filter(bad), spec.name, col, file)
+    return out.with_columns(numbers.get_columns())
 
 
 def _not_numbers(bad: pl.DataFrame, dataset: str, col: str, file: str) -> list[dict]:

@@ -131,7 +131,7 @@ def _count_per_file(table: pl.DataFrame, rows: pl.Expr) -> list[tuple[str, int]]
 def _salt_result_from_orres(rs: pl.DataFrame, issues: list[dict]) -> pl.DataFrame:
     """RSSTRESN empty where RSORRES holds a number (SALT is % in both): the number is used, with a
     notice (RG0010), rather than the assessment silently not analysed."""
-    if not {"RSSTRESN", "RSORRES"} <= set(rs.columns) or rs.is_empty():
+    if not {"RSSTRESN", "RSORRES"} <= set(rs.columns) or rs["RSSTRESN"].null_count() == 0:
         return rs
     orres = pl.col("RSORRES").cast(pl.String).str.strip_chars(WHITESPACE).cast(pl.Float64, strict=False)
     orres = pl.when(orres.is_nan().not_()).then(orres)
