@@ -151,3 +151,46 @@ def test_sdtm_round_trip_of_simulated_trial(tmp_path):
     expected = truth["rs"].sort_values(key, kind="stable")["RSSTRESN"].reset_index(drop=True)
     pd.testing.assert_series_equal(got["rs"]["RSSTRESN"], expected, check_names=False)
     assert got["rs"]["SRCROW"].tolist() == (truth["rs"].sort_values(key, kind="stable").index + 1).tolist()
+
+
+class TestPolarsInternals:
+    def test_dates_as_expressions(self):
+        from datetime import date
+
+        from regrowth.dates import complete_date, imputed_date, study_day_of
+
+        df = pl.DataFrame({"dtc": ["2014-03-05", "2014-03", "2014", None, "2014-02-30", "2016-02"],
+                           "ref": [date(2014, 3, 10)] * 6})
+        got = df.select(complete_date(pl.col("dtc")).alias("full"),
+                        *(e.alias(n) for e, n in zip(imputed_date(pl.col("dtc"), "last"), ("last", "flag"))),
+                        imputed_date(pl.col("dtc"), "first", pl.col("ref"))[0].alias("first"))
+        assert got["full"].to_list() == [date(2014, 3, 5), None, None, None, None, None]
+        assert got["flag"].to_list() == [None, "D", "M", None, None, "D"]
+        # last possible day: 31 March, 31 December, none for 30 Feb, 29 Feb in a leap year
+        assert got["last"].to_list() == [date(2014, 3, 5), date(2014, 3, 31), date(2014, 12, 31), None, None,
+                                         date(2016, 2, 29)]
+        # first possible day, but not before the reference the partial date still admits (10 March 2014)
+        assert got["first"].to_list() == [date(2014, 3, 5), date(2014, 3, 10), date(2014, 3, 10), None, None,
+                                          date(2016, 2, 1)]
+        days = pl.DataFrame({"d": [date(2014, 3, 10), date(2014, 3, 9), date(2014, 3, 11)], "r": [date(2014, 3, 10)] * 3})
+        assert days.select(study_day_of(pl.col("d"), pl.col("r")))["d"].to_list() == [1.0, -1.0, 2.0]  # no day 0
+
+    def test_plain_ends_only_reads_the_offsets(self):
+        import pyarrow as pa
+
+        from regrowth.ingest.common import plain_ends_only
+
+        assert plain_ends_only(pa.array(["abc", None, "a long value of text!"]))
+        for odd in (["abc", ""], ["abc", " x"], ["x\t"], ["caf\u00e9"], ["\u00a0x"]):
+            assert not plain_ends_only(pa.array(odd)), odd
+        assert plain_ends_only(pa.array([" x", "abc"]).slice(1))  # a slice: its own values only
+
+    def test_rows_already_in_order_are_not_resorted_and_others_are(self):
+        from regrowth.ingest import in_row_order
+
+        ordered = pl.DataFrame({"USUBJID": ["A", "A", "B"], "SRCFILE": ["x.csv", "x.csv", "x.csv"],
+                                "SRCROW": [1.0, 2.0, 3.0], "V": [1, 2, 3]})
+        assert in_row_order(ordered) is ordered
+        shuffled = pl.DataFrame({"USUBJID": ["B", None, "A", "A"], "SRCFILE": ["x.csv", "x.csv", "y.csv", "x.csv"],
+                                 "SRCROW": [1.0, 2.0, 3.0, 4.0], "V": [1, 2, 3, 4]})
+        assert in_row_order(shuffled)["V"].to_list() == [2, 4, 3, 1]  # no subject first, then A by file, B
