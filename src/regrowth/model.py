@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 STR = "str"
 NUM = "num"
 # SDTMIG core designations: a required variable must be in the dataset; an expected one is
@@ -222,6 +220,8 @@ AA_SUBTYPES = ["PATCHY AA", "OPHIASIS", "ALOPECIA TOTALIS", "ALOPECIA UNIVERSALI
 
 def empty_domain(domain: str) -> pd.DataFrame:
     """A zero-row table with the domain's columns and canonical types."""
+    import pandas as pd  # here: ingest, on polars, imports this module without pandas
+
     spec = DOMAINS[domain]
     cols = {}
     for v in spec.variables + TRACE:
@@ -231,6 +231,8 @@ def empty_domain(domain: str) -> pd.DataFrame:
 
 def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
     """Canonical column order and types; absent permissible variables become null; extra kept."""
+    import pandas as pd
+
     spec = DOMAINS[domain]
     out = df.copy(deep=False)  # copy-on-write (pandas 3): columns set below leave df as it was
     for v in spec.variables + TRACE:

@@ -8,7 +8,6 @@ import polars as pl
 
 from regrowth.errors import InputError
 from regrowth.hashing import sha256_file
-from regrowth.issues import INTEGER_COLUMNS, ISSUE_COLUMNS
 from regrowth.model import DOMAINS, NUM
 
 # What Python's str.strip() removes (str.isspace): Rust's whitespace plus the four ASCII
@@ -39,12 +38,16 @@ def files_table(records: list[dict]) -> pl.DataFrame:
 def issues_table(records: list[dict] | None = None) -> pl.DataFrame:
     """Issue records as a frame of the issue contract (regrowth.issues): row and line integers,
     the rest text."""
+    from regrowth.issues import INTEGER_COLUMNS, ISSUE_COLUMNS  # here: regrowth.issues imports pandas
+
     schema = {c: pl.Int64 if c in INTEGER_COLUMNS else pl.String for c in ISSUE_COLUMNS}
     columns = {c: [_issue_value(r.get(c), c) for r in records or []] for c in ISSUE_COLUMNS}
     return pl.DataFrame(columns, schema=schema)
 
 
 def _issue_value(value, column: str):
+    from regrowth.issues import INTEGER_COLUMNS
+
     if value is None or value != value:  # None or NaN
         return None
     return int(value) if column in INTEGER_COLUMNS else str(value)
