@@ -198,7 +198,7 @@ def test_simulated_trials_in_every_format_ingest_cleanly_and_reproducibly(tmp_pa
     assert trials["trial_id"].tolist() == ["SIM001", "SIM002"]
     ages = []
     for row in trials.to_dict("records"):
-        ingested = ingest_trial(row["path"], fmt)
+        ingested = ingest_trial(row["path"], fmt).as_pandas()  # validate_trial takes pandas (for now)
         assert ingested.tables["dm"]["USUBJID"].nunique() == 60
         issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped)
         assert (issues["severity"] == "error").sum() == 0, issues.head().to_string()
@@ -360,7 +360,7 @@ def test_a_split_dataset_json_export_gives_the_tables_of_a_whole_one(tmp_path):
 
     folder = _dataset_json_trial(tmp_path)
     settings = Settings(policy="quarantine", **SETTINGS)
-    ingested = ingest_trial(folder, "dataset-json")
+    ingested = ingest_trial(folder, "dataset-json").as_pandas()  # validate_trial takes pandas (for now)
     issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
     gated = apply_policy(ingested.tables, issues, ingested.files, ingested.unmapped, ingested.links,
                          policy="quarantine", trial_id="WHOLE", issues_path="validation.csv")
