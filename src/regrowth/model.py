@@ -2,7 +2,8 @@
 
 Each domain lists its variables with a type ("str" or "num", as SAS knows them) and whether
 the variable is required. SDTM numerics are doubles in every transport format, so numeric
-variables are float64 here too; character variables use the pandas string dtype.
+variables are float64 here too; character variables are text (polars String; controlled terms
+Categorical, see Domain.terms; the pandas string dtype in the pandas stages).
 Two traceability variables are added to every ingested row: SRCFILE (export file name)
 and SRCROW (1-based data row in that file), so any issue or number can be traced back.
 """
