@@ -1,5 +1,5 @@
-import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 
 from regrowth.errors import InputError
@@ -29,19 +29,20 @@ class TestSdtmCsv:
         write_csv(tmp_path, "ae.csv", "STUDYID,DOMAIN,USUBJID,AESEQ,AETERM,AESTDTC,EXTRA\nT,AE,T-1,1,Headache,2014-03,kept\n")
         got = ingest_trial(tmp_path, "sdtm-csv")
         dm = got.tables["dm"]
-        assert dm["AGE"].dtype == "float64" and dm["AGE"].tolist()[0] == 34.0 and np.isnan(dm["AGE"].iloc[1])
-        assert dm["SRCFILE"].tolist() == ["DM.csv", "DM.csv"] and dm["SRCROW"].tolist() == [1.0, 2.0]
+        assert dm["AGE"].dtype == pl.Float64 and dm["AGE"].to_list() == [34.0, None]
+        assert dm["SRCFILE"].to_list() == ["DM.csv", "DM.csv"] and dm["SRCROW"].to_list() == [1.0, 2.0]
+        assert dm["SEX"].dtype == pl.Categorical  # a controlled term: dictionary-encoded
         ae = got.tables["ae"]
-        assert ae["AESTDTC"].tolist() == ["2014-03"]  # partial date not filled in SDTM
-        assert ae["EXTRA"].tolist() == ["kept"]  # sponsor variables are kept
-        assert got.tables["rs"].empty and list(got.tables["rs"].columns)[:3] == ["STUDYID", "DOMAIN", "USUBJID"]
-        assert got.files.set_index("file").loc["DM.csv", "rows_in"] == 2
+        assert ae["AESTDTC"].to_list() == ["2014-03"]  # partial date not filled in SDTM
+        assert ae["EXTRA"].to_list() == ["kept"]  # sponsor variables are kept
+        assert got.tables["rs"].is_empty() and got.tables["rs"].columns[:3] == ["STUDYID", "DOMAIN", "USUBJID"]
+        assert got.files.filter(pl.col("file") == "DM.csv")["rows_in"].to_list() == [2]
 
     def test_text_in_numeric_column_is_reported_not_dropped(self, tmp_path):
         write_csv(tmp_path, "dm.csv", "STUDYID,DOMAIN,USUBJID,SEX,AGE\nT,DM,T-1,F,thirty\nT,DM,T-2,F,40\n")
         got = ingest_trial(tmp_path, "sdtm-csv")
         assert len(got.tables["dm"]) == 2
-        issue = got.issues.iloc[0]
+        issue = got.issues.row(0, named=True)
         assert (issue["rule_id"], issue["column"], issue["value"], issue["row"]) == ("RG0101", "AGE", "thirty", 1)
 
     def test_no_datasets_is_a_clear_error(self, tmp_path):
@@ -61,8 +62,8 @@ class TestSdtmXpt:
                            "EXSTDTC": ["2014-01-01", "2014-01-02"], "EXENDTC": ["", "2014-02-01"]})
         write_xpt(df, tmp_path / "ex.xpt", "ex")
         ex = ingest_trial(tmp_path, "sdtm-xpt").tables["ex"]
-        assert ex["EXDOSE"].tolist() == [0.0, 5.0]  # exactly zero, not 5.4e-79
-        assert ex["EXENDTC"].isna().tolist() == [True, False]
+        assert ex["EXDOSE"].to_list() == [0.0, 5.0]  # exactly zero, not 5.4e-79
+        assert ex["EXENDTC"].is_null().to_list() == [True, False]
 
     def test_xpt_bytes_are_reproducible(self, tmp_path):
         df = pd.DataFrame({"USUBJID": ["a"], "AGE": [1.0]})
@@ -83,7 +84,7 @@ class TestRedcap:
 
     def test_round_trip_through_a_redcap_export(self, truth, tmp_path):
         redcap_export(truth, tmp_path)
-        got = ingest_trial(tmp_path, "redcap").tables
+        got = ingest_trial(tmp_path, "redcap").as_pandas().tables
         key = {"dm": ["USUBJID"], "rs": ["USUBJID", "VISITNUM", "RSTESTCD"], "ae": ["USUBJID", "AESEQ"],
                "ex": ["USUBJID"], "mh": ["USUBJID", "MHDECOD"]}
         cols = {"dm": ["AGE", "SEX", "RACE", "ETHNIC", "RFSTDTC", "RFXENDTC", "ARM"],
@@ -109,12 +110,12 @@ class TestRedcap:
                 "7,adverse_events_arm_1,adverse_events,2,,,,,,,,,,,,rash,Rash,Skin,2020-03-01,2,1,3\n")
         (d / "P_records.csv").write_text(header + rows)
         t = ingest_trial(d, "redcap").tables
-        assert t["dm"]["RACE"].tolist() == ["MULTIPLE"]  # two boxes ticked
-        assert t["dm"]["SEX"].tolist() == ["M"]
-        assert t["ae"]["AESEQ"].tolist() == [1.0, 2.0] and t["ae"]["AESER"].tolist() == ["N", "Y"]
-        assert t["ae"]["SRCROW"].tolist() == [3.0, 4.0]
+        assert t["dm"]["RACE"].to_list() == ["MULTIPLE"]  # two boxes ticked
+        assert t["dm"]["SEX"].to_list() == ["M"]
+        assert t["ae"]["AESEQ"].to_list() == [1.0, 2.0] and t["ae"]["AESER"].to_list() == ["N", "Y"]
+        assert t["ae"]["SRCROW"].to_list() == [3.0, 4.0]
         notices = ingest_trial(d, "redcap").issues
-        assert "eos_date" in set(notices.loc[notices["rule_id"] == "RG0004", "column"])
+        assert "eos_date" in set(notices.filter(pl.col("rule_id") == "RG0004")["column"])
 
     def test_unknown_choice_code_is_reported(self, truth, tmp_path):
         redcap_export(truth, tmp_path)
@@ -123,7 +124,7 @@ class TestRedcap:
         rec.loc[first, "sex"] = "9"
         rec.to_csv(tmp_path / "P_records.csv", index=False)
         got = ingest_trial(tmp_path, "redcap")
-        issue = got.issues[got.issues["rule_id"] == "RG0206"].iloc[0]
+        issue = got.issues.filter(pl.col("rule_id") == "RG0206").row(0, named=True)
         assert issue["column"] == "sex" and issue["value"] == "9" and issue["row"] == first + 1
 
     def test_not_a_redcap_export(self, tmp_path):
@@ -142,7 +143,7 @@ class TestRedcap:
 def test_sdtm_round_trip_of_simulated_trial(tmp_path):
     truth = simulate(RUXOLITINIB, 7)
     export_sdtm(truth, tmp_path, fmt="csv")
-    got = ingest_trial(tmp_path, "sdtm-csv").tables
+    got = ingest_trial(tmp_path, "sdtm-csv").as_pandas().tables
     for domain in ("dm", "rs", "ae"):
         assert len(got[domain]) == len(truth[domain])
     # ingest orders rows by subject (string order: -10 before -2), then source row
@@ -150,3 +151,46 @@ def test_sdtm_round_trip_of_simulated_trial(tmp_path):
     expected = truth["rs"].sort_values(key, kind="stable")["RSSTRESN"].reset_index(drop=True)
     pd.testing.assert_series_equal(got["rs"]["RSSTRESN"], expected, check_names=False)
     assert got["rs"]["SRCROW"].tolist() == (truth["rs"].sort_values(key, kind="stable").index + 1).tolist()
+
+
+class TestPolarsInternals:
+    def test_dates_as_expressions(self):
+        from datetime import date
+
+        from regrowth.dates import complete_date, imputed_date, study_day_of
+
+        df = pl.DataFrame({"dtc": ["2014-03-05", "2014-03", "2014", None, "2014-02-30", "2016-02"],
+                           "ref": [date(2014, 3, 10)] * 6})
+        got = df.select(complete_date(pl.col("dtc")).alias("full"),
+                        *(e.alias(n) for e, n in zip(imputed_date(pl.col("dtc"), "last"), ("last", "flag"))),
+                        imputed_date(pl.col("dtc"), "first", pl.col("ref"))[0].alias("first"))
+        assert got["full"].to_list() == [date(2014, 3, 5), None, None, None, None, None]
+        assert got["flag"].to_list() == [None, "D", "M", None, None, "D"]
+        # last possible day: 31 March, 31 December, none for 30 Feb, 29 Feb in a leap year
+        assert got["last"].to_list() == [date(2014, 3, 5), date(2014, 3, 31), date(2014, 12, 31), None, None,
+                                         date(2016, 2, 29)]
+        # first possible day, but not before the reference the partial date still admits (10 March 2014)
+        assert got["first"].to_list() == [date(2014, 3, 5), date(2014, 3, 10), date(2014, 3, 10), None, None,
+                                          date(2016, 2, 1)]
+        days = pl.DataFrame({"d": [date(2014, 3, 10), date(2014, 3, 9), date(2014, 3, 11)], "r": [date(2014, 3, 10)] * 3})
+        assert days.select(study_day_of(pl.col("d"), pl.col("r")))["d"].to_list() == [1.0, -1.0, 2.0]  # no day 0
+
+    def test_plain_ends_only_reads_the_offsets(self):
+        import pyarrow as pa
+
+        from regrowth.ingest.common import plain_ends_only
+
+        assert plain_ends_only(pa.array(["abc", None, "a long value of text!"]))
+        for odd in (["abc", ""], ["abc", " x"], ["x\t"], ["caf\u00e9"], ["\u00a0x"]):
+            assert not plain_ends_only(pa.array(odd)), odd
+        assert plain_ends_only(pa.array([" x", "abc"]).slice(1))  # a slice: its own values only
+
+    def test_rows_already_in_order_are_not_resorted_and_others_are(self):
+        from regrowth.ingest import in_row_order
+
+        ordered = pl.DataFrame({"USUBJID": ["A", "A", "B"], "SRCFILE": ["x.csv", "x.csv", "x.csv"],
+                                "SRCROW": [1.0, 2.0, 3.0], "V": [1, 2, 3]})
+        assert in_row_order(ordered) is ordered
+        shuffled = pl.DataFrame({"USUBJID": ["B", None, "A", "A"], "SRCFILE": ["x.csv", "x.csv", "y.csv", "x.csv"],
+                                 "SRCROW": [1.0, 2.0, 3.0, 4.0], "V": [1, 2, 3, 4]})
+        assert in_row_order(shuffled)["V"].to_list() == [2, 4, 3, 1]  # no subject first, then A by file, B

@@ -91,7 +91,7 @@ def test_value_with_a_line_break_is_read_whole(tmp_path):
     path = tmp_path / "dm.csv"
     path.write_text(DM_HEADER + DM_1.replace("T-1,F,34,Drug 5 mg", 'T-1,F,34,"Drug\n5 mg"') + DM_2)
     df, lines = read_csv_lines(path)
-    assert df["ARM"].tolist() == ["Drug\n5 mg", "Drug 5 mg"]
+    assert df["ARM"].to_list() == ["Drug\n5 mg", "Drug 5 mg"]
     assert lines.tolist() == [2, 4]
 
 
@@ -329,7 +329,8 @@ def test_split_trial_names_the_same_line(tmp_path):
     write_parquet(issues, tmp_path / "issues.parquet", {})
     found = []
     for part in ("000", "001"):
-        ing = ingest_partition(tmp_path / "files.parquet", tmp_path / "parts", part, tmp_path / "issues.parquet")
+        ing = ingest_partition(tmp_path / "files.parquet", tmp_path / "parts", part,
+                               tmp_path / "issues.parquet").as_pandas()  # validate_trial takes pandas (for now)
         v = validate_trial(ing.tables, ing.issues, ing.unmapped)
         found += v.loc[v["rule_id"] == "RG0202", ["row", "line"]].values.tolist()
     assert found == [[2, 4]]

@@ -27,7 +27,7 @@ def test_the_base_carries_most_needed_variables():
 @pytest.mark.parametrize("domain,variable", NEEDED, ids=lambda x: str(x))
 def test_an_absent_needed_variable_is_an_error_naming_file_and_column(tmp_path, domain, variable):
     folder = Case(f"drop-{variable}", "sdtm-csv", ("rule", ""), drop_column(domain, variable)).write(tmp_path / "t")
-    issues = ingest_trial(folder, "sdtm-csv").issues
+    issues = ingest_trial(folder, "sdtm-csv").as_pandas().issues
     found = issues[(issues["column"] == variable) & (issues["severity"] == "error")]
     assert set(found["rule_id"]) <= {"RG0001", "RG0008"} and len(found) == 1, issues
     assert found["file"].iloc[0] == f"{domain}.csv" and f"{variable} (" in found["message"].iloc[0]

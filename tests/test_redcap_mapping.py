@@ -49,7 +49,7 @@ def project(folder, rows=ROWS, mapping=MAPPING, header=HEADER):
 
 
 def test_other_field_names_events_and_codes(tmp_path):
-    t = ingest_trial(project(tmp_path), "redcap").tables
+    t = ingest_trial(project(tmp_path), "redcap").as_pandas().tables
     assert t["dm"]["USUBJID"].tolist() == ["PX/A1"] and t["dm"]["SEX"].tolist() == ["F"]
     assert t["dm"]["RACE"].tolist() == ["WHITE"] and t["dm"]["AGE"].tolist() == [44.0]
     assert t["rs"]["RSTESTCD"].tolist() == ["SALTTOT", "SALTTOT"] and t["rs"]["RSSTRESN"].tolist() == [72.5, 30.0]
@@ -67,7 +67,7 @@ def test_other_field_names_events_and_codes(tmp_path):
     ("A2,month3_arm_1,,,,,,,,,2021-05-03,130,2,,,\n", "RG0304", "scalp_score"),
 ])
 def test_values_checked_against_the_dictionary(tmp_path, bad_row, rule, column):
-    got = ingest_trial(project(tmp_path, rows=ROWS + bad_row), "redcap")
+    got = ingest_trial(project(tmp_path, rows=ROWS + bad_row), "redcap").as_pandas()
     hit = got.issues[got.issues.rule_id == rule]
     assert hit["column"].tolist() == [column] and hit["row"].tolist() == [4] and hit["usubjid"].tolist() == ["PX/A2"]
 

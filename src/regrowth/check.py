@@ -38,6 +38,7 @@ def check_part(folder: str | Path, fmt: str, part: str = "000", *, split: tuple 
     from regrowth.ingest import ingest_partition
 
     ing = ingest_trial(folder, fmt) if split is None else ingest_partition(*split[:2], part, split[2])
+    ing = ing.as_pandas()  # seam: validation and the gate take pandas frames (for now)
     issues = validate_trial(ing.tables, ing.issues, ing.unmapped, window_days=window_days)
     if issues_csv is not None:
         from regrowth.csv_safe import write_safe_csv

@@ -2,7 +2,8 @@
 
 Each domain lists its variables with a type ("str" or "num", as SAS knows them) and whether
 the variable is required. SDTM numerics are doubles in every transport format, so numeric
-variables are float64 here too; character variables use the pandas string dtype.
+variables are float64 here too; character variables are text (polars String; controlled terms
+Categorical, see Domain.terms; the pandas string dtype in the pandas stages).
 Two traceability variables are added to every ingested row: SRCFILE (export file name)
 and SRCROW (1-based data row in that file), so any issue or number can be traced back.
 """
@@ -10,8 +11,6 @@ and SRCROW (1-based data row in that file), so any issue or number can be traced
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
 
 STR = "str"
 NUM = "num"
@@ -59,6 +58,12 @@ class Domain:
     def needed(self) -> list[Variable]:
         """Variables a derivation reads: absent from a dataset that is there, the run stops."""
         return [v for v in self.variables if v.needed_by]
+
+    @property
+    def terms(self) -> list[str]:
+        """Text variables of controlled values (terms, Y/N flags): few distinct values, carried
+        dictionary-encoded (polars Categorical) from ingest to the Parquet writer."""
+        return [v.name for v in self.variables if v.values is not None and v.kind == STR]
 
     def variable(self, column: str) -> Variable | None:
         for v in self.variables:
@@ -216,6 +221,8 @@ AA_SUBTYPES = ["PATCHY AA", "OPHIASIS", "ALOPECIA TOTALIS", "ALOPECIA UNIVERSALI
 
 def empty_domain(domain: str) -> pd.DataFrame:
     """A zero-row table with the domain's columns and canonical types."""
+    import pandas as pd  # here: ingest, on polars, imports this module without pandas
+
     spec = DOMAINS[domain]
     cols = {}
     for v in spec.variables + TRACE:
@@ -225,6 +232,8 @@ def empty_domain(domain: str) -> pd.DataFrame:
 
 def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
     """Canonical column order and types; absent permissible variables become null; extra kept."""
+    import pandas as pd
+
     spec = DOMAINS[domain]
     out = df.copy(deep=False)  # copy-on-write (pandas 3): columns set below leave df as it was
     for v in spec.variables + TRACE:
@@ -237,6 +246,37 @@ def conform(df: pd.DataFrame, domain: str) -> pd.DataFrame:
     return out[column_order(out.columns, domain)].reset_index(drop=True)
 
 
+def conform_frame(df, domain: str):
+    """conform for a polars frame: canonical column order and types (numbers Float64, text
+    String), absent variables null, extra columns kept as they are."""
+    import polars as pl
+
+    spec = DOMAINS[domain]
+    columns = []
+    for v in spec.variables + TRACE:
+        kind = pl.Float64 if v.kind == NUM else pl.String
+        columns.append(pl.col(v.name).cast(kind) if v.name in df.columns else pl.lit(None, kind).alias(v.name))
+    return df.with_columns(columns).select(column_order([*df.columns, *(v.name for v in spec.variables + TRACE)],
+                                                        domain))
+
+
+def terms_categorical(df, domain: str):
+    """The domain's controlled-term columns (Domain.terms) as polars Categorical."""
+    import polars as pl
+
+    terms = [c for c in DOMAINS[domain].terms if c in df.columns]
+    return df.with_columns(pl.col(terms).cast(pl.String).cast(pl.Categorical)) if terms else df
+
+
+def empty_domain_frame(domain: str):
+    """empty_domain for polars: a zero-row frame with the domain's columns and canonical types
+    (controlled terms Categorical, as ingest gives them)."""
+    import polars as pl
+
+    schema = {v.name: pl.Float64 if v.kind == NUM else pl.String for v in DOMAINS[domain].variables + TRACE}
+    return terms_categorical(pl.DataFrame(schema=schema), domain)
+
+
 QUARANTINE_COLUMNS = ["QRULES", "QREASON"]  # why a row was set aside (validate.gate)
 
 
@@ -245,7 +285,7 @@ def column_order(columns, domain: str) -> list[str]:
     sorted, then quarantine reasons if any."""
     known = [v.name for v in DOMAINS[domain].variables + TRACE]
     tail = [c for c in QUARANTINE_COLUMNS if c in columns]
-    extra = sorted(c for c in columns if c not in known and c not in tail)
+    extra = sorted({c for c in columns if c not in known and c not in tail})
     return [c for c in known if c in columns] + extra + tail
 
 

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
+import polars as pl
 
 from regrowth.errors import InputError
-from regrowth.ingest.common import file_record, require_file
+from regrowth.ingest.common import file_record, require_file, with_source
 from regrowth.ingest.sdtm import Assembled, assemble_domains
 from regrowth.model import DOMAINS
 
@@ -65,8 +64,9 @@ def _check_metadata(meta, path: Path) -> None:
         raise InputError(f"{path}: not a Dataset-JSON v1.1 file ({where}: {e.message})")
 
 
-def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
-    """Rows as text/number/None exactly as written, plus the metadata (without rows)."""
+def read_dataset_json(path: Path) -> tuple[list[list], dict]:
+    """Rows as text/number/None exactly as written (checked against the declared columns), plus
+    the metadata (without rows)."""
     require_file(path, "Dataset-JSON file")
     with _json_errors(path):
         if path.suffix.lower() == ".ndjson":
@@ -79,13 +79,14 @@ def read_dataset_json(path: Path) -> tuple[pd.DataFrame, dict]:
     names = _column_names(meta, path)
     _check_rows(rows, names, path, first=1)
     _check_count(meta, len(rows), path)
-    return _frame(rows, names, first=0), {k: v for k, v in meta.items() if k != "rows"}
+    return rows, {k: v for k, v in meta.items() if k != "rows"}
 
 
-def read_ndjson_chunks(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+def read_ndjson_chunks(path: Path, rows_per_chunk: int) -> Iterator["pd.DataFrame"]:
     """An NDJSON dataset `rows_per_chunk` rows at a time, cast and checked as a whole read
-    (dataset_frame) casts and checks them, without the source columns; the frames' index is the
-    row's position in the file (from 0). Memory is bounded by the chunk size."""
+    (dataset_json_frame) casts and checks them, without the source columns; the frames' index is
+    the row's position in the file (from 0). Memory is bounded by the chunk size. pandas frames:
+    the split (regrowth.partition.split) writes them."""
     require_file(path, "Dataset-JSON file")
     with _json_errors(path), open(path, encoding="utf-8") as fh:
         meta = json.loads(fh.readline())
@@ -95,21 +96,32 @@ def read_ndjson_chunks(path: Path, rows_per_chunk: int) -> Iterator[pd.DataFrame
             if line.strip():
                 rows.append(json.loads(line))
             if len(rows) == rows_per_chunk:
-                yield _cast_chunk(rows, names, meta, path, done)
+                yield _pandas_chunk(rows, names, meta, path, done)
                 done, rows = done + len(rows), []
         if rows:
-            yield _cast_chunk(rows, names, meta, path, done)
+            yield _pandas_chunk(rows, names, meta, path, done)
             done += len(rows)
     _check_count(meta, done, path)
 
 
-def dataset_frame(path: Path) -> pd.DataFrame:
+def _pandas_chunk(rows: list, names: list[str], meta: dict, path: Path, first: int):
+    _check_rows(rows, names, path, first=first + 1)
+    chunk = _cast(rows, meta, path, first).to_pandas()
+    chunk.index = range(first, first + len(rows))
+    return chunk
+
+
+def dataset_json_frame(path: Path) -> pl.DataFrame:
     """One dataset read whole, as ingest carries it: cast values, upper-case names, then the
     source file and row of each record first."""
-    df = _cast(*read_dataset_json(path), path)
-    df.insert(0, "SRCROW", range(1, len(df) + 1))
-    df.insert(0, "SRCFILE", path.name)
-    return df
+    rows, meta = read_dataset_json(path)
+    return with_source(_cast(rows, meta, path), path.name)
+
+
+def dataset_frame(path: Path):
+    """dataset_json_frame as a pandas frame: what the split (regrowth.partition.split) takes
+    until it reads with polars."""
+    return dataset_json_frame(path).to_pandas()
 
 
 @contextmanager
@@ -147,55 +159,60 @@ def _check_count(meta: dict, n_rows: int, path: Path) -> None:
         raise InputError(f"{path}: 'records' says {meta['records']} but the file holds {n_rows} rows")
 
 
-def _frame(rows: list, names: list[str], first: int) -> pd.DataFrame:
-    index = pd.RangeIndex(first, first + len(rows))
-    if not rows:
-        return pd.DataFrame(columns=names, dtype=object, index=index)
-    return pd.DataFrame(rows, columns=names, dtype=object, index=index)
-
-
-def _cast_chunk(rows: list, names: list[str], meta: dict, path: Path, first: int) -> pd.DataFrame:
-    _check_rows(rows, names, path, first=first + 1)
-    return _cast(_frame(rows, names, first), meta, path)
-
-
-def _cast(frame: pd.DataFrame, meta: dict, path: Path) -> pd.DataFrame:
+def _cast(rows: list[list], meta: dict, path: Path, first: int = 0) -> pl.DataFrame:
     """Values cast by their declared types, names in upper case (as SDTM names them)."""
-    df = cast_columns(frame, meta, path)
-    df.columns = [c.upper() for c in df.columns]
-    return df
+    df = cast_columns(rows, meta, path, first)
+    return df.rename({c: c.upper() for c in df.columns})
 
 
-def cast_columns(frame: pd.DataFrame, meta: dict, path: Path) -> pd.DataFrame:
-    """Numbers from integer/decimal/float/double (decimal may be written as text), the rest as text."""
-    out = {}
-    for col in meta["columns"]:
+def cast_columns(rows: list[list], meta: dict, path: Path, first: int = 0) -> pl.DataFrame:
+    """Numbers from integer/decimal/float/double (decimal may be written as text), the rest as
+    text. `first`: the position in the file of rows[0] (from 0), for messages."""
+    names = [c["name"] for c in meta["columns"]]
+    values = list(zip(*rows)) if rows else [() for _ in names]
+    out = []
+    for col, column in zip(meta["columns"], values):
         name, dtype = col["name"], col["dataType"]
-        values = frame[name]
         if dtype in NUMERIC or col.get("targetDataType") in ("integer", "decimal") and dtype not in ("date", "datetime", "time"):
-            num = pd.to_numeric(values.where(values.notna(), None), errors="coerce")
-            bad = values.notna() & (values.astype("str").str.strip() != "") & num.isna()
-            if bad.any():
-                i = int(bad.idxmax())
-                raise InputError(f"{path}: column {name} is {dtype} but row {i + 1} holds {values[i]!r}")
-            out[name] = num.astype("float64")
+            out.append(_numbers(name, dtype, column, path, first))
         elif dtype == "boolean":
-            out[name] = values.map(lambda v: None if v is None else ("Y" if v is True else "N" if v is False else str(v)))
-            out[name] = out[name].astype("str")
+            out.append(pl.Series(name, [None if v is None else "Y" if v is True else "N" if v is False else str(v)
+                                        for v in column], dtype=pl.String))
         else:
-            out[name] = _text(values)
-    return pd.DataFrame(out, index=frame.index)
+            out.append(_text(name, column))
+    return pl.DataFrame(out)
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Each value as text, None as missing. Values that are all text or None already, the usual
-    case (pyarrow checks that without a Python call per value), need no str() one by one: that
-    took ~60 % of reading a large file."""
+def _numbers(name: str, dtype: str, column: tuple, path: Path, first: int) -> pl.Series:
+    """JSON numbers as they are; numbers written as text parsed ('' is missing); anything else
+    is an error naming the row."""
     try:
-        pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=False)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return values.map(lambda v: None if v is None else str(v)).astype("str")
-    return values.astype("str")
+        num = pl.Series(name, column, dtype=pl.Float64, strict=True)
+    except TypeError:  # text among the numbers (decimals are written as text)
+        text = pl.Series(name, [_number_text(v) for v in column], dtype=pl.String)
+        num = text.str.strip_chars().cast(pl.Float64, strict=False)
+        bad = text.is_not_null() & (text.str.strip_chars() != "") & (num.is_null() | num.is_nan())
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            raise InputError(f"{path}: column {name} is {dtype} but row {first + i + 1} holds {column[i]!r}") from None
+    return num.fill_nan(None)
+
+
+def _number_text(value) -> str | None:
+    if value is None or isinstance(value, float) and value != value:  # null, or NaN: missing
+        return None
+    if isinstance(value, bool):
+        return str(float(value))
+    return repr(value) if isinstance(value, (int, float)) else value if isinstance(value, str) else str(value)
+
+
+def _text(name: str, column: tuple) -> pl.Series:
+    """Each value as text, None as missing. Values that are all text or None already, the usual
+    case, are taken as they are, without a Python call per value."""
+    try:
+        return pl.Series(name, column, dtype=pl.String, strict=True)
+    except TypeError:
+        return pl.Series(name, [None if v is None else str(v) for v in column], dtype=pl.String)
 
 
 def find_dataset_files(folder: Path) -> dict[str, Path]:
@@ -217,6 +234,6 @@ def ingest_dataset_json(folder: Path) -> tuple[Assembled, list[dict], list[dict]
         raise InputError(f"{folder}: no Dataset-JSON datasets found (expected dm.json or dm.ndjson, ...)")
     raw, records, issues = {}, [], []
     for role, path in files.items():
-        raw[role] = dataset_frame(path)
-        records.append(file_record(path, "dataset-json", len(raw[role]), role.upper()))
+        raw[role] = dataset_json_frame(path)
+        records.append(file_record(path, "dataset-json", raw[role].height, role.upper()))
     return assemble_domains(raw, files, issues), records, issues

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pandas as pd
+import polars as pl
 import yaml
 
 from regrowth.errors import InputError
@@ -191,12 +192,14 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
     require_file(dict_path, "REDCap data dictionary")
     mapping = load_mapping(mapping_path)
     issues: list[dict] = []
-    dictionary = read_csv(dict_path, issues)
+    # the mapping runs on pandas until issue #20 reworks it; its tables leave as polars frames
+    dictionary = read_csv(dict_path, issues).to_pandas()
     missing = [c for c in DICTIONARY_COLS if c not in dictionary.columns]
     if missing:
         raise InputError(f"{dict_path}: not a REDCap data dictionary (missing columns: {', '.join(missing)})")
     _check_mapping_against_dictionary(mapping, dictionary, mapping_path)
     raw, lines = read_csv_lines(rec_path, issues)
+    raw = raw.to_pandas()
     missing = [c for c in ID_COLS if c not in raw.columns]
     if missing:
         raise InputError(f"{rec_path}: not a REDCap records export (missing column(s): {', '.join(missing)})")
@@ -221,8 +224,8 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
     if lines is not None:  # rows that are not lines (blank lines, line breaks in notes): messages name the line
         for t in tables.values():
             t["SRCLINE"] = lines[t["SRCROW"].to_numpy(dtype="int64") - 1].astype("float64")
-    tables = {d: type_columns(t, d, file, issues) for d, t in tables.items()}
-    carried = set().union(*(set(t["SRCROW"].dropna().astype(int)) for t in tables.values()))
+    tables = {d: type_columns(pl.from_pandas(t.reset_index(drop=True)), d, file, issues) for d, t in tables.items()}
+    carried = set().union(*(set(t["SRCROW"].drop_nulls().cast(pl.Int64).to_list()) for t in tables.values()))
     unmapped = [{"SRCFILE": file, "SRCROW": float(r), "rule_id": "RG0006",
                  "reason": f"record row ({e}) holds no mapped data"}
                 for r, e in zip(raw["SRCROW"], raw["redcap_event_name"]) if int(r) not in carried]

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyreadstat
 
 from regrowth.errors import InputError
-from regrowth.frames import ARROW_REFUSALS, blank_to_null
-from regrowth.ingest.common import file_record, require_file, type_columns
+from regrowth.ingest.common import file_record, plain_columns, require_file, trimmed_text, type_columns, with_source
 from regrowth.model import DOMAINS, SALT_TESTS
+
+# What pyarrow raises for input it will not take (the careful reader then decides)
+ARROW_REFUSALS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
 EXTENSIONS = {"sdtm-xpt": ".xpt", "sdtm-csv": ".csv"}
 DELIMITERS = [",", ";", "\t", "|"]
@@ -67,8 +68,10 @@ def xpt_cp1252_notice(path: Path) -> dict:
     return _issue(path, None, "text is not UTF-8; read as cp1252 (Windows Latin-1)")
 
 
-def read_xpt(path: Path, issues: list[dict]) -> pd.DataFrame:
+def read_xpt(path: Path, issues: list[dict]) -> pl.DataFrame:
     # pyreadstat, not pandas.read_sas: pandas turns some stored zeros into 5.4e-79.
+    import pyreadstat
+
     try:
         df, _meta = pyreadstat.read_xport(str(path))
     except UnicodeDecodeError:
@@ -79,13 +82,16 @@ def read_xpt(path: Path, issues: list[dict]) -> pd.DataFrame:
         issues.append(xpt_cp1252_notice(path))
     except Exception as exc:  # pyreadstat raises its own error types for corrupt files
         raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from None
-    return df
+    return pl.from_pandas(df)  # NaN (SAS missing) as null
 
 
-def read_xpt_chunks(path: Path, rows: int, encoding: str | None = None) -> Iterator[pd.DataFrame]:
+def read_xpt_chunks(path: Path, rows: int, encoding: str | None = None) -> Iterator["pd.DataFrame"]:
     """An XPORT file `rows` records at a time, variables named as SDTM spells them: memory
     bounded by the chunk. Text that does not decode raises UnicodeDecodeError (the caller starts
-    again with encoding="cp1252", as read_xpt does); any other failure is an InputError."""
+    again with encoding="cp1252", as read_xpt does); any other failure is an InputError.
+    pandas frames, as pyreadstat gives them: the split (regrowth.partition.split) writes them."""
+    import pyreadstat
+
     try:
         for df, _meta in pyreadstat.read_file_in_chunks(pyreadstat.read_xport, str(path), chunksize=rows,
                                                         encoding=encoding):
@@ -215,8 +221,9 @@ def lines_are_rows(path: Path, rows: int) -> bool:
     return lf - ends_after_content + 1 == rows + 1  # header and data lines, through the last data line
 
 
-def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
-    """pyarrow's multithreaded reader, every column as text. None when the file needs the careful
+def _read_csv_arrow(path: Path) -> tuple[pl.DataFrame, set[str]] | None:
+    """pyarrow's multithreaded reader, every column as text, and the columns trimming would not
+    change (checked on the Arrow data: cheaper than on polars' string views). None when the file needs the careful
     csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
     blank lines or line breaks inside quoted values (pyarrow skips the first and reads the second
     silently, so row n would not be line n + 1), or anything else pyarrow refuses; that path then
@@ -230,23 +237,29 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         return None
     if plan.ragged or not lines_are_rows(path, table.num_rows):
         return None
-    return table.to_pandas()
+    plain = plain_columns(table)
+    return pl.from_arrow(table, rechunk=False), plain  # one chunk per read block: no copy to join them
 
 
-def read_csv(path: Path, issues: list[dict] | None = None) -> pd.DataFrame:
+def read_csv(path: Path, issues: list[dict] | None = None) -> pl.DataFrame:
     """A CSV export, every column as text (see read_csv_lines)."""
     return read_csv_lines(path, issues)[0]
 
 
-def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pl.DataFrame, np.ndarray | None]:
     """A CSV export, every column as text, and the line each data row starts on (header = line 1)
     where that is not row + 1 for every row (blank lines, line breaks in quoted values), else None.
     Fast path first (see _read_csv_arrow); the careful path decodes by hand and checks every
-    row's width, because pandas shifts ragged rows silently."""
-    issues = [] if issues is None else issues
+    row's width, because a lenient reader shifts ragged rows silently."""
+    df, lines, _plain = _read_csv(path, [] if issues is None else issues)
+    return df, lines
+
+
+def _read_csv(path: Path, issues: list[dict]) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
+    """read_csv_lines, and the columns known to need no trimming (the fast path's check)."""
     fast = _read_csv_arrow(path)
     if fast is not None:
-        return fast, None
+        return fast[0], None, fast[1]
     text = decode_text(path, issues)
     header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
     if not header.strip():
@@ -263,19 +276,15 @@ def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pd.Dat
     except csv.Error as exc:
         raise InputError(f"{path}: not a readable CSV file (line {reader.line_num}: {exc})") from None
     width = len(rows[0])
-    for n, r in enumerate(rows[1:], start=1):  # pandas would shift or cut ragged rows silently
+    for n, r in enumerate(rows[1:], start=1):  # a lenient reader would shift or cut ragged rows silently
         if len(r) != width:
             raise InputError(f"{path}: not a readable CSV file (data row {n}, line {starts[n]}, has {len(r)} "
                              f"fields, the header {width}; wrong delimiter or unquoted '{delimiter}' in a value?)")
     _check_header(path, rows[0])
     lines = np.asarray(starts[1:], dtype=np.int64)
-    if not np.array_equal(lines, np.arange(2, len(rows) + 1)):
-        found = lines
-    else:
-        found = None
-    if len(rows) > 1:
-        return pd.DataFrame(rows[1:], columns=rows[0], dtype="str"), found
-    return pd.DataFrame(columns=rows[0], dtype="str"), None
+    found = None if np.array_equal(lines, np.arange(2, len(rows) + 1)) else lines
+    columns = {name: [r[k] for r in rows[1:]] for k, name in enumerate(rows[0])}
+    return pl.DataFrame(columns, schema={name: pl.String for name in rows[0]}), found, set()
 
 
 def dataset_names(columns) -> list[str]:
@@ -283,131 +292,184 @@ def dataset_names(columns) -> list[str]:
     return [str(c).strip().upper() for c in columns]
 
 
-def _read(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
+def read_dataset(path: Path, fmt: str, issues: list[dict]) -> tuple[pl.DataFrame, set[str]]:
+    """One SDTM file as read, names as SDTM spells them, with its source file and row first
+    (and SRCLINE where data row n is not line n + 1, so issues name the real line); and the text
+    columns known to need no trimming (blank_to_null)."""
     require_file(path, f"{path.stem.upper()} dataset")
-    lines = None
+    lines, plain = None, set()
     if fmt == "sdtm-xpt":
         raw = read_xpt(path, issues)
     else:
-        raw, lines = read_csv_lines(path, issues)
-    raw.columns = dataset_names(raw.columns)
-    if lines is not None:  # only where data row n is not line n + 1 (issues then name the real line)
-        raw.insert(0, "SRCLINE", lines)
-    raw.insert(0, "SRCROW", range(1, len(raw) + 1))
-    raw.insert(0, "SRCFILE", path.name)
-    return raw
+        raw, lines, plain = _read_csv(path, issues)
+    names = dict(zip(raw.columns, dataset_names(raw.columns)))
+    raw = raw.rename(names)
+    if lines is not None:
+        raw = raw.select(pl.Series("SRCLINE", lines, dtype=pl.Int64), pl.all())
+    return with_source(raw, path.name), {names[c] for c in plain} | source_plain(path.name)
 
 
-def salt_from_qs(qs: pd.DataFrame, unmapped: list[dict]) -> pd.DataFrame:
+def source_plain(file: str) -> set[str]:
+    """{"SRCFILE"} when the file name needs no trimming."""
+    return {"SRCFILE"} if file and file.strip() == file else set()
+
+
+def _read(path: Path, fmt: str, issues: list[dict]):
+    """read_dataset's frame as a pandas frame: what the split (regrowth.partition.split) takes
+    until it reads with polars."""
+    return read_dataset(path, fmt, issues)[0].to_pandas()
+
+
+def _upper_text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.to_uppercase()
+
+
+def salt_from_qs(qs: pl.DataFrame, unmapped: list[dict]) -> pl.DataFrame:
     """SALT records found in QS, renamed to the RS convention (domain guide section 3).
     Other QS records are not analysed: they are listed in `unmapped`, not dropped."""
-    is_salt = pd.Series(False, index=qs.index)
+    is_salt = pl.lit(False)
     if "QSTESTCD" in qs.columns:
-        is_salt |= qs["QSTESTCD"].astype("str").str.upper().isin(list(SALT_TESTS)).fillna(False)
+        is_salt = is_salt | _upper_text("QSTESTCD").is_in(list(SALT_TESTS)).fill_null(False)
     if "QSCAT" in qs.columns:
-        is_salt |= qs["QSCAT"].astype("str").str.upper().eq("SALT").fillna(False)
-    for rec in qs.loc[~is_salt, ["SRCFILE", "SRCROW"]].to_dict("records"):
+        is_salt = is_salt | (_upper_text("QSCAT") == "SALT").fill_null(False)
+    flagged = qs.with_columns(is_salt.alias("_salt"))
+    for rec in flagged.filter(~pl.col("_salt")).select("SRCFILE", "SRCROW").to_dicts():
         unmapped.append({**rec, "rule_id": "RG0006", "reason": "QS record is not a SALT assessment; not analysed"})
-    rs = qs[is_salt].rename(columns=QS_TO_RS)
-    rs["DOMAIN"] = "RS"
-    return rs
+    rs = flagged.filter(pl.col("_salt")).drop("_salt")
+    return rs.rename({k: v for k, v in QS_TO_RS.items() if k in rs.columns}).with_columns(DOMAIN=pl.lit("RS"))
 
 
-def merge_supp(parent: pd.DataFrame, supp: pd.DataFrame, supp_name: str,
-               links: list[dict] | None = None, unmapped: list[dict] | None = None) -> pd.DataFrame:
+SUPP_KEYS = ["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"]
+
+
+def merge_supp(parent: pl.DataFrame, supp: pl.DataFrame, supp_name: str,
+               links: list[dict] | None = None, unmapped: list[dict] | None = None) -> pl.DataFrame:
     """Attach SUPPxx qualifiers (QNAM -> column with QVAL) to their parent records.
 
     links receives, for each qualifier row, the parent row it was merged onto (so the
     qualifier shares its parent's fate: accepted or quarantined); rows with no parent go to
-    unmapped.
+    unmapped. A qualifier's first non-missing value per parent record and QNAM is carried.
     """
-    need = ["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"]
-    missing = [c for c in need if c not in supp.columns]
+    missing = [c for c in SUPP_KEYS if c not in supp.columns]
     if missing:
         raise InputError(f"{supp_name}: not a supplemental qualifier dataset (missing {', '.join(missing)})")
-    rows = supp[["SRCFILE", "SRCROW"]] if "SRCROW" in supp.columns else None
-    supp = blank_to_null(supp[need])
-    out = parent.copy()
-    if rows is not None and links is not None and unmapped is not None:
-        _link_supp(parent, supp, rows, links, unmapped)
-    for idvar, group in supp.groupby(supp["IDVAR"].fillna(""), sort=True):
-        wide = group.pivot_table(index=["USUBJID", "IDVARVAL"] if idvar else ["USUBJID"], columns="QNAM",
-                                 values="QVAL", aggfunc="first")
-        wide.columns = [c if c not in out.columns else f"SUPP_{c}" for c in wide.columns]
+    traced = "SRCROW" in supp.columns
+    supp = supp.select(*(["SRCFILE", "SRCROW"] if traced else []),
+                       *(trimmed_text(c) if supp.schema[c] == pl.String else pl.col(c).cast(pl.String)
+                         for c in SUPP_KEYS))
+    if traced and links is not None and unmapped is not None:
+        _link_supp(parent, supp, links, unmapped)
+    out = parent
+    for idvar in sorted(supp["IDVAR"].fill_null("").unique().to_list()):
+        group = supp.filter(pl.col("IDVAR").fill_null("") == idvar)
+        keys = ["USUBJID", "IDVARVAL"] if idvar else ["USUBJID"]
+        given = group.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, "QNAM", "QVAL"]))
+        if not given.height:  # no value to carry
+            continue
+        wide = given.pivot(on="QNAM", index=keys, values="QVAL", aggregate_function="first", sort_columns=True)
+        qnams = [c for c in wide.columns if c not in keys]
+        wide = wide.rename({c: c if c not in out.columns else f"SUPP_{c}" for c in qnams})
         if idvar:
             if idvar not in out.columns:
                 raise InputError(f"{supp_name}: IDVAR {idvar} is not a variable of its parent dataset")
-            key = _idvar_text(out[idvar])
-            joined = wide.reindex(pd.MultiIndex.from_arrays([out["USUBJID"], key]))
+            key = idvar_text(out, idvar).alias("IDVARVAL")
         else:
-            joined = wide.reindex(out["USUBJID"])
-        for col in wide.columns:
-            out[col] = joined[col].to_numpy()
+            key = None
+        joined = (out.select(pl.col("USUBJID").cast(pl.String), *([key] if key is not None else []))
+                  .join(wide, on=keys, how="left", maintain_order="left"))
+        out = out.with_columns(joined.drop(keys).get_columns())
     return out
 
 
-def _idvar_text(values: pd.Series) -> pd.Series:
-    """A parent variable as SUPPxx IDVARVAL writes it: numbers without a trailing .0, missing as ''."""
-    return values.map(lambda v: "" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)))
+def idvar_text(df: pl.DataFrame, idvar: str) -> pl.Expr:
+    """A parent variable as SUPPxx IDVARVAL writes it: numbers without a trailing .0 (as %g
+    writes them), missing as ''."""
+    column = pl.col(idvar)
+    if df.schema[idvar] == pl.String:
+        return column.fill_null("")
+    distinct = df[idvar].drop_nulls().unique().to_list()
+    text = {v: f"{v:g}" if isinstance(v, float) else str(v) for v in distinct}
+    return column.replace_strict(text, default=None, return_dtype=pl.String).fill_null("")
 
 
-def _supp_key(df: pd.DataFrame, idvar: str) -> pd.Series:
-    if not idvar:
-        return df["USUBJID"].astype("str")
-    if idvar not in df.columns:
-        return pd.Series(None, index=df.index, dtype="str")
-    return df["USUBJID"].astype("str") + "\0" + _idvar_text(df[idvar])
-
-
-def _link_supp(parent, supp, rows, links, unmapped) -> None:
-    parents_by_key = {}  # per IDVAR: parent key -> its (SRCFILE, SRCROW) records, computed once
-    for i in supp.index:
-        idvar = supp.at[i, "IDVAR"] if pd.notna(supp.at[i, "IDVAR"]) else ""
-        if idvar not in parents_by_key:
-            keyed = parent[["SRCFILE", "SRCROW"]].assign(_key=_supp_key(parent, idvar).to_numpy())
-            parents_by_key[idvar] = {k: g[["SRCFILE", "SRCROW"]].to_dict("records")
-                                     for k, g in keyed.dropna(subset=["_key"]).groupby("_key", sort=False)}
-        key = str(supp.at[i, "USUBJID"]) + ("\0" + str(supp.at[i, "IDVARVAL"]) if idvar else "")
-        matches = parents_by_key[idvar].get(key, [])
-        src = {"SRCFILE": rows.at[i, "SRCFILE"], "SRCROW": rows.at[i, "SRCROW"]}
-        if not matches:
-            unmapped.append({**src, "rule_id": "RG0709", "reason": "SUPP record has no parent record"})
-        for p in matches:
-            links.append({**src, "PARENTFILE": p["SRCFILE"], "PARENTROW": p["SRCROW"]})
+def _link_supp(parent: pl.DataFrame, supp: pl.DataFrame, links: list[dict], unmapped: list[dict]) -> None:
+    """Each qualifier row with the parent rows its USUBJID (and IDVAR = IDVARVAL) names, in
+    parent order; one with none is unmapped (RG0709)."""
+    rows = supp.with_row_index("_supp").with_columns(pl.col("IDVAR").fill_null(""))
+    found = []
+    for idvar in rows["IDVAR"].unique(maintain_order=True).to_list():
+        these = rows.filter(pl.col("IDVAR") == idvar)
+        # str(): a qualifier without USUBJID or IDVARVAL names the parent 'None'
+        key = pl.col("USUBJID").fill_null("None")
+        if idvar:
+            key = key + "\0" + pl.col("IDVARVAL").fill_null("None")
+        these = these.select("_supp", "SRCFILE", "SRCROW", key.alias("_key"))
+        if not idvar:
+            parent_key = pl.col("USUBJID").cast(pl.String)
+        elif idvar in parent.columns:
+            parent_key = pl.col("USUBJID").cast(pl.String) + "\0" + idvar_text(parent, idvar)
+        else:
+            parent_key = pl.lit(None, pl.String)
+        parents = parent.select(pl.col("SRCFILE").alias("PARENTFILE"), pl.col("SRCROW").alias("PARENTROW"),
+                                parent_key.alias("_key")).drop_nulls("_key")
+        found.append(these.join(parents, on="_key", how="left", maintain_order="left_right"))
+    if not found:
+        return
+    matched = pl.concat(found).sort("_supp", maintain_order=True)
+    orphans = matched.filter(pl.col("PARENTROW").is_null())
+    unmapped += [{**r, "rule_id": "RG0709", "reason": "SUPP record has no parent record"}
+                 for r in orphans.select("SRCFILE", "SRCROW").to_dicts()]
+    links += matched.filter(pl.col("PARENTROW").is_not_null()).select(
+        "SRCFILE", "SRCROW", "PARENTFILE", "PARENTROW").to_dicts()
 
 
 def ingest_sdtm(folder: Path, fmt: str) -> tuple["Assembled", list[dict], list[dict]]:
     files = find_domain_files(folder, fmt)
     if not any(role in DOMAINS for role in files):
         raise InputError(f"{folder}: no SDTM {EXTENSIONS[fmt]} datasets found (expected dm{EXTENSIONS[fmt]}, ...)")
-    raw, records, issues = {}, [], []
+    raw, plain, records, issues = {}, {}, [], []
     for role, path in files.items():
-        raw[role] = _read(path, fmt, issues)
-        records.append(file_record(path, fmt, len(raw[role]), role.upper()))
-    return assemble_domains(raw, files, issues), records, issues
+        raw[role], plain[role] = read_dataset(path, fmt, issues)
+        records.append(file_record(path, fmt, raw[role].height, role.upper()))
+    return assemble_domains(raw, files, issues, plain), records, issues
 
 
 @dataclass
 class Assembled:
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pl.DataFrame]
     unmapped: list[dict]  # source rows not carried into any canonical table, with the reason
     links: list[dict]  # source rows merged onto another row (SUPPxx onto their parents)
 
 
-def assemble_domains(raw: dict[str, pd.DataFrame], files: dict[str, Path], issues: list[dict]) -> Assembled:
+def assemble_domains(raw: dict[str, pl.DataFrame], files: dict[str, Path], issues: list[dict],
+                     plain: dict[str, set[str]] | None = None) -> Assembled:
     """Datasets as read -> canonical domains: SALT from QS joins RS, SUPPxx join their parents,
-    numeric variables typed (values that are not numbers reported)."""
+    numeric variables typed (values that are not numbers reported). plain: per dataset, the text
+    columns the reader found need no trimming."""
     raw, unmapped, links = dict(raw), [], []
+    plain = {role: set((plain or {}).get(role, ())) for role in raw}
     if "qs" in raw:
         from_qs = salt_from_qs(raw.pop("qs"), unmapped)
-        if len(from_qs):
-            raw["rs"] = pd.concat([raw["rs"], from_qs], ignore_index=True) if "rs" in raw else from_qs
+        qs_plain = {QS_TO_RS.get(c, c) for c in plain.pop("qs")} | {"DOMAIN"}
+        if from_qs.height and "rs" in raw:
+            parts = [(set(raw["rs"].columns), plain["rs"]), (set(from_qs.columns), qs_plain)]
+            raw["rs"] = pl.concat([raw["rs"], from_qs], how="diagonal_relaxed")
+            # plain where every part that has the column has it plain
+            plain["rs"] = {c for c in raw["rs"].columns if all(c not in cols or c in p for cols, p in parts)}
+        elif from_qs.height:
+            raw["rs"], plain["rs"] = from_qs, qs_plain
     for role in [r for r in raw if r.startswith("supp")]:
         supp = raw.pop(role)
+        plain.pop(role)
         if role[4:] in raw:
+            before = set(raw[role[4:]].columns)
             raw[role[4:]] = merge_supp(raw[role[4:]], supp, files[role].name, links, unmapped)
+            plain[role[4:]] |= set(raw[role[4:]].columns) - before  # QVAL, trimmed by merge_supp
         else:
             unmapped += [{**r, "rule_id": "RG0709", "reason": f"SUPP record, but no {role[4:].upper()} dataset"}
-                         for r in supp[["SRCFILE", "SRCROW"]].to_dict("records")]
-    tables = {d: type_columns(df, d, df["SRCFILE"].iloc[0] if len(df) else "", issues) for d, df in raw.items()}
+                         for r in supp.select("SRCFILE", "SRCROW").to_dicts()]
+    tables = {}
+    for d in list(raw):  # each dataset as read freed once typed
+        df = raw.pop(d)
+        tables[d] = type_columns(df, d, df["SRCFILE"][0] if df.height else "", issues, plain.get(d, set()))
     return Assembled(tables, unmapped, links)
