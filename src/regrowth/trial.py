@@ -18,7 +18,8 @@ from regrowth.validate import validate_trial
 from regrowth.validate.gate import Gated, apply_policy
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons"]
+SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons",
+                  "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
 
 
 @dataclass
@@ -83,5 +84,6 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
     derive_analysis_tables(dict(checked.gated.tables), settings, lambda name, table: adam.__setitem__(name, table))
     trial_id = trial_id or Path(folder).name
     summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"]}
-    tables = {name: summarize_trial_table(name, trial_id, adam, **summary_settings) for name in SUMMARY_TABLES}
+    inputs = {**adam, "validation": checked.issues}  # the denominators' notes read the issues
+    tables = {name: summarize_trial_table(name, trial_id, inputs, **summary_settings) for name in SUMMARY_TABLES}
     return TrialRun(checked, adam, tables)

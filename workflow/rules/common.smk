@@ -158,6 +158,11 @@ SUMMARY_TABLES = [
     "demographics",
     "disposition",
     "comparisons",
+    "km_curves",
+    "salt_by_visit",
+    "best_change",
+    "populations",
+    "denominators",
 ]
 
 

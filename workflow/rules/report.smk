@@ -4,9 +4,6 @@
 rule report:
     input:
         tables=expand("results/tables/{table}.parquet", table=SUMMARY_TABLES),
-        adsl=expand(adam("adsl", "{trial}"), trial=TRIAL_IDS),
-        adsalt=expand(adam("adsalt", "{trial}"), trial=TRIAL_IDS),
-        adtte=expand(adam("adtte", "{trial}"), trial=TRIAL_IDS),
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
         inputs=[files_table(t) for t in TRIAL_IDS],
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),

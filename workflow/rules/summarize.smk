@@ -10,7 +10,19 @@ SUMMARY_INPUTS = {
     "demographics": ["adsl"],
     "disposition": ["adsl"],
     "comparisons": ["adsl", "adsalt"],
+    "km_curves": ["adtte"],
+    "salt_by_visit": ["adsalt"],
+    "best_change": ["adsalt"],
+    "populations": ["adsl", "adsalt"],
+    "denominators": ["adsl", "adsalt", "validation"],
 }
+
+
+def summary_input(name, trial_id):
+    """An ADaM table, or the trial's validation issues (the denominators' notes)."""
+    return f"results/{trial_id}/validation.parquet" if name == "validation" else adam(name, trial_id)
+
+
 SUMMARY_PARAMS = {
     "efficacy": {
         "endpoints": DEFS["endpoints"],
@@ -32,7 +44,7 @@ rule summarize_trial:
         trial=TRIAL_PATTERN,
     input:
         unpack(
-            lambda w: {name: adam(name, w.trial) for name in SUMMARY_INPUTS[w.table]}
+            lambda w: {name: summary_input(name, w.trial) for name in SUMMARY_INPUTS[w.table]}
         ),
     output:
         "results/{trial}/tables/{table}.parquet",

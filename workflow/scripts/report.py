@@ -17,8 +17,7 @@ def main(snakemake):
             return dot
 
         html = report_from_files(trials=snakemake.params.trials, definitions=snakemake.params.definitions,
-                                 tables=list(i.tables), adsl=list(i.adsl), adsalt=list(i.adsalt),
-                                 adtte=list(i.adtte), validation=list(i.validation), inputs=list(i.inputs),
+                                 tables=list(i.tables), validation=list(i.validation), inputs=list(i.inputs),
                                  published=i.published, accounting=list(i.accounting), rule_graph=rule_graph,
                                  config=dict(snakemake.params.config), workflow_dir=snakemake.scriptdir,
                                  workers=snakemake.threads)
