@@ -69,8 +69,9 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame, float | None]]) -> str:
     eot_weeks: set[float] = set()
     for k, (label, visits, eot) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        ax.plot(visits["week"], visits["mean"], marker="o", ms=3, color=colour, label=label)
-        ax.fill_between(visits["week"], visits["ci_low"], visits["ci_high"], color=colour, alpha=0.15, lw=0)
+        week, mean, low, high = (visits[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
+        ax.plot(week, mean, marker="o", ms=3, color=colour, label=label)
+        ax.fill_between(week, low, high, color=colour, alpha=0.15, lw=0)
         if eot is not None and not np.isnan(eot):  # after this the arm is off drug
             ax.axvline(eot, color=colour, lw=1, ls=":")
             eot_weeks.add(round(eot, 1))
@@ -100,7 +101,7 @@ def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
     for ax, (label, best_change) in zip(axes[0], series):
         best, per_bar = waterfall_bins(_bars(best_change), per_panel)
         colours = [SUBTYPE_COLOURS.get(t, "#888888") for t in best["AATYPE"]]
-        ax.bar(np.arange(len(best)), best["PCHG"], color=colours, width=0.85 if per_bar == 1 else 1.0)
+        ax.bar(np.arange(len(best)), best["PCHG"].to_numpy(dtype=float), color=colours, width=0.85 if per_bar == 1 else 1.0)
         ax.axhline(-50, color="#444", lw=0.8, ls="--")
         ax.set_title(label, fontsize=9)
         ax.set_xticks([])
@@ -158,8 +159,9 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
             if g.empty:
                 continue
             colour = PALETTE[k % len(PALETTE)]
-            ax.plot(g["week"], g["mean"], color=colour, lw=1.2, label=label)
-            ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=colour, alpha=0.12, lw=0)
+            week, mean, low, high = (g[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
+            ax.plot(week, mean, color=colour, lw=1.2, label=label)
+            ax.fill_between(week, low, high, color=colour, alpha=0.12, lw=0)
         ax.set_title(SUBTYPE_LABELS[subtype], fontsize=8)
         ax.set_ylim(0, 100)
         ax.set_xlabel("Week", fontsize=8)

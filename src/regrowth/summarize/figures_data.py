@@ -55,7 +55,9 @@ def km_curves_table(trial_id: str, adtte) -> pd.DataFrame:
             rows = km_curve_rows(weeks, event, KM_AXIS_WEEKS[curve])
             parts.append(rows.assign(trial_id=trial_id, arm=arm, curve=curve, n_subjects=len(weeks)))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in KM_COLUMNS})
+        types = {"trial_id": "str", "arm": "str", "curve": "str", "axis_tick": "bool", "weeks": "float64",
+                 "surv": "float64"}
+        return pd.DataFrame({c: pd.Series(dtype=types.get(c, "int64")) for c in KM_COLUMNS})
     return pd.concat(parts, ignore_index=True)[KM_COLUMNS]
 
 
@@ -109,4 +111,4 @@ def best_change_table(trial_id: str, adsalt) -> pd.DataFrame:
 
 
 def _as_table(frame: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return to_pandas(frame) if frame.height else pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    return to_pandas(frame.select(columns))  # typed even without rows
