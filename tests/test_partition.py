@@ -153,7 +153,7 @@ def test_changed_definition_reruns_each_part_whole_and_the_unsplit_trial_by_stag
         jobs = planned(work, "--config", sheet)
     split = {f"process_partition[trial=SPLIT/parts/{p}]" for p in ("000", "001", "002", "003")}
     split |= {"combine_partitions[trial=SPLIT]"} | {f"summarize_trial[table={t},trial=SPLIT]" for t in TABLES}
-    whole = {"derive_adtte[trial=WHOLE]", "summarize_trial[table=relapse,trial=WHOLE]"}
+    whole = {"derive_adtte[trial=WHOLE]"} | {f"summarize_trial[table={t},trial=WHOLE]" for t in ("relapse", "km_curves")}
     aggregates = {"combine_tables", "report", "provenance", "all"}
     assert jobs == split | whole | aggregates
     assert not any(j.startswith("split_export") for j in jobs)  # the split itself stands
