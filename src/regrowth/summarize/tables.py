@@ -302,7 +302,7 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
     file, a dataset directory or a frame."""
     from regrowth.summarize import figures_data, populations
 
-    adsl = inputs["adsl"]
+    adsl = inputs.get("adsl")  # the curves, visit means and best changes read no ADSL
     if table == "efficacy":
         return efficacy_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], settings["weeks"],
                               settings["imputation"])
