@@ -72,6 +72,22 @@ class TestEachBuilderReadsItsOwnRows:
                                                               "<5% or not assessed": 2}
             pd.testing.assert_frame_equal(bands, regrowth_bands_table("T", adsl(), records))
 
+    def test_dictionary_encoded_inputs_in_a_dataset_directory_count_the_same(self, tmp_path):
+        import polars as pl
+
+        from regrowth.parquet_io import write_frame
+
+        records = adsalt_eot({"S1": "Y", "S2": "Y", "S3": "N"})
+        terms = ["PARAMCD", "ANL01FL", "EOTFL", "APHASE", "CRIT1FL"]
+        write_frame(pl.from_pandas(records).with_columns(pl.col(terms).cast(pl.Categorical)),
+                    tmp_path / "adsalt" / "part-000.parquet")
+        write_frame(pl.from_pandas(adsl()).with_columns(pl.col("TRT01P", "FASFL", "AATYPE").cast(pl.Categorical)),
+                    tmp_path / "adsl.parquet")
+        table = efficacy_table("T", tmp_path / "adsl.parquet", tmp_path / "adsalt", ENDPOINTS, [12], "NRI")
+        row = table[(table.subgroup == "Overall") & (table.timepoint == "EOT")].iloc[0]
+        assert (row.n_responders, row.n_subjects, row.pct) == (2, 4, 50.0)
+        pd.testing.assert_frame_equal(table, efficacy_table("T", adsl(), records, ENDPOINTS, [12], "NRI"))
+
     def test_a_trial_without_salt_records_gives_empty_salt_tables(self, tmp_path):
         from regrowth.derive.adsalt import derive_adsalt
         from regrowth.summarize.tables import summarize_trial_table

@@ -77,8 +77,8 @@ def efficacy_table(trial_id: str, adsl, adsalt, endpoints: list[dict], weeks: li
         return _empty(columns)
     fas = fas_subjects(adsl)
     subgroup = pl.col("AATYPE").cast(pl.String) if "AATYPE" in fas.columns else pl.lit(None, pl.String)
-    subjects = fas.select("USUBJID", arm=pl.col("TRT01P").cast(pl.String), subgroup=subgroup)
-    records = records.join(subjects, on="USUBJID", how="inner")
+    subjects = fas.select(pl.col("USUBJID").cast(pl.String), arm=pl.col("TRT01P").cast(pl.String), subgroup=subgroup)
+    records = records.with_columns(pl.col("USUBJID").cast(pl.String)).join(subjects, on="USUBJID", how="inner")
     timepoints = [("EOT", records.filter(pl.col("EOTFL") == "Y"))]
     timepoints += [(f"W{w}", records.filter((pl.col("ANL01FL") == "Y") & (pl.col("AVISITN") == float(w))))
                    for w in weeks]
@@ -131,6 +131,7 @@ def regrowth_bands_table(trial_id: str, adsl, adsalt) -> pd.DataFrame:
     if eot.is_empty() and not has_salt(adsalt):
         return _empty(columns)
     fas = read_rows(adsl, ["USUBJID", "TRT01P"], pl.col("FASFL") == "Y", name="adsl")
+    fas, eot = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (fas, eot))
     # one end-of-treatment record per subject (m:1): a second would be an ADSALT defect
     fas = to_pandas(fas.join(eot, on="USUBJID", how="left", validate="m:1", maintain_order="left"))
     rows = []
@@ -189,6 +190,7 @@ def safety_table(trial_id: str, adsl, adae) -> pd.DataFrame:
     columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
     saf = read_rows(adsl, ["USUBJID", "TRT01A"], pl.col("SAFFL") == "Y", name="adsl")
     te = read_rows(adae, ["USUBJID", "TRTA", "AESER", "AEBODSYS", "AEDECOD"], pl.col("TRTEMFL") == "Y", name="adae")
+    saf, te = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (saf, te))
     te = to_pandas(te.join(saf.select("USUBJID"), on="USUBJID", how="semi", maintain_order="left"))
     saf = to_pandas(saf)
     rows = []
