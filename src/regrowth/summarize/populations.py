@@ -8,7 +8,7 @@ import pandas as pd
 import polars as pl
 
 from regrowth.summarize.select import read_rows, to_pandas
-from regrowth.summarize.tables import AT_EOT, TOTAL_RECORDS
+from regrowth.summarize.tables import TOTAL_RECORDS
 
 POPULATION_COLUMNS = ["trial_id", "arm", "n_itt", "n_saf", "n_fas", "n_saf_actual", "n_salt", "eot_week"]
 

@@ -15,7 +15,7 @@ import polars as pl
 
 from regrowth.errors import ContractError
 
-Source = str | os.PathLike | pl.DataFrame | object  # object: a pandas frame
+Source = object  # a path (file or dataset directory), a polars frame or a pandas frame
 
 
 def scan(source: Source) -> pl.LazyFrame:
