@@ -18,7 +18,8 @@ from tests.conftest import copy_workflow, finished_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 TRIALS = ["NCT01950780", "NCT02197455", "NCT03570749"]
-TABLES = ["comparisons", "demographics", "disposition", "efficacy", "regrowth_bands", "relapse", "safety"]
+TABLES = ["comparisons", "demographics", "disposition", "efficacy", "regrowth_bands", "relapse", "safety",
+          "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
 AGGREGATES = {"combine_tables", "report", "provenance", "all"}
 
 
@@ -48,10 +49,14 @@ def edited(path, change):
         path.write_text(original)
 
 
-def downstream(derivation: str, table: str) -> set[str]:
-    """A derivation rerun in every trial, the summary table that reads it, and what follows."""
+# Summary tables are built one job per ADaM source (workflow/rules/summarize.smk)
+SUMMARY_JOBS = ["summarize_salt", "summarize_tte", "summarize_safety", "summarize_subjects"]
+
+
+def downstream(derivation: str, summary_job: str) -> set[str]:
+    """A derivation rerun in every trial, the summary job of the tables that read it, and what follows."""
     jobs = {f"{derivation}[part=000,trial={t}]" for t in TRIALS}  # each trial has one part
-    jobs |= {f"summarize_trial[table={table},trial={t}]" for t in TRIALS}
+    jobs |= {f"{summary_job}[trial={t}]" for t in TRIALS}
     return jobs | AGGREGATES
 
 
@@ -59,7 +64,7 @@ def chain(trial: str) -> set[str]:
     jobs = {f"{r}[part=000,trial={trial}]" for r in ("check", "derive_adsl", "derive_adsalt", "derive_adtte",
                                                      "derive_adae")}
     jobs.add(f"collect_checks[trial={trial}]")
-    return jobs | {f"summarize_trial[table={t},trial={trial}]" for t in TABLES}
+    return jobs | {f"{s}[trial={trial}]" for s in SUMMARY_JOBS}
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +107,14 @@ def test_4_changed_definition_reruns_only_its_users(work):
     snakemake(work, check=True)
     with edited(work / "config/config.yaml",
                 lambda t: t.replace("fraction_of_regrowth_lost: 0.5", "fraction_of_regrowth_lost: 0.6")):
-        assert planned(work) == downstream("derive_adtte", "relapse")
+        assert planned(work) == downstream("derive_adtte", "summarize_tte")  # relapse and km_curves, ADTTE's readers
 
 
 def test_5_changed_library_code_reruns_its_users_only(work):
     snakemake(work, check=True)
     with edited(work / "src/regrowth/derive/adae.py", lambda t: t + "\n# a fix in the ADAE derivation\n"):
         jobs = planned(work)
-        assert jobs == downstream("derive_adae", "safety")
+        assert jobs == downstream("derive_adae", "summarize_safety")
         assert not any(j.startswith("check") for j in jobs)
 
 

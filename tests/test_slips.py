@@ -236,31 +236,29 @@ def test_quarantine_that_removes_a_subjects_only_exposure_is_said_beside_the_saf
     r = run(export(tmp_path, **{"ex.csv": ex}), policy="quarantine")
     adsl = r.adam["adsl"].set_index("USUBJID")
     assert adsl.loc["S-3", "SAFFL"] == "N" and safety(r, "ANY") == (2, 3)
-    t = TrialData("SLIP", "Slip", "sdtm-csv", 12, r.adam["adsl"], r.adam["adsalt"], r.adam["adtte"],
-                  r.checked.issues, r.checked.ingested.files, policy="quarantine")
-    assert denominator_notes(t) == ["1 subject(s) not in the safety population because their exposure records were "
+    t = TrialData("SLIP", "Slip", "sdtm-csv", 12, r.checked.issues, r.checked.ingested.files, policy="quarantine")
+    assert denominator_notes(t, r.tables["denominators"].iloc[0].to_dict()) == ["1 subject(s) not in the safety population because their exposure records were "
                                     "quarantined: the safety N is that much smaller, and so is the FAS."]
 
 
 def report_html(runs: dict, definitions: dict | None = None) -> str:
     """The report of in-process runs {trial_id: (TrialRun, eot_week)}, as the report job builds it."""
     from regrowth.report.build import TrialData, build_report, eot_description
+    from regrowth.summarize.tables import combine_trials
     from regrowth.trial import definitions_with_defaults
 
     defs = definitions_with_defaults(definitions)
     trials, tables = [], {}
     for trial_id, (r, eot_week) in runs.items():
-        trials.append(TrialData(trial_id, trial_id, "sdtm-csv", eot_week, r.adam["adsl"], r.adam["adsalt"],
-                                r.adam["adtte"], r.checked.issues, r.checked.ingested.files,
+        trials.append(TrialData(trial_id, trial_id, "sdtm-csv", eot_week, r.checked.issues, r.checked.ingested.files,
                                 accounting=r.checked.gated.accounting, eot_rule=eot_description(eot_week, defs)))
         for name, table in r.tables.items():
-            tables.setdefault(name, []).append(table)
-    t = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items()}
+            # the run's tables carry the folder's name as trial_id: as the sheet's trial_id
+            tables.setdefault(name, []).append(table.assign(trial_id=trial_id) if len(table) else table)
+    t = {name: combine_trials(parts) for name, parts in tables.items()}
     published = pd.read_csv(Path(__file__).parents[1] / "resources/reference/published_results.csv", dtype=str,
                             keep_default_na=False)
-    return build_report(trials=trials, efficacy=t["efficacy"], relapse=t["relapse"], safety=t["safety"],
-                        demographics=t["demographics"], bands=t["regrowth_bands"], disposition=t["disposition"],
-                        comparisons=t["comparisons"], published=published, definitions=defs,
+    return build_report(trials=trials, tables=t, published=published, definitions=defs,
                         versions={"regrowth": "test"},
                         provenance={"code": {"git_commit": "test", "git_dirty": False}, "config": "", "rules": []})
 

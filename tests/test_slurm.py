@@ -64,7 +64,7 @@ def test_every_non_local_job_went_through_sbatch(runs):
         assert folder.is_dir() and any(folder.iterdir()), path  # the plugin's log of that sbatch job
     # a group's log folder is named by its group (the wildcards in it) and, when it runs one rule,
     # that rule: each part's chain is one batch job, each trial's summaries one more
-    batch_jobs = sorted(re.sub(r"_(check|derive_\w+|summarize_trial)(_.*)?$", "",
+    batch_jobs = sorted(re.sub(r"_(check|derive_\w+|summarize_\w+)(_.*)?$", "",
                                Path(path).parent.relative_to(cluster / ".snakemake/slurm_logs").as_posix())
                         for _, path in submitted)
     assert batch_jobs == ["group_part_SPLIT_000", "group_part_SPLIT_001", "group_part_SPLIT_002",

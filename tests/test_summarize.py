@@ -3,7 +3,7 @@ import pytest
 
 from regrowth.errors import ContractError
 from regrowth.parquet_io import read_table, write_table
-from regrowth.summarize.tables import efficacy_table, read_adsalt_for, regrowth_bands_table, safety_table
+from regrowth.summarize.tables import efficacy_table, regrowth_bands_table, safety_table
 
 ENDPOINTS = [{"name": "SALT50", "variable": "PCHG", "operator": "<=", "value": -50}]
 
@@ -42,44 +42,178 @@ class TestNonResponderImputation:
         assert (bands["n_subjects"] == 4).all()
 
 
-class TestAdsaltAsSummariesReadIt:
-    def test_no_record_at_the_summarised_visits_reads_every_total_record(self, tmp_path):
+class TestEachBuilderReadsItsOwnRows:
+    def test_no_record_at_the_summarised_visits_still_gives_the_eot_row(self, tmp_path):
         # S1 and S2 assessed at week 4 only: no EOT record, so the selection finds nothing;
-        # efficacy must still report EOT as 0 of 4 (NRI), as it does from the whole ADSALT
+        # efficacy must still report EOT as 0 of 4 (NRI), from the file as from the frame
         early = adsalt_eot({"S1": "Y", "S2": "N"}).assign(EOTFL=None, AVISITN=4.0)
         write_table(early, tmp_path / "adsalt.parquet")
-        read = read_adsalt_for("efficacy", tmp_path / "adsalt.parquet", endpoints=ENDPOINTS, weeks=[12])
-        assert len(read) == 2
-        from_file = efficacy_table("T", adsl(), read, ENDPOINTS, [12], "NRI")
+        from_file = efficacy_table("T", adsl(), tmp_path / "adsalt.parquet", ENDPOINTS, [12], "NRI")
         pd.testing.assert_frame_equal(from_file, efficacy_table("T", adsl(), early, ENDPOINTS, [12], "NRI"))
         overall = from_file[from_file.subgroup == "Overall"]
         assert overall[["timepoint", "n_responders", "n_subjects"]].values.tolist() == [["EOT", 0, 4]]
 
-    def test_selection_keeps_only_end_of_treatment_records_for_bands(self, tmp_path):
+    def test_bands_read_only_end_of_treatment_records_from_a_file_or_a_dataset_directory(self, tmp_path):
+        from regrowth.summarize.select import read_rows
+        from regrowth.summarize.tables import AT_EOT
+
         records = pd.concat([adsalt_eot({"S1": "Y", "S2": "N"}),
                              adsalt_eot({"S1": "N", "S3": "N"}).assign(EOTFL=None, AVISITN=4.0)])
         write_table(records, tmp_path / "adsalt.parquet")
-        read = read_adsalt_for("regrowth_bands", tmp_path / "adsalt.parquet")
-        assert read["USUBJID"].tolist() == ["S1", "S2"] and list(read.columns) == ["USUBJID", "PARAMCD", "EOTFL",
-                                                                                 "PCHG"]
-        pd.testing.assert_frame_equal(regrowth_bands_table("T", adsl(), read),
-                                      regrowth_bands_table("T", adsl(), records))
+        parts = tmp_path / "adsalt"  # the same records as a dataset of two part files
+        write_table(records.iloc[:2], parts / "part-000.parquet")
+        write_table(records.iloc[2:], parts / "part-001.parquet")
+        for source in (tmp_path / "adsalt.parquet", parts):
+            read = read_rows(source, ["USUBJID", "PCHG"], AT_EOT)
+            assert read["USUBJID"].to_list() == ["S1", "S2"] and read["PCHG"].to_list() == [-60.0, -10.0]
+            # S1 regrows 60 %, S2 10 %; S3 (assessed at week 4 only) and S4 are not assessed at EOT
+            bands = regrowth_bands_table("T", adsl(), source)
+            assert bands.set_index("band")["n"].to_dict() == {">95%": 0, "50-95%": 1, "5-<50%": 1,
+                                                              "<5% or not assessed": 2}
+            pd.testing.assert_frame_equal(bands, regrowth_bands_table("T", adsl(), records))
 
-    def test_a_trial_without_salt_records_reads_as_empty(self, tmp_path):
+    def test_dictionary_encoded_inputs_in_a_dataset_directory_count_the_same(self, tmp_path):
+        import polars as pl
+
+        from regrowth.parquet_io import write_frame
+
+        records = adsalt_eot({"S1": "Y", "S2": "Y", "S3": "N"})
+        terms = ["PARAMCD", "ANL01FL", "EOTFL", "APHASE", "CRIT1FL"]
+        write_frame(pl.from_pandas(records).with_columns(pl.col(terms).cast(pl.Categorical)),
+                    tmp_path / "adsalt" / "part-000.parquet")
+        write_frame(pl.from_pandas(adsl()).with_columns(pl.col("TRT01P", "FASFL", "AATYPE").cast(pl.Categorical)),
+                    tmp_path / "adsl.parquet")
+        table = efficacy_table("T", tmp_path / "adsl.parquet", tmp_path / "adsalt", ENDPOINTS, [12], "NRI")
+        row = table[(table.subgroup == "Overall") & (table.timepoint == "EOT")].iloc[0]
+        assert (row.n_responders, row.n_subjects, row.pct) == (2, 4, 50.0)
+        pd.testing.assert_frame_equal(table, efficacy_table("T", adsl(), records, ENDPOINTS, [12], "NRI"))
+
+    def test_a_trial_without_salt_records_gives_empty_salt_tables(self, tmp_path):
         from regrowth.derive.adsalt import derive_adsalt
+        from regrowth.summarize.tables import summarize_trial_table
         from tests.builders import empty
 
         dosed = adsl().assign(STUDYID="T", TRTSDT=pd.Timestamp("2020-01-01"), TRTEDT=pd.Timestamp("2020-03-25"))
         write_table(derive_adsalt(empty("rs"), dosed, endpoints=ENDPOINTS, grid_weeks=4, window_days=14,
                                   eot_week=12), tmp_path / "adsalt.parquet")
-        for table, settings in (("efficacy", {"endpoints": ENDPOINTS, "weeks": [12]}), ("regrowth_bands", {}),
-                                ("comparisons", {"endpoints": ENDPOINTS})):
-            assert read_adsalt_for(table, tmp_path / "adsalt.parquet", **settings).empty
+        inputs = {"adsl": adsl(), "adsalt": tmp_path / "adsalt.parquet"}
+        settings = {"endpoints": ENDPOINTS, "weeks": [12], "imputation": "NRI"}
+        for table in ("efficacy", "regrowth_bands", "comparisons", "salt_by_visit", "best_change"):
+            assert summarize_trial_table(table, "T", inputs, **settings).empty, table
 
     def test_a_missing_column_is_named(self, tmp_path):
+        from regrowth.summarize.select import read_rows
+
         write_table(adsalt_eot({"S1": "Y"}), tmp_path / "adsalt.parquet")
         with pytest.raises(ContractError, match="adsalt.parquet: column.s. missing: CRIT2FL"):
             read_table(tmp_path / "adsalt.parquet", columns=["USUBJID", "CRIT2FL"])
+        with pytest.raises(ContractError, match="adsalt.parquet: column.s. missing: CRIT2FL"):
+            efficacy_table("T", adsl(), tmp_path / "adsalt.parquet", ENDPOINTS * 2, [], "NRI")
+        with pytest.raises(ContractError, match="adsl: column.s. missing: FASFL"):
+            read_rows(adsl().drop(columns="FASFL"), ["USUBJID", "FASFL"], name="adsl")
+
+
+def adtte():
+    """Arm A: TTSALT50 at days 7, 14 (and a censoring), 28; TTRELAPS: one responder never assessed
+    off drug (CNSR 2), one relapse on day 14, one censored on day 35. Arm B: one TTSALT50 censoring."""
+    rows = [("S1", "A", "TTSALT50", 7, 0), ("S2", "A", "TTSALT50", 14, 0), ("S3", "A", "TTSALT50", 14, 1),
+            ("S4", "A", "TTSALT50", 28, 0), ("S1", "A", "TTRELAPS", 0, 2), ("S2", "A", "TTRELAPS", 14, 0),
+            ("S4", "A", "TTRELAPS", 35, 1), ("S5", "B", "TTSALT50", 21, 1)]
+    return pd.DataFrame(rows, columns=["USUBJID", "TRT01P", "PARAMCD", "AVAL", "CNSR"]).astype(
+        {"AVAL": float, "CNSR": float})
+
+
+class TestWhatTheFiguresPlot:
+    def test_km_curves_steps_censorings_and_numbers_at_risk(self):
+        from regrowth.summarize.figures_data import km_curves_table
+
+        km = km_curves_table("T", adtte())
+        response = km[(km.curve == "response") & (km.arm == "A")]
+        assert (response["n_subjects"] == 4).all()
+        steps = response[response.n_event + response.n_censor > 0]
+        # weeks 1, 2, 4: S = 3/4, 3/4 * 2/3 = 1/2 (one event, one censoring at week 2), 0
+        assert steps[["weeks", "n_at_risk", "n_event", "n_censor"]].values.tolist() == [
+            [1, 4, 1, 0], [2, 3, 1, 1], [4, 1, 1, 0]]
+        assert steps["surv"].tolist() == pytest.approx([0.75, 0.5, 0.0])
+        ticks = response[response.axis_tick]
+        assert ticks["weeks"].tolist() == list(range(0, 41, 4))
+        assert ticks["n_at_risk"].tolist() == [4, 1] + [0] * 9 and ticks["surv"].tolist()[:3] == [1.0, 0.0, 0.0]
+        b = km[(km.curve == "response") & (km.arm == "B")]
+        assert b[b.n_censor > 0][["weeks", "surv"]].values.tolist() == [[3, 1.0]]
+
+    def test_relapse_curve_and_table_count_the_same_responders(self):
+        from regrowth.summarize.figures_data import km_curves_table
+        from regrowth.summarize.tables import relapse_table
+
+        relapse = km_curves_table("T", adtte()).query("curve == 'relapse'")
+        assert set(relapse["arm"]) == {"A"} and (relapse["n_subjects"] == 2).all()  # S1 (CNSR 2) is not followed
+        steps = relapse[relapse.n_event + relapse.n_censor > 0]
+        assert steps[["weeks", "n_at_risk", "n_event", "n_censor", "surv"]].values.tolist() == [
+            [2, 2, 1, 0, 0.5], [5, 1, 0, 1, 0.5]]
+        ticks = relapse[relapse.axis_tick]
+        assert ticks["weeks"].tolist() == list(range(0, 29, 4)) and ticks["n_at_risk"].tolist() == [2, 1] + [0] * 6
+        sl = pd.DataFrame({"USUBJID": ["S1", "S5"], "TRT01P": ["A", "B"], "FASFL": "Y"})
+        table = relapse_table("T", sl, adtte()).set_index("arm")
+        assert table.loc["A", ["n_responders", "n_at_risk", "n_relapsed"]].tolist() == [3, 2, 1]
+        assert table.loc["B", ["n_responders", "n_at_risk"]].tolist() == [0, 0]
+
+    def test_salt_by_visit_means_and_bands(self):
+        from regrowth.summarize.figures_data import salt_by_visit_table
+
+        records = pd.DataFrame({
+            "USUBJID": ["S1", "S2", "S1", "S2", "S1"], "TRT01P": "A", "PARAMCD": ["SALT"] * 4 + ["SALT01"],
+            "AATYPE": ["PATCHY AA", "ALOPECIA TOTALIS", "PATCHY AA", "ALOPECIA TOTALIS", "PATCHY AA"],
+            "AVISITN": [0.0, 0.0, 12.0, 12.0, 12.0], "AVAL": [40.0, 60.0, 20.0, 90.0, 5.0],
+            "ANL01FL": ["Y", "Y", "Y", None, "Y"]})  # S2's week-12 value is not analysed; SALT01 a region
+        t = salt_by_visit_table("T", records)
+        got = t[["subgroup", "week", "n", "mean"]].values.tolist()
+        assert got == [["Overall", 0, 2, 50.0], ["Overall", 12, 1, 20.0], ["ALOPECIA TOTALIS", 0, 1, 60.0],
+                       ["PATCHY AA", 0, 1, 40.0], ["PATCHY AA", 12, 1, 20.0]]
+        w0 = t.iloc[0]  # SD of 40 and 60 is sqrt(200); 1.96 * sqrt(200) / sqrt(2) = 19.6
+        assert w0["sd"] == pytest.approx(200 ** 0.5) and (w0["ci_low"], w0["ci_high"]) == pytest.approx((30.4, 69.6))
+        assert t.iloc[1][["ci_low", "ci_high"]].tolist() == [20.0, 20.0]  # one value: no spread
+
+    def test_best_change_per_subject_in_waterfall_order(self):
+        from regrowth.summarize.figures_data import best_change_table
+
+        records = pd.DataFrame({
+            "USUBJID": ["S1", "S1", "S1", "S2", "S3", "S4"], "TRT01P": "A", "PARAMCD": "SALT",
+            "AATYPE": [None, "OPHIASIS", None, "PATCHY AA", "PATCHY AA", None],
+            "ADY": [1, 85, 169, 85, 85, 85], "PCHG": [-80.0, -50.0, -30.0, -10.0, None, -10.0]})
+        t = best_change_table("T", records)  # day 1 is not after baseline; S3 has no percent change
+        assert t[["usubjid", "best_pchg"]].values.tolist() == [["S2", -10.0], ["S4", -10.0], ["S1", -50.0]]
+        assert t["subtype"].fillna("none").tolist() == ["PATCHY AA", "none", "OPHIASIS"]  # the first recorded
+
+
+class TestWhoIsCounted:
+    def test_populations_by_planned_arm(self):
+        from regrowth.summarize.populations import populations_table
+
+        sl = pd.DataFrame({"USUBJID": ["S1", "S2", "S3", "S4", "S5"], "TRT01P": ["A", "A", "B", None, "A"],
+                           "TRT01A": ["A", "A", None, None, "B"], "ITTFL": ["Y", "Y", "Y", "N", "Y"],
+                           "SAFFL": ["Y", "Y", "N", "N", "Y"], "FASFL": ["Y", "N", "N", "N", "Y"]})
+        salt = pd.DataFrame({"USUBJID": ["S1", "S1", "S5", "S5"], "TRT01P": "A", "PARAMCD": "SALT",
+                             "EOTFL": [None, "Y", None, "Y"], "ADY": [1.0, 85.0, 1.0, 92.0]})
+        p = populations_table("T", sl, salt).set_index("arm")
+        assert p[["n_itt", "n_saf", "n_fas", "n_saf_actual", "n_salt"]].values.tolist() == [[3, 3, 2, 2, 2],
+                                                                                           [1, 0, 0, 1, 0]]
+        assert p.loc["A", "eot_week"] == 12.5 and pd.isna(p.loc["B", "eot_week"])  # median of 12 and 13
+
+    def test_denominators_count_subjects_with_errors_once_and_by_what_they_lose(self):
+        from regrowth.summarize.populations import denominators_table
+
+        sl = pd.DataFrame({"USUBJID": ["S1", "S2", "S3", "S4"], "TRT01P": ["A", "A", "A", "B"],
+                           "TRT01A": ["A", "A", "B", None], "SAFFL": ["Y", "Y", "Y", "N"],
+                           "FASFL": ["Y", "N", "Y", "N"], "TRTSDTF": [None, "D", None, None]})
+        issues = pd.DataFrame({"rule_id": "RG0101", "severity": ["error", "error", "error", "warning", "error", "error"],
+                               "dataset": ["DM", "RS", "RS", "AE", "EX", "AE"],
+                               "usubjid": ["S9", "S2", "S2", "S1", "S4", None]})
+        salt = pd.DataFrame({"USUBJID": ["S1", "S1"], "PARAMCD": ["SALT", "SALT01"]})
+        d = denominators_table("T", sl, salt, issues).iloc[0]
+        assert d.drop("trial_id").to_dict() == {
+            "n_screened": 4, "n_salt_subjects": 1, "n_arm_switched": 1, "n_partial_first_dose": 1, "n_dm_errors": 1,
+            "n_ex_errors_not_safety": 1, "n_rs_errors_not_fas": 1, "n_rs_errors_other": 0, "n_ae_errors": 0,
+            "n_mh_errors": 0}
 
 
 class TestSafetyCounting:

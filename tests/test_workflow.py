@@ -93,25 +93,26 @@ def test_baricitinib_matches_brave_aa1(run_dir):
     assert "Randomized comparisons against placebo" in text and "no off-drug follow-up" in text
 
 
-def test_summaries_read_only_the_adsalt_records_they_use_and_count_the_same(run_dir):
+def test_summaries_read_only_the_records_they_use_and_count_the_same(run_dir):
     import yaml
 
-    from regrowth.summarize.tables import adsalt_selection, summarize_trial_table
+    from regrowth.summarize.select import read_rows
+    from regrowth.summarize.tables import AT_EOT, summarize_trial_table
+    from regrowth.trial import SUMMARY_TABLES
 
     definitions = yaml.safe_load((run_dir / "config/config.yaml").read_text())["definitions"]
     settings = {"efficacy": {"endpoints": definitions["endpoints"], "weeks": definitions["report_weeks"],
                              "imputation": definitions["imputation"]},
-                "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]},
-                "regrowth_bands": {}}
+                "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]}}
     for trial in (RUX, TOFA, BARI):
-        adam = {n: read_table(run_dir / f"results/{trial}/adam/{n}") for n in ("adsl", "adsalt")}
-        totals = (adam["adsalt"]["PARAMCD"] == "SALT").sum()
-        for table, kwargs in settings.items():
-            read = read_table(run_dir / f"results/{trial}/adam/adsalt", **adsalt_selection(table, **kwargs))
-            assert 0 < len(read) < totals  # a selection, not every total record
+        whole = {n: read_table(run_dir / f"results/{trial}/adam/{n}") for n in ("adsl", "adsalt", "adtte", "adae")}
+        whole["validation"] = read_table(run_dir / f"results/{trial}/validation.parquet")
+        eot = read_rows(run_dir / f"results/{trial}/adam/adsalt", ["USUBJID"], AT_EOT)
+        assert 0 < len(eot) < (whole["adsalt"]["PARAMCD"] == "SALT").sum()  # a selection, not every total record
+        for table in SUMMARY_TABLES:
             written = read_table(run_dir / f"results/{trial}/tables/{table}.parquet")
-            whole = summarize_trial_table(table, trial, adam, **kwargs)  # from every ADSALT record
-            pd.testing.assert_frame_equal(written, whole)
+            from_whole = summarize_trial_table(table, trial, whole, **settings.get(table, {}))
+            pd.testing.assert_frame_equal(written, from_whole, obj=table)
 
 
 def test_accounting_holds_and_is_reported(run_dir):
@@ -203,7 +204,7 @@ def test_other_sheet_and_hostile_text(reference_run, tmp_path):
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, flags=re.M))
     n_tables = len(list((run_dir / "results/tables").glob("*.parquet")))
     assert planned["check"] == "1" and planned["combine_tables"] == "1" and planned["report"] == "1"
-    assert planned["summarize_trial"] == str(n_tables)  # the new trial's summaries only
+    assert all(planned[f"summarize_{g}"] == "1" for g in ("salt", "tte", "safety", "subjects"))  # the new trial's only
     snakemake(run_dir, "--config", "trials=three.tsv", check=True)
     text = (run_dir / "results/report.html").read_text()
     for raw in (attack, "<img src=x onerror=alert(1)>", "<b>bold</b>"):
@@ -383,18 +384,22 @@ def test_figures_rendered_in_parallel_are_the_same_bytes_in_the_same_order():
     import numpy as np
 
     from regrowth.report import figures
+    from regrowth.summarize.figures_data import best_change_table, salt_by_visit_table
 
     rng = np.random.default_rng(3)
-    arms = []
+    visits, best = [], []
     for k in range(3):
         n = 40
-        arms.append((f"Arm {k}", pd.DataFrame({
-            "USUBJID": np.repeat([f"S{k}-{i}" for i in range(n // 4)], 4), "PARAMCD": "SALT", "ANL01FL": "Y",
-            "AATYPE": rng.choice(list(figures.SUBTYPE_COLOURS), n), "AVISITN": np.tile([0, 12, 24, 36], n // 4),
-            "AVAL": rng.uniform(0, 100, n), "ADY": np.tile([1, 85, 169, 253], n // 4), "PCHG": rng.uniform(-100, 0, n),
-            "EOTFL": np.tile([None, None, "Y", None], n // 4)})))
-    jobs = {"waterfall": (figures.waterfall, arms), "salt": (figures.salt_over_time, arms),
-            "salt_subtype": (figures.salt_over_time_by_subtype, arms)}
+        adsalt = pd.DataFrame({
+            "USUBJID": np.repeat([f"S{k}-{i}" for i in range(n // 4)], 4), "TRT01P": f"Arm {k}", "PARAMCD": "SALT",
+            "ANL01FL": "Y", "AATYPE": rng.choice(list(figures.SUBTYPE_COLOURS), n),
+            "AVISITN": np.tile([0.0, 12, 24, 36], n // 4), "AVAL": rng.uniform(0, 100, n),
+            "ADY": np.tile([1, 85, 169, 253], n // 4), "PCHG": rng.uniform(-100, 0, n)})
+        visits.append((f"Arm {k}", salt_by_visit_table("T", adsalt)))
+        best.append((f"Arm {k}", best_change_table("T", adsalt)))
+    overall = [(label, v[v["subgroup"] == "Overall"], 24.0) for label, v in visits]
+    jobs = {"waterfall": (figures.waterfall, best), "salt": (figures.salt_over_time, overall),
+            "salt_subtype": (figures.salt_over_time_by_subtype, visits)}
     alone = figures.render(jobs, workers=1)
     together = figures.render(jobs, workers=2)
     assert list(together) == list(jobs) and together == alone

@@ -16,7 +16,8 @@ import yaml
 from regrowth.check import Checked, check_part
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons"]
+SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons",
+                  "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
 
 
 def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14) -> Checked:
@@ -70,5 +71,6 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
     derive_analysis_tables(dict(checked.gated.tables), settings, lambda name, table: adam.__setitem__(name, table))
     trial_id = trial_id or Path(folder).name
     summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"]}
-    tables = {name: summarize_trial_table(name, trial_id, adam, **summary_settings) for name in SUMMARY_TABLES}
+    inputs = {**adam, "validation": checked.issues}  # the denominators' notes read the issues
+    tables = {name: summarize_trial_table(name, trial_id, inputs, **summary_settings) for name in SUMMARY_TABLES}
     return TrialRun(checked, adam, tables)

@@ -149,6 +149,11 @@ SUMMARY_TABLES = [
     "demographics",
     "disposition",
     "comparisons",
+    "km_curves",
+    "salt_by_visit",
+    "best_change",
+    "populations",
+    "denominators",
 ]
 
 
@@ -257,7 +262,8 @@ def output_rules():
             out.update({p: "check" for p in check_outputs(t, part).values()})
             out.update({adam(n, t, part): f"derive_{n}" for n in ADAM_TABLES})
         out.update({p: "collect_checks" for p in trial_checks(t).values()})
-        out.update({f"results/{t}/tables/{n}.parquet": "summarize_trial" for n in SUMMARY_TABLES})
+        out.update({f"results/{t}/tables/{n}.parquet": f"summarize_{g}" for g, names in SUMMARY_GROUPS.items()
+                    for n in names})
     out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
     out["results/report.html"] = "report"
     out["results/provenance/rulegraph.dot"] = "report"

@@ -4,9 +4,6 @@
 rule report:
     input:
         tables=expand("results/tables/{table}.parquet", table=SUMMARY_TABLES),
-        adsl=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adsl", t, p), t)],
-        adsalt=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adsalt", t, p), t)],
-        adtte=[p for t in TRIAL_IDS for p in every_part(lambda t, p: adam("adtte", t, p), t)],
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
         inputs=expand("results/{trial}/files.parquet", trial=TRIAL_IDS),
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),

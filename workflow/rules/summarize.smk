@@ -10,6 +10,11 @@ SUMMARY_INPUTS = {
     "demographics": ["adsl"],
     "disposition": ["adsl"],
     "comparisons": ["adsl", "adsalt"],
+    "km_curves": ["adtte"],
+    "salt_by_visit": ["adsalt"],
+    "best_change": ["adsalt"],
+    "populations": ["adsl", "adsalt"],
+    "denominators": ["adsl", "adsalt", "validation"],
 }
 SUMMARY_PARAMS = {
     "efficacy": {
@@ -22,27 +27,50 @@ SUMMARY_PARAMS = {
         "imputation": DEFS["imputation"],
     },
 }
-# The tables that read ADSALT take longest (efficacy ~3.5 s at 200,000 subjects, the others
-# 1 s or less): started first, none of them is left running alone at the end.
-SUMMARY_PRIORITY = {"efficacy": 3, "comparisons": 2, "regrowth_bands": 1}
+# One job per ADaM table the summaries are built from: twelve one-second jobs per trial spent
+# most of their time starting Python; grouped by source, a changed derivation or definition
+# still reruns only the tables that read what changed (tests/test_reruns.py).
+SUMMARY_GROUPS = {
+    "salt": ["efficacy", "best_change", "salt_by_visit", "regrowth_bands", "comparisons", "populations",
+             "denominators"],
+    "tte": ["relapse", "km_curves"],
+    "safety": ["safety"],
+    "subjects": ["demographics", "disposition"],
+}
+assert sorted(t for ts in SUMMARY_GROUPS.values() for t in ts) == sorted(SUMMARY_TABLES)
+# the group that reads ADSALT takes longest: started first, it is not left running alone at the end
+SUMMARY_PRIORITY = {"salt": 3, "tte": 1}
 
 
-rule summarize_trial:
-    input:
-        unpack(lambda w: adam_parts(w, SUMMARY_INPUTS[w.table])),
-    output:
-        "results/{trial}/tables/{table}.parquet",
-    log:
-        "logs/{trial}/summarize_{table}.log",
-    priority: lambda w: SUMMARY_PRIORITY.get(w.table, 0)
-    resources:
-        mem_mb=memory_mb(35),
-        runtime=10,
-    params:
-        code=code("summarize_trial.py"),
-        settings=lambda w: SUMMARY_PARAMS.get(w.table, {}),
-    script:
-        "../scripts/summarize_trial.py"
+def summary_inputs(wildcards, tables):
+    names = sorted({n for t in tables for n in SUMMARY_INPUTS[t]})
+    out = adam_parts(wildcards, [n for n in names if n != "validation"])
+    if "validation" in names:
+        out["validation"] = f"results/{wildcards.trial}/validation.parquet"
+    return out
+
+
+for _group, _tables in SUMMARY_GROUPS.items():
+
+    rule:
+        name:
+            f"summarize_{_group}"
+        input:
+            # the trial's ADaM tables by name (every part), or its issue list (the denominators' notes)
+            unpack(lambda w, tables=_tables: summary_inputs(w, tables)),
+        output:
+            **{t: f"results/{{trial}}/tables/{t}.parquet" for t in _tables},
+        log:
+            f"logs/{{trial}}/summarize_{_group}.log",
+        priority: SUMMARY_PRIORITY.get(_group, 0)
+        resources:
+            mem_mb=memory_mb(35),
+            runtime=10,
+        params:
+            code=code("summarize_trial.py"),
+            settings={t: SUMMARY_PARAMS.get(t, {}) for t in _tables},
+        script:
+            "../scripts/summarize_trial.py"
 
 
 # One job for every cross-trial table: each is a concatenation of a few small tables, and a

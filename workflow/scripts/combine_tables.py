@@ -1,14 +1,12 @@
-import pandas as pd
-
 from regrowth.parquet_io import read_table, write_table
+from regrowth.summarize.tables import combine_trials
 from regrowth.workflow import output_metadata, run
 
 
 def main(snakemake):
     meta = output_metadata(snakemake)
     for table, path in snakemake.output.items():
-        parts = [read_table(p) for p in snakemake.input[table]]
-        combined = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        combined = combine_trials([read_table(p) for p in snakemake.input[table]])
         own_inputs = {p: meta["inputs"][p] for p in snakemake.input[table]}  # not the other tables'
         write_table(combined, path, {**meta, "inputs": own_inputs})
 

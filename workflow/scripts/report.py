@@ -6,9 +6,6 @@ from regrowth.workflow import run
 
 def main(snakemake):
     i, out = snakemake.input, snakemake.output
-
-    def dataset(name):  # each trial's table: the directory of its part files
-        return [f"results/{t['trial_id']}/adam/{name}" for t in snakemake.params.trials]
     # the rule graph is drawn by a second Snakemake while this job loads its libraries and
     # reads its tables (as a job of its own, it waited for a free core and then held up the report)
     with RuleGraph(dict(snakemake.config)) as drawing:
@@ -20,8 +17,7 @@ def main(snakemake):
             return dot
 
         html = report_from_files(trials=snakemake.params.trials, definitions=snakemake.params.definitions,
-                                 tables=list(i.tables), adsl=dataset("adsl"), adsalt=dataset("adsalt"),
-                                 adtte=dataset("adtte"), validation=list(i.validation), inputs=list(i.inputs),
+                                 tables=list(i.tables), validation=list(i.validation), inputs=list(i.inputs),
                                  published=i.published, accounting=list(i.accounting), rule_graph=rule_graph,
                                  config=dict(snakemake.params.config), workflow_dir=snakemake.scriptdir,
                                  workers=snakemake.threads)

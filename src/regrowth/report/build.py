@@ -14,7 +14,6 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from regrowth.frames import select_rows
 from regrowth.report import figures
 from regrowth.rounding import format_half_up
 from regrowth.summarize.stats import clopper_pearson
@@ -28,9 +27,6 @@ class TrialData:
     label: str
     fmt: str
     eot_week: int | None
-    adsl: pd.DataFrame
-    adsalt: pd.DataFrame
-    adtte: pd.DataFrame
     validation: pd.DataFrame
     inputs: pd.DataFrame
     data_cut: str | None = None
@@ -58,18 +54,18 @@ def eot_description(eot_week: int | None, definitions: dict) -> str:
     return f"last on-treatment assessment (up to {window} days after the last dose)"
 
 
-def denominator_notes(t: TrialData) -> list[str]:
-    """Where a fallback or quarantine changed who is counted: said beside the numbers."""
-    v, adsl, notes = t.validation, t.adsl, []
+def denominator_notes(t: TrialData, counts: dict) -> list[str]:
+    """Where a fallback or quarantine changed who is counted: said beside the numbers. `counts`:
+    the trial's row of the denominators table."""
+    v, notes = t.validation, []
     rules = set(v["rule_id"]) if len(v) else set()
     for domain, what in (("AE", "adverse events are"), ("DS", "end-of-study status and disposition are")):
         if t.domains is not None and domain not in t.domains:
             notes.append(f"The export has no {domain} dataset: {what} not available"
                          + (" (ADSL says ONGOING for every subject)." if domain == "DS" else "."))
-    imputed_start = adsl["TRTSDTF"].notna() if "TRTSDTF" in adsl.columns else pd.Series(False, index=adsl.index)
-    if imputed_start.any():
-        notes.append(f"{int(imputed_start.sum())} subject(s) have a partial first-dose date, imputed to the first day "
-                     "of its period (TRTSDTF): their baseline and study days depend on that imputation.")
+    if counts["n_partial_first_dose"]:
+        notes.append(f"{int(counts['n_partial_first_dose'])} subject(s) have a partial first-dose date, imputed to "
+                     "the first day of its period (TRTSDTF): their baseline and study days depend on that imputation.")
     if "RG0010" in rules:
         notes.append("The export has no EX dataset: first and last dose come from DM RFXSTDTC/RFXENDTC.")
     if "RG0011" in rules:
@@ -77,31 +73,35 @@ def denominator_notes(t: TrialData) -> list[str]:
                      "dates, so safety and efficacy are not available.")
     if t.policy != "quarantine" or not len(v):
         return notes
-    errors = v[(v["severity"] == "error") & v["usubjid"].notna()]
-    by_dataset = {d: set(g["usubjid"]) for d, g in errors.groupby("dataset")}
-    known = set(adsl["USUBJID"])
-    gone = by_dataset.get("DM", set())
-    if gone:
-        notes.append(f"{len(gone)} subject(s) left out of every table: their DM record was quarantined.")
-    not_safety = set(adsl.loc[adsl["SAFFL"] != "Y", "USUBJID"])
-    lost_ex = (by_dataset.get("EX", set()) & known & not_safety) - gone
-    if lost_ex:
-        notes.append(f"{len(lost_ex)} subject(s) not in the safety population because their exposure records "
+    if n := counts["n_dm_errors"]:
+        notes.append(f"{n} subject(s) left out of every table: their DM record was quarantined.")
+    if n := counts["n_ex_errors_not_safety"]:
+        notes.append(f"{n} subject(s) not in the safety population because their exposure records "
                      "were quarantined: the safety N is that much smaller, and so is the FAS.")
-    not_fas = set(adsl.loc[(adsl["SAFFL"] == "Y") & (adsl["FASFL"] != "Y"), "USUBJID"])
-    lost_rs = (by_dataset.get("RS", set()) & known) - gone
-    if lost_rs & not_fas:
-        notes.append(f"{len(lost_rs & not_fas)} treated subject(s) not in the FAS because SALT records were "
+    if n := counts["n_rs_errors_not_fas"]:
+        notes.append(f"{n} treated subject(s) not in the FAS because SALT records were "
                      "quarantined: the efficacy N is that much smaller.")
-    if lost_rs - not_fas - lost_ex:
-        notes.append(f"{len(lost_rs - not_fas - lost_ex)} FAS subject(s) had SALT records quarantined: a missing "
+    if n := counts["n_rs_errors_other"]:
+        notes.append(f"{n} FAS subject(s) had SALT records quarantined: a missing "
                      f"assessment counts as non-response under NRI, so their responses may be undercounted.")
-    for domain, what in (("AE", "adverse-event records are not counted in the safety tables"),
-                         ("MH", "medical-history records are not used (subtype, disease duration)")):
-        lost = (by_dataset.get(domain, set()) & known) - gone
-        if lost:
-            notes.append(f"{len(lost)} subject(s) had {domain} records quarantined: those {what}.")
+    for domain, what in (("ae", "adverse-event records are not counted in the safety tables"),
+                         ("mh", "medical-history records are not used (subtype, disease duration)")):
+        if n := counts[f"n_{domain}_errors"]:
+            notes.append(f"{n} subject(s) had {domain.upper()} records quarantined: those {what}.")
     return notes
+
+
+def _of_trial(table: pd.DataFrame, trial_id: str) -> pd.DataFrame:
+    return table[table["trial_id"] == trial_id] if len(table) else table
+
+
+def _counts_by_trial(denominators: pd.DataFrame, trials: list[TrialData]) -> dict[str, dict]:
+    """Each trial's row of the denominators table (one per trial, by summarize)."""
+    rows = {r["trial_id"]: r for r in denominators.to_dict("records")}
+    missing = [t.trial_id for t in trials if t.trial_id not in rows]
+    if missing:
+        raise ValueError(f"denominators table: no row for trial(s) {', '.join(missing)}: rerun the summaries")
+    return rows
 
 
 def pct(x) -> str:
@@ -121,20 +121,19 @@ def ci(low, high, digits=1) -> str:
     return f"{format_half_up(low, digits)} – {hi}"
 
 
-def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
+def _summary_rows(trials, counts, populations, efficacy, relapse, safety) -> list[dict]:
     rows = []
     for t in trials:
-        fas = t.adsl[t.adsl["FASFL"] == "Y"]
-        arms = sorted(set(t.adsl["TRT01P"].dropna()))
+        no_salt = counts[t.trial_id]["n_salt_subjects"] == 0
         no_ae = t.domains is not None and "AE" not in t.domains
-        for arm in arms:
-            fas_n = int((fas["TRT01P"] == arm).sum())
+        for p in _of_trial(populations, t.trial_id).itertuples():
+            arm, fas_n = p.arm, int(p.n_fas)
             eff = efficacy[(efficacy["trial_id"] == t.trial_id) & (efficacy["arm"] == arm)
                            & (efficacy["subgroup"] == "Overall") & (efficacy["timepoint"] == "EOT")]
 
             def resp(endpoint):
                 r = eff[eff["endpoint"] == endpoint]
-                if t.adsalt.empty:
+                if no_salt:
                     return "no SALT assessments"
                 if r.empty or not r.iloc[0].n_subjects:
                     why = "no subject in the FAS" if fas_n == 0 else "no one assessed at end of treatment"
@@ -153,14 +152,13 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
                 relapse_text = (f"{int(r.n_relapsed)}/{int(r.n_at_risk)} relapsed; median {med} "
                                 f"[{ci(r.ci_low, r.ci_high)} wk]")
             saf = safety[(safety["trial_id"] == t.trial_id) & (safety["arm"] == arm)]
-            in_safety = (t.adsl["SAFFL"] == "Y") & (t.adsl["TRT01A"] == arm)
-            n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(in_safety.sum())
+            n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(p.n_saf_actual)
             any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()
             infections = saf[(saf["soc"].str.upper() == INFECTIONS.upper()) & (saf["pt"] == "")]["n_subjects"].sum()
             serious = saf[saf["soc"] == "ANY SERIOUS"]["n_subjects"].sum()
             rows.append({
                 "trial": t.label, "trial_id": t.trial_id, "arm": arm, "simulated": t.simulated, "eot": t.eot_rule,
-                "n": len(fas[fas["TRT01P"] == arm]), "n_saf": n_saf,
+                "n": fas_n, "n_saf": n_saf,
                 "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "relapse": relapse_text,
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
                 "infections": n_pct(infections, n_saf),
@@ -170,9 +168,9 @@ def _summary_rows(trials, efficacy, relapse, safety) -> list[dict]:
     return rows
 
 
-def _design_caveat(trials: list[TrialData]) -> str:
+def _design_caveat(trials: list[TrialData], populations: pd.DataFrame) -> str:
     """The cross-trial caveat's first sentence, from the trials shown (arms per trial)."""
-    arms = [t.adsl["TRT01P"].dropna().nunique() for t in trials]
+    arms = [len(_of_trial(populations, t.trial_id)) for t in trials]
     single, multi = sum(a <= 1 for a in arms), sum(a > 1 for a in arms)
     parts = [f"{single} single-arm" if single else "", f"{multi} with several arms" if multi else ""]
     return f"These are {len(trials)} separate trial(s) ({', '.join(p for p in parts if p)})."
@@ -230,15 +228,10 @@ def _validation_summary(t: TrialData, limit: int = 50) -> dict:
             "quarantined": int(acc["rows_quarantined"].sum()) if len(acc) else 0}
 
 
-def _arm_switches(trials: list[TrialData]) -> list[dict]:
+def _arm_switches(trials: list[TrialData], counts: dict[str, dict]) -> list[dict]:
     """Treated subjects whose actual treatment differs from the planned one, per trial."""
-    out = []
-    for t in trials:
-        saf = t.adsl[t.adsl["SAFFL"] == "Y"]
-        n = int((saf["TRT01P"].fillna("") != saf["TRT01A"].fillna("")).sum())
-        if n:
-            out.append({"trial_id": t.trial_id, "n": n})
-    return out
+    return [{"trial_id": t.trial_id, "n": int(counts[t.trial_id]["n_arm_switched"])} for t in trials
+            if counts[t.trial_id]["n_arm_switched"]]
 
 
 def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
@@ -262,60 +255,81 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _trial_sections(trials: list[TrialData]) -> list[dict]:
+def _trial_sections(trials: list[TrialData], counts: dict[str, dict], populations: pd.DataFrame) -> list[dict]:
     out = []
     for t in trials:
-        arms = []
-        for arm, a in t.adsl.groupby("TRT01P", sort=True):
-            arms.append({"arm": arm, "itt": int((a["ITTFL"] == "Y").sum()), "saf": int((a["SAFFL"] == "Y").sum()),
-                         "fas": int((a["FASFL"] == "Y").sum())})
+        arms = [{"arm": p.arm, "itt": int(p.n_itt), "saf": int(p.n_saf), "fas": int(p.n_fas)}
+                for p in _of_trial(populations, t.trial_id).itertuples()]
         out.append({"trial_id": t.trial_id, "label": t.label, "format": t.fmt, "eot_week": t.eot_week,
-                    "eot": t.eot_rule, "simulated": t.simulated, "notes": denominator_notes(t),
+                    "eot": t.eot_rule, "simulated": t.simulated, "notes": denominator_notes(t, counts[t.trial_id]),
                     "data_cut": t.data_cut or "not stated", "policy": t.policy, "arms": arms,
-                    "screened": len(t.adsl), "has_salt": not t.adsalt.empty})
+                    "screened": int(counts[t.trial_id]["n_screened"]),
+                    "has_salt": counts[t.trial_id]["n_salt_subjects"] > 0})
     return out
 
 
-def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd.DataFrame, safety: pd.DataFrame,
-                 demographics: pd.DataFrame, bands: pd.DataFrame, disposition: pd.DataFrame,
-                 comparisons: pd.DataFrame, published: pd.DataFrame, definitions: dict, versions: dict,
-                 provenance: dict | Callable[[], dict] | None = None, workers: int = 1) -> str:
-    """The report's HTML; `workers` processes render its figures. `provenance` may be a
-    function, called once the figures are drawn (the rule graph may be drawn meanwhile)."""
-    arm_series = []
-    for t in trials:
-        for arm in sorted(t.adsalt["TRT01P"].dropna().unique()) if not t.adsalt.empty else []:
-            arm_series.append((f"{arm} ({t.trial_id})", select_rows(t.adsalt, t.adsalt["TRT01P"] == arm, figures.ADSALT_COLUMNS),
-                               t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] == "TTRELAPS")
-                                       & (t.adtte["CNSR"] != 2)] if not t.adtte.empty else t.adtte))
-    has_salt = bool(arm_series)
-    jobs: dict[str, tuple] = {}  # figure name -> (function, arguments); rendered below
-    forest_rows = _forest_rows(efficacy, published)
+def _figure_jobs(trials: list[TrialData], tables: dict[str, pd.DataFrame], definitions: dict,
+                 forest_rows: list[dict]) -> dict[str, tuple]:
+    """figure name -> (function, arguments), from the summary tables; rendered by figures.render.
+    The SALT figures show each arm with a total SALT record (populations n_salt), a colour per
+    arm in trial and arm order."""
+    populations, km = tables["populations"], tables["km_curves"]
+    visits, best = tables["salt_by_visit"], tables["best_change"]
+    jobs: dict[str, tuple] = {}
     if forest_rows:
         jobs["forest"] = (figures.forest, forest_rows)
+    safety = tables["safety"]
     te = safety[(safety["soc"] != "ANY") & (safety["soc"] != "ANY SERIOUS")] if len(safety) else safety
     if len(te):
         jobs["ae"] = (figures.ae_incidence, te.assign(arm_label=te["arm"] + " (" + te["trial_id"] + ")"))
-    if has_salt:
-        jobs["salt_subtype"] = (figures.salt_over_time_by_subtype, [(label, a) for label, a, _ in arm_series])
-        responses = []
-        for t in trials:
-            for arm in sorted(t.adtte["TRT01P"].dropna().unique()) if not t.adtte.empty else []:
-                tt = t.adtte[(t.adtte["TRT01P"] == arm) & (t.adtte["PARAMCD"] != "TTRELAPS")]
-                if len(tt):
-                    responses.append((f"{arm} ({t.trial_id})", tt))
-        if responses:
-            endpoint = definitions.get("relapse", {}).get("responder_endpoint", "SALT50")
-            jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", f"Proportion with {endpoint}")
-        jobs["salt"] = (figures.salt_over_time, [(label, a) for label, a, _ in arm_series])
-        jobs["waterfall"] = (figures.waterfall, [(label, a) for label, a, _ in arm_series])
-        followed = [(label, r) for label, _, r in arm_series if len(r)]
-        if followed:
-            jobs["relapse"] = (figures.km_plot, followed, "Weeks since last dose")
+    arms = []  # (label, trial_id, arm, eot_week) of the arms with SALT records
+    for t in trials:
+        for p in _of_trial(populations, t.trial_id).itertuples():
+            if p.n_salt > 0:
+                arms.append((f"{p.arm} ({t.trial_id})", t.trial_id, p.arm, p.eot_week))
+    if not arms:
+        return jobs
+
+    def of_arm(table, trial_id, arm):
+        return table[(table["trial_id"] == trial_id) & (table["arm"] == arm)] if len(table) else table
+
+    arm_visits = [(label, of_arm(visits, tid, arm)) for label, tid, arm, _ in arms]
+    jobs["salt_subtype"] = (figures.salt_over_time_by_subtype, arm_visits)
+    response_rows = km[km["curve"] == "response"] if len(km) else km
+    responses = [(f"{arm} ({t.trial_id})", rows) for t in trials
+                 for arm, rows in _of_trial(response_rows, t.trial_id).groupby("arm", sort=False)]
+    if responses:
+        endpoint = definitions.get("relapse", {}).get("responder_endpoint", "SALT50")
+        jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", f"Proportion with {endpoint}")
+    jobs["salt"] = (figures.salt_over_time, [(label, v[v["subgroup"] == "Overall"] if len(v) else v, eot)
+                                             for (label, v), (*_, eot) in zip(arm_visits, arms)])
+    jobs["waterfall"] = (figures.waterfall, [(label, of_arm(best, tid, arm)) for label, tid, arm, _ in arms])
+    relapse_rows = km[km["curve"] == "relapse"] if len(km) else km
+    followed = [(label, of_arm(relapse_rows, tid, arm)) for label, tid, arm, _ in arms]
+    followed = [(label, rows) for label, rows in followed if len(rows)]
+    if followed:
+        jobs["relapse"] = (figures.km_plot, followed, "Weeks since last dose")
+    return jobs
+
+
+def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], published: pd.DataFrame,
+                 definitions: dict, versions: dict, provenance: dict | Callable[[], dict] | None = None,
+                 workers: int = 1) -> str:
+    """The report's HTML from the summary tables (`tables`, by name: results/tables/*.parquet)
+    and each trial's sheet metadata, validation issues, accounting and files; `workers`
+    processes render its figures. `provenance` may be a function, called once the figures are
+    drawn (the rule graph may be drawn meanwhile)."""
+    efficacy, relapse, safety = tables["efficacy"], tables["relapse"], tables["safety"]
+    bands, disposition, comparisons = tables["regrowth_bands"], tables["disposition"], tables["comparisons"]
+    populations = tables["populations"]
+    counts = _counts_by_trial(tables["denominators"], trials)
+    forest_rows = _forest_rows(efficacy, published)
+    jobs = _figure_jobs(trials, tables, definitions, forest_rows)
+    has_salt = "salt" in jobs
     figs = {name: svg for name, svg in figures.render(jobs, workers).items() if svg}  # "": nothing to show
     if callable(provenance):
         provenance = provenance()
-    demo_headers, demo_rows = _demographics_matrix(demographics)
+    demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -323,17 +337,17 @@ def build_report(*, trials: list[TrialData], efficacy: pd.DataFrame, relapse: pd
     template = env.get_template("report.html.j2")
     return template.render(
         trials=trials,
-        trial_sections=_trial_sections(trials),
-        design_caveat=_design_caveat(trials),
+        trial_sections=_trial_sections(trials, counts, populations),
+        design_caveat=_design_caveat(trials, populations),
         simulated=[t for t in trials if t.simulated],
-        no_salt=[t for t in trials if t.adsalt.empty],
+        no_salt=[t for t in trials if counts[t.trial_id]["n_salt_subjects"] == 0],
         comparisons=[{**r, "n": f"{r['n_responders']}/{r['n_subjects']}",
                       "control_n": f"{r['control_responders']}/{r['control_subjects']}",
                       "diff_text": format_half_up(r["difference"], 1), "ci": ci(r["ci_low"], r["ci_high"])}
                      for r in comparisons.to_dict("records")],
-        arm_switches=_arm_switches(trials),
+        arm_switches=_arm_switches(trials, counts),
         disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
-        summary=_summary_rows(trials, efficacy, relapse, safety),
+        summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety),
         demo_headers=demo_headers, demo_rows=demo_rows,
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
         eot_rules=[(t.trial_id, t.eot_rule) for t in trials],

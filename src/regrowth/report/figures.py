@@ -14,8 +14,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from regrowth.frames import select_rows  # noqa: E402
-from regrowth.summarize.stats import kaplan_meier  # noqa: E402
 
 plt.rcParams.update({"svg.hashsalt": "regrowth", "svg.fonttype": "none", "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
@@ -64,29 +62,17 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
 
 
-# What the SALT figures read of ADSALT's total records.
-ADSALT_COLUMNS = ["USUBJID", "PARAMCD", "ANL01FL", "AATYPE", "AVISITN", "AVAL", "ADY", "PCHG", "EOTFL"]
-
-
-def eot_week_of(adsalt: pd.DataFrame) -> float:
-    """The arm's end of treatment on the week axis: the median study week of its EOT records."""
-    eot = adsalt.loc[(adsalt["PARAMCD"] == "SALT") & (adsalt["EOTFL"] == "Y"), "ADY"].dropna()
-    return float(np.median((eot - 1) / 7)) if len(eot) else float("nan")
-
-
-def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
-    """Mean SALT by analysis visit with 95 % CI bands, one line per trial arm (observed values)."""
+def salt_over_time(series: list[tuple[str, pd.DataFrame, float | None]]) -> str:
+    """Mean SALT by analysis visit with 95 % CI bands, one line per trial arm (observed values):
+    series of (label, the arm's overall salt_by_visit rows, the arm's eot_week)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     eot_weeks: set[float] = set()
-    for k, (label, adsalt) in enumerate(series):
-        d = select_rows(adsalt, (adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y"), ["AVISITN", "AVAL"])
-        g = d.groupby("AVISITN")["AVAL"].agg(["mean", "std", "count"]).reset_index()
-        half = 1.96 * g["std"].fillna(0) / np.sqrt(g["count"])
+    for k, (label, visits, eot) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        ax.plot(g["AVISITN"], g["mean"], marker="o", ms=3, color=colour, label=label)
-        ax.fill_between(g["AVISITN"], g["mean"] - half, g["mean"] + half, color=colour, alpha=0.15, lw=0)
-        eot = eot_week_of(adsalt)
-        if not np.isnan(eot):  # after this the arm is off drug
+        week, mean, low, high = (visits[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
+        ax.plot(week, mean, marker="o", ms=3, color=colour, label=label)
+        ax.fill_between(week, low, high, color=colour, alpha=0.15, lw=0)
+        if eot is not None and not np.isnan(eot):  # after this the arm is off drug
             ax.axvline(eot, color=colour, lw=1, ls=":")
             eot_weeks.add(round(eot, 1))
     for eot in sorted(eot_weeks):  # one label per week, however many arms end there
@@ -98,25 +84,24 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame]]) -> str:
     return _svg(fig)
 
 
-def _best_change(adsalt: pd.DataFrame) -> pd.DataFrame:
-    """Per subject: best (most negative) % change in total SALT after day 1, and the subtype."""
-    d = select_rows(adsalt, (adsalt["PARAMCD"] == "SALT") & (adsalt["ADY"] > 1), ["USUBJID", "PCHG", "AATYPE"])
-    best = d.groupby("USUBJID").agg(PCHG=("PCHG", "min"), AATYPE=("AATYPE", "first"))
-    return best.dropna(subset=["PCHG"]).sort_values("PCHG", ascending=False, kind="stable")
+def _bars(best_change: pd.DataFrame) -> pd.DataFrame:
+    """An arm's best_change rows (already in waterfall order) as waterfall_bins reads them."""
+    return best_change[["best_pchg", "subtype"]].rename(columns={"best_pchg": "PCHG", "subtype": "AATYPE"})
 
 
 def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
     """Best (most negative) percent change from baseline per subject, coloured by subtype; one
-    panel per arm. Beyond WATERFALL_MAX_PANELS arms, panels would be unreadable slivers: one
-    axis then shows each arm's sorted best changes as a curve over the arm's subjects."""
+    panel per arm (series of label and the arm's best_change rows). Beyond WATERFALL_MAX_PANELS
+    arms, panels would be unreadable slivers: one axis then shows each arm's sorted best changes
+    as a curve over the arm's subjects."""
     if len(series) > WATERFALL_MAX_PANELS:
         return _waterfall_curves(series)
     fig, axes = plt.subplots(1, max(len(series), 1), figsize=(7.5, 3.2), sharey=True, squeeze=False)
     per_panel = min(WATERFALL_MAX_BARS, max(20, WATERFALL_FIGURE_BARS // max(len(series), 1)))
-    for ax, (label, adsalt) in zip(axes[0], series):
-        best, per_bar = waterfall_bins(_best_change(adsalt), per_panel)
+    for ax, (label, best_change) in zip(axes[0], series):
+        best, per_bar = waterfall_bins(_bars(best_change), per_panel)
         colours = [SUBTYPE_COLOURS.get(t, "#888888") for t in best["AATYPE"]]
-        ax.bar(np.arange(len(best)), best["PCHG"], color=colours, width=0.85 if per_bar == 1 else 1.0)
+        ax.bar(np.arange(len(best)), best["PCHG"].to_numpy(dtype=float), color=colours, width=0.85 if per_bar == 1 else 1.0)
         ax.axhline(-50, color="#444", lw=0.8, ls="--")
         ax.set_title(label, fontsize=9)
         ax.set_xticks([])
@@ -130,8 +115,8 @@ def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
 
 def _waterfall_curves(series: list[tuple[str, pd.DataFrame]]) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for k, (label, adsalt) in enumerate(series):
-        best = _best_change(adsalt)["PCHG"].to_numpy()
+    for k, (label, best_change) in enumerate(series):
+        best = best_change["best_pchg"].to_numpy(dtype=float)
         if len(best):
             x = 100 * (np.arange(len(best)) + 0.5) / len(best)
             ax.plot(x, best, color=PALETTE[k % len(PALETTE)], lw=1, label=label)
@@ -156,27 +141,27 @@ def waterfall_bins(best: pd.DataFrame, max_bars: int = WATERFALL_MAX_BARS) -> tu
 
 
 def km_plot(series: list[tuple[str, pd.DataFrame]], xlabel: str) -> str:
-    """Kaplan-Meier curves of time without relapse, with censor marks and numbers at risk."""
-    return _kaplan_meier_figure(series, xlabel, "Proportion without relapse", cumulative=False, max_week=28)
+    """Kaplan-Meier curves of time without relapse, with censor marks and numbers at risk
+    (series of label and the arm's km_curves rows)."""
+    return _kaplan_meier_figure(series, xlabel, "Proportion without relapse", cumulative=False)
 
 
 def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
-    """Mean SALT by week with 95 % bands, one panel per alopecia subtype, a line per arm."""
-    subtypes = [s for s in SUBTYPE_COLOURS if any((a["AATYPE"] == s).any() for _, a in series)]
+    """Mean SALT by week with 95 % bands, one panel per alopecia subtype, a line per arm (series
+    of label and the arm's salt_by_visit rows)."""
+    subtypes = [s for s in SUBTYPE_COLOURS if any((v["subgroup"] == s).any() for _, v in series)]
     if not subtypes:
         return ""
     fig, axes = plt.subplots(1, len(subtypes), figsize=(7.5, 2.8), sharey=True, squeeze=False)
     for ax, subtype in zip(axes[0], subtypes):
-        for k, (label, adsalt) in enumerate(series):
-            shown = (adsalt["PARAMCD"] == "SALT") & (adsalt["ANL01FL"] == "Y") & (adsalt["AATYPE"] == subtype)
-            d = select_rows(adsalt, shown, ["AVISITN", "AVAL"])
-            if d.empty:
+        for k, (label, visits) in enumerate(series):
+            g = visits[visits["subgroup"] == subtype]
+            if g.empty:
                 continue
-            g = d.groupby("AVISITN")["AVAL"].agg(["mean", "std", "count"]).reset_index()
-            half = 1.96 * g["std"].fillna(0) / np.sqrt(g["count"])
             colour = PALETTE[k % len(PALETTE)]
-            ax.plot(g["AVISITN"], g["mean"], color=colour, lw=1.2, label=label)
-            ax.fill_between(g["AVISITN"], g["mean"] - half, g["mean"] + half, color=colour, alpha=0.12, lw=0)
+            week, mean, low, high = (g[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
+            ax.plot(week, mean, color=colour, lw=1.2, label=label)
+            ax.fill_between(week, low, high, color=colour, alpha=0.12, lw=0)
         ax.set_title(SUBTYPE_LABELS[subtype], fontsize=8)
         ax.set_ylim(0, 100)
         ax.set_xlabel("Week", fontsize=8)
@@ -191,30 +176,31 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
     return _svg(fig)
 
 
-def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str, max_week: int = 40) -> str:
+def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str) -> str:
     """1 - Kaplan-Meier (cumulative proportion with the event) with censor marks and numbers at risk."""
-    return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True, max_week=max_week)
+    return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True)
 
 
-def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool, max_week: int) -> str:
+def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool) -> str:
+    """The step curve from (0, 1) through each time with an event or a censoring, a mark per
+    time with a censoring, and the numbers at risk at the axis ticks (the rows' axis_tick)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    ticks = np.arange(0, max_week + 1, 4)
+    ticks = np.array([0.0])
     risk_rows = []
-    for k, (label, tte) in enumerate(series):
+    for k, (label, curve) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        weeks = tte["AVAL"].to_numpy(dtype=float) / 7
-        if len(weeks) == 0:
-            continue
-        km = kaplan_meier(weeks, tte["CNSR"].to_numpy() == 0)
-        t = np.concatenate([[0], km["time"].to_numpy()])
-        y = np.concatenate([[1], km["surv"].to_numpy()])
-        cens = km[km["n_censor"] > 0]
-        cens_y = cens["surv"].to_numpy()
+        steps = curve[(curve["n_event"] + curve["n_censor"]) > 0]
+        t = np.concatenate([[0], steps["weeks"].to_numpy(dtype=float)])
+        y = np.concatenate([[1], steps["surv"].to_numpy(dtype=float)])
+        cens = curve[curve["n_censor"] > 0]
+        cens_y = cens["surv"].to_numpy(dtype=float)
         if cumulative:
             y, cens_y = 1 - y, 1 - cens_y
-        ax.step(t, y, where="post", color=colour, label=f"{label} (n={len(weeks)})")
-        ax.plot(cens["time"], cens_y, "|", color=colour, ms=8)
-        risk_rows.append((label, [int((weeks >= x).sum()) for x in ticks], colour))
+        ax.step(t, y, where="post", color=colour, label=f"{label} (n={int(curve['n_subjects'].iloc[0])})")
+        ax.plot(cens["weeks"].to_numpy(dtype=float), cens_y, "|", color=colour, ms=8)
+        axis = curve[curve["axis_tick"].astype(bool)]
+        ticks = axis["weeks"].to_numpy(dtype=float)
+        risk_rows.append((label, [int(n) for n in axis["n_at_risk"]], colour))
     ax.set_xticks(ticks)
     ax.set_xlim(0, ticks[-1])
     ax.set_ylim(0, 1.02)

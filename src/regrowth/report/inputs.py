@@ -9,43 +9,28 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from regrowth.derive.salt import read_total_salt
 from regrowth.parquet_io import read_table
-from regrowth.report.build import TrialData, build_report, eot_description
-from regrowth.report.figures import ADSALT_COLUMNS
 from regrowth.provenance import git_version
+from regrowth.report.build import TrialData, build_report, eot_description
 from regrowth.workflow import software_versions
 
-# What the report reads of ADSALT's total records (by arm, then the figures'): half the time of
-# reading the analysed columns at 200,000 subjects.
-REPORT_ADSALT_COLUMNS = ["TRT01P", *ADSALT_COLUMNS]
 
-
-def _by_name(paths: list[str]) -> dict[str, pd.DataFrame]:
-    return {Path(p).stem: read_table(p) for p in paths}
-
-
-def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], adsl: list[str],
-                      adsalt: list[str], adtte: list[str], validation: list[str], inputs: list[str],
-                      published: str, rule_graph: Callable[[], str], config: dict, workflow_dir: str,
-                      accounting: list[str], workers: int = 1) -> str:
-    """The report from the workflow's files. rule_graph gives the DOT text of the workflow's
-    rules; it is called last, once the figures are drawn (it may be drawing until then)."""
+def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], validation: list[str],
+                      inputs: list[str], published: str, rule_graph: Callable[[], str], config: dict,
+                      workflow_dir: str, accounting: list[str], workers: int = 1) -> str:
+    """The report from the workflow's files: the summary tables (results/tables/*.parquet) and,
+    per trial, the sheet's metadata and its validation issues, accounting and export files as
+    they are shown. rule_graph gives the DOT text of the workflow's rules; it is called last,
+    once the figures are drawn (it may be drawing until then)."""
     data = []
     for k, meta in enumerate(trials):
         data.append(TrialData(
             trial_id=meta["trial_id"], label=meta["label"], fmt=meta["format"], eot_week=meta.get("eot_week"),
             simulated=bool(meta.get("simulated")), eot_rule=eot_description(meta.get("eot_week"), definitions),
             data_cut=meta.get("data_cut"), policy=meta.get("policy", "strict"),
-            accounting=read_table(accounting[k]),
-            adsl=read_table(adsl[k]), adsalt=read_total_salt(adsalt[k], columns=REPORT_ADSALT_COLUMNS),
-            adtte=read_table(adtte[k]),
-            validation=read_table(validation[k]), inputs=read_table(inputs[k]),
+            accounting=read_table(accounting[k]), validation=read_table(validation[k]), inputs=read_table(inputs[k]),
         ))
-    t = _by_name(tables)
-    return build_report(trials=data, efficacy=t["efficacy"], relapse=t["relapse"], safety=t["safety"],
-                        demographics=t["demographics"], bands=t["regrowth_bands"],
-                        disposition=t["disposition"], comparisons=t["comparisons"],
+    return build_report(trials=data, tables={Path(p).stem: read_table(p) for p in tables},
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions(),
                         provenance=lambda: provenance_appendix(rule_graph(), config, workflow_dir), workers=workers)

@@ -1,14 +1,20 @@
-"""The cross-trial summary tables. Denominators always come from ADSL population flags."""
+"""The cross-trial summary tables. Denominators always come from ADSL population flags.
+
+Each builder states what it reads of each analysis table (columns, and the rows as a polars
+predicate) in one place, its read_rows call; a source is a Parquet file, a dataset directory or
+a frame in memory (summarize.select). Record-level work (selection, joins, group counts) is
+polars'; the small tables are assembled in pandas.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
-from regrowth.derive.salt import TOTAL, read_total_salt
-from regrowth.frames import isin, require_columns, select_rows
-from regrowth.parquet_io import read_table
+from regrowth.derive.salt import TOTAL
 from regrowth.rounding import at_compare_precision
+from regrowth.summarize.select import has_rows, read_rows, to_pandas
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
 
 OVERALL = "Overall"
@@ -18,6 +24,9 @@ REGROWTH_BANDS = [  # (label, test on percent regrowth = -PCHG at end of treatme
     ("5-<50%", lambda r: (r >= 5) & (r < 50)),
     ("<5% or not assessed", None),  # the rest, missing included (non-responder imputation)
 ]
+TOTAL_RECORDS = pl.col("PARAMCD") == TOTAL  # ADSALT's total-score records (not the regions)
+AT_EOT = TOTAL_RECORDS & (pl.col("EOTFL") == "Y")
+RELAPSE = "TTRELAPS"
 
 
 def _proportion_row(x: int, n: int) -> dict:
@@ -26,44 +35,30 @@ def _proportion_row(x: int, n: int) -> dict:
             "ci_low": 100 * low, "ci_high": 100 * high}
 
 
-def _subgroups(adsl: pd.DataFrame) -> list[tuple[str, pd.Series]]:
-    groups = [(OVERALL, pd.Series(True, index=adsl.index))]
-    if "AATYPE" in adsl.columns:
-        for subtype in sorted(adsl["AATYPE"].dropna().unique()):
-            groups.append((subtype, adsl["AATYPE"] == subtype))
-    return groups
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
 
 
-def adsalt_selection(table: str, endpoints: list[dict] = (), weeks: list[int] = (), **_) -> dict:
-    """What summary `table` reads of ADSALT: read_table's columns and row filters (total SALT
-    records only). A large trial's ADSALT is millions of records; regrowth bands and comparisons
-    use only the end-of-treatment ones (a tenth), efficacy only those at its timepoints. The
-    builders select the same rows again, so a table made from the whole of ADSALT is the same."""
-    crit = [f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]
-    total = ("PARAMCD", "==", TOTAL)
-    eot = [total, ("EOTFL", "==", "Y")]
-    if table == "efficacy":
-        rows = [eot]
-        if weeks:
-            rows.append([total, ("ANL01FL", "==", "Y"), ("AVISITN", "in", [float(w) for w in weeks])])
-        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", "APHASE", *crit], "filters": rows}
-    if table == "comparisons":
-        return {"columns": ["USUBJID", "PARAMCD", "ANL01FL", "EOTFL", "AVISITN", "APHASE", *crit], "filters": eot}
-    if table == "regrowth_bands":
-        return {"columns": ["USUBJID", "PARAMCD", "EOTFL", "PCHG"], "filters": eot}
-    raise ValueError(f"summary table {table!r} reads no ADSALT")
+def has_salt(adsalt) -> bool:
+    """Whether the trial has any total SALT record: the builders tell a trial without SALT data
+    from one without records at the visits they summarise."""
+    return has_rows(adsalt, TOTAL_RECORDS)
 
 
-def read_adsalt_for(table: str, path, **settings) -> pd.DataFrame:
-    """ADSALT as summary `table` reads it (adsalt_selection). When no record is selected, all
-    total records: the builders tell a trial without SALT data (empty ADSALT) from one without
-    records at their visits, and must see the same either way."""
-    selected = read_table(path, **adsalt_selection(table, **settings))
-    return selected if len(selected) else read_total_salt(path)
+def fas_subjects(adsl) -> pl.DataFrame:
+    """FAS subjects: USUBJID, TRT01P and (where ADSL has it) AATYPE."""
+    return read_rows(adsl, ["USUBJID", "TRT01P", "FASFL"], pl.col("FASFL") == "Y", optional=["AATYPE"], name="adsl")
 
 
-def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endpoints: list[dict],
-                   weeks: list[int], imputation: str) -> pd.DataFrame:
+def _subtypes(fas: pl.DataFrame, arm: str) -> list[str]:
+    if "AATYPE" not in fas.columns:
+        return []
+    values = fas.filter(pl.col("TRT01P") == arm)["AATYPE"].drop_nulls().cast(pl.String).unique()
+    return sorted(values.to_list())
+
+
+def efficacy_table(trial_id: str, adsl, adsalt, endpoints: list[dict], weeks: list[int],
+                   imputation: str) -> pd.DataFrame:
     """Responder rates by arm, endpoint and timepoint (EOT and configured weeks), FAS.
 
     imputation 'NRI': every FAS subject is in the denominator; missing = non-responder.
@@ -71,32 +66,49 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
     """
     columns = ["trial_id", "arm", "subgroup", "endpoint", "timepoint", "phase", "n_responders", "n_subjects",
                "pct", "ci_low", "ci_high", "imputation"]
-    if adsalt.empty:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    require_columns(adsl, ["USUBJID", "TRT01P", "FASFL"], "efficacy_table")
-    fas = adsl[adsl["FASFL"] == "Y"]
-    used = ["USUBJID", "EOTFL", "AVISITN", "APHASE", *[f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]]
+    crit = [f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]
     # the end-of-treatment record need not be an analysed visit (no planned EOT week: the last
     # on-treatment assessment), the others are
-    total = adsalt["PARAMCD"] == TOTAL
-    eot = select_rows(adsalt, total & (adsalt["EOTFL"] == "Y"), used)
-    analysed = select_rows(adsalt, total & (adsalt["ANL01FL"] == "Y"), used)
-    timepoints = [("EOT", eot)] + [(f"W{w}", analysed[analysed["AVISITN"] == w]) for w in weeks]
-    rows = []
-    for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
-        for subgroup, mask in _subgroups(arm_adsl):
-            subjects = arm_adsl.loc[mask, "USUBJID"]
-            for label, records in timepoints:
-                recs = records[isin(records["USUBJID"], subjects)]
-                if recs.empty and label != "EOT":
+    at_weeks = (TOTAL_RECORDS & (pl.col("ANL01FL") == "Y") & pl.col("AVISITN").is_in([float(w) for w in weeks])
+                if weeks else pl.lit(False))
+    records = read_rows(adsalt, ["USUBJID", "EOTFL", "ANL01FL", "AVISITN", "APHASE", *crit], AT_EOT | at_weeks,
+                        name="adsalt")
+    if records.is_empty() and not has_salt(adsalt):
+        return _empty(columns)
+    fas = fas_subjects(adsl)
+    subgroup = pl.col("AATYPE").cast(pl.String) if "AATYPE" in fas.columns else pl.lit(None, pl.String)
+    subjects = fas.select(pl.col("USUBJID").cast(pl.String), arm=pl.col("TRT01P").cast(pl.String), subgroup=subgroup)
+    records = records.with_columns(pl.col("USUBJID").cast(pl.String)).join(subjects, on="USUBJID", how="inner")
+    timepoints = [("EOT", records.filter(pl.col("EOTFL") == "Y"))]
+    timepoints += [(f"W{w}", records.filter((pl.col("ANL01FL") == "Y") & (pl.col("AVISITN") == float(w))))
+                   for w in weeks]
+    counts = {}  # (timepoint, arm, subgroup) -> {records, phases, CRITyFL: (responders, assessed)}
+    for label, recs in timepoints:
+        for by, overall in ((["arm"], True), (["arm", "subgroup"], False)):
+            grouped = recs.group_by(by).agg(
+                pl.len().alias("records"), pl.col("APHASE").cast(pl.String).drop_nulls().unique().alias("phases"),
+                *[(pl.col(c) == "Y").sum().alias(f"{c}_x") for c in crit],
+                *[pl.col(c).is_not_null().sum().alias(f"{c}_n") for c in crit])
+            for row in grouped.iter_rows(named=True):
+                if not overall and row["subgroup"] is None:
                     continue
-                phase = END_OF_TREATMENT if label == "EOT" else timepoint_phase(recs["APHASE"])
-                for y, ep in enumerate(endpoints, start=1):
-                    flag = recs.set_index("USUBJID")[f"CRIT{y}FL"]
-                    x = int((flag == "Y").sum())
-                    n = len(subjects) if imputation == "NRI" else int(flag.notna().sum())
-                    rows.append({"trial_id": trial_id, "arm": arm, "subgroup": subgroup, "endpoint": ep["name"],
-                                 "timepoint": label, "phase": phase, **_proportion_row(x, n),
+                counts[(label, row["arm"], OVERALL if overall else row["subgroup"])] = row
+    n_subjects = {(r["arm"], OVERALL): r["len"] for r in subjects.group_by("arm").len().iter_rows(named=True)}
+    n_subjects |= {(r["arm"], r["subgroup"]): r["len"]
+                   for r in subjects.group_by("arm", "subgroup").len().iter_rows(named=True)}
+    rows = []
+    for arm in sorted(subjects["arm"].drop_nulls().unique().to_list()):
+        for group in [OVERALL, *_subtypes(fas, arm)]:
+            for label, _ in timepoints:
+                seen = counts.get((label, arm, group))
+                if seen is None and label != "EOT":
+                    continue
+                phase = END_OF_TREATMENT if label == "EOT" else timepoint_phase(seen["phases"])
+                for ep, c in zip(endpoints, crit):
+                    x = seen[f"{c}_x"] if seen else 0
+                    n = n_subjects[(arm, group)] if imputation == "NRI" else (seen[f"{c}_n"] if seen else 0)
+                    rows.append({"trial_id": trial_id, "arm": arm, "subgroup": group, "endpoint": ep["name"],
+                                 "timepoint": label, "phase": phase, **_proportion_row(int(x), int(n)),
                                  "imputation": imputation})
     return pd.DataFrame(rows, columns=columns)
 
@@ -104,57 +116,71 @@ def efficacy_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame, endp
 END_OF_TREATMENT, ON_DRUG, OFF_DRUG, MIXED = "end of treatment", "on drug", "off drug", "on and off drug"
 
 
-def timepoint_phase(phases: pd.Series) -> str:
+def timepoint_phase(phases) -> str:
     """Whether an analysis visit's records were taken on drug, off drug (after the last dose), or both."""
-    seen = set(phases.dropna())
+    seen = {p for p in phases if p is not None and p == p}  # p == p: not NaN
     if seen <= {"ON TREATMENT", "PRE-TREATMENT"}:
         return ON_DRUG
     return OFF_DRUG if seen == {"OFF DRUG"} else MIXED
 
 
-def regrowth_bands_table(trial_id: str, adsl: pd.DataFrame, adsalt: pd.DataFrame) -> pd.DataFrame:
+def regrowth_bands_table(trial_id: str, adsl, adsalt) -> pd.DataFrame:
     """Subjects by percent regrowth at end of treatment (FAS; missing counted in the last band)."""
     columns = ["trial_id", "arm", "band", "n", "n_subjects", "pct"]
-    if adsalt.empty:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    fas = adsl[adsl["FASFL"] == "Y"]
-    eot = select_rows(adsalt, (adsalt["PARAMCD"] == TOTAL) & (adsalt["EOTFL"] == "Y"), ["USUBJID", "PCHG"])
-    eot = eot.set_index("USUBJID")["PCHG"]
+    eot = read_rows(adsalt, ["USUBJID", "PCHG"], AT_EOT, name="adsalt")
+    if eot.is_empty() and not has_salt(adsalt):
+        return _empty(columns)
+    fas = read_rows(adsl, ["USUBJID", "TRT01P"], pl.col("FASFL") == "Y", name="adsl")
+    fas, eot = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (fas, eot))
+    # one end-of-treatment record per subject (m:1): a second would be an ADSALT defect
+    fas = to_pandas(fas.join(eot, on="USUBJID", how="left", validate="m:1", maintain_order="left"))
     rows = []
-    for arm, arm_adsl in fas.groupby("TRT01P", sort=True):
-        regrowth = pd.Series(-at_compare_precision(arm_adsl["USUBJID"].map(eot)), index=arm_adsl.index)
-        taken = pd.Series(False, index=arm_adsl.index)
+    for arm, arm_fas in fas.groupby("TRT01P", sort=True):
+        regrowth = pd.Series(-at_compare_precision(arm_fas["PCHG"]), index=arm_fas.index)
+        taken = pd.Series(False, index=arm_fas.index)
         for label, test in REGROWTH_BANDS:
             member = ~taken if test is None else test(regrowth).fillna(False) & ~taken
             taken |= member
-            n, total = int(member.sum()), len(arm_adsl)
+            n, total = int(member.sum()), len(arm_fas)
             rows.append({"trial_id": trial_id, "arm": arm, "band": label, "n": n, "n_subjects": total,
                          "pct": 100 * n / total if total else np.nan})
     return pd.DataFrame(rows, columns=columns)
 
 
-def relapse_table(trial_id: str, adsl: pd.DataFrame, adtte: pd.DataFrame) -> pd.DataFrame:
+def relapse_responders(adtte) -> pl.DataFrame:
+    """End-of-treatment responders' time-to-relapse records (TTRELAPS): TRT01P, AVAL (days), CNSR,
+    and FOLLOWED, whether the responder was assessed off drug (CNSR is not 2). The others carry
+    no information on relapse: every relapse estimate (the relapse table, its curves) uses only
+    the followed ones."""
+    return read_rows(adtte, ["TRT01P", "PARAMCD", "AVAL", "CNSR"], pl.col("PARAMCD") == RELAPSE,
+                     name="adtte").with_columns(FOLLOWED=pl.col("CNSR").ne_missing(2))
+
+
+def relapse_table(trial_id: str, adsl, adtte) -> pd.DataFrame:
     """Kaplan-Meier time to relapse after the last dose among end-of-treatment responders (weeks).
 
     n_at_risk counts responders with at least one off-drug assessment (the others, CNSR 2,
     carry no information on relapse); n_responders counts all end-of-treatment responders.
     """
     columns = ["trial_id", "arm", "n_responders", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high"]
-    rel = adtte[adtte["PARAMCD"] == "TTRELAPS"] if not adtte.empty else adtte
+    if not has_rows(adtte, pl.lit(True)):
+        return pd.DataFrame([], columns=columns)
+    rel = relapse_responders(adtte).with_columns(pl.col("TRT01P").cast(pl.String))
+    fas = read_rows(adsl, ["TRT01P"], pl.col("FASFL") == "Y", name="adsl")
     rows = []
-    arms = sorted(adsl.loc[adsl["FASFL"] == "Y", "TRT01P"].dropna().unique()) if not adtte.empty else []
-    for arm in arms:
-        responders = rel[rel["TRT01P"] == arm]
-        sub = responders[responders["CNSR"] != 2]
-        weeks = sub["AVAL"].to_numpy(dtype=float) / 7
-        median, low, high = km_median(weeks, sub["CNSR"].to_numpy() == 0) if len(sub) else (np.nan,) * 3
+    for arm in sorted(fas["TRT01P"].cast(pl.String).drop_nulls().unique().to_list()):
+        responders = rel.filter(pl.col("TRT01P") == arm)
+        sub = responders.filter("FOLLOWED")
+        weeks = sub["AVAL"].to_numpy().astype(float) / 7
+        event = (sub["CNSR"] == 0).fill_null(False).to_numpy()
+        median, low, high = km_median(weeks, event) if len(sub) else (np.nan,) * 3
         rows.append({"trial_id": trial_id, "arm": arm, "n_responders": len(responders), "n_at_risk": len(sub),
-                     "n_relapsed": int((sub["CNSR"] == 0).sum()), "median_weeks": median,
+                     "n_relapsed": int(event.sum()), "median_weeks": median,
                      "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows, columns=columns)
 
 
-def safety_table(trial_id: str, adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame:
+def safety_table(trial_id: str, adsl, adae) -> pd.DataFrame:
     """Subjects with treatment-emergent AEs by actual treatment, SOC and PT (safety population).
 
     A subject counts once per SOC and once per PT; one row per SOC has pt '' (empty);
@@ -162,22 +188,23 @@ def safety_table(trial_id: str, adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.Da
     (soc 'ANY SERIOUS'). Sorted by descending frequency.
     """
     columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
-    saf = adsl[adsl["SAFFL"] == "Y"]
-    te = adae[(adae["TRTEMFL"] == "Y") & isin(adae["USUBJID"], saf["USUBJID"])] if not adae.empty else adae
+    saf = read_rows(adsl, ["USUBJID", "TRT01A"], pl.col("SAFFL") == "Y", name="adsl")
+    te = read_rows(adae, ["USUBJID", "TRTA", "AESER", "AEBODSYS", "AEDECOD"], pl.col("TRTEMFL") == "Y", name="adae")
+    saf, te = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (saf, te))
+    te = to_pandas(te.join(saf.select("USUBJID"), on="USUBJID", how="semi", maintain_order="left"))
+    saf = to_pandas(saf)
     rows = []
     for arm, arm_adsl in saf.groupby("TRT01A", sort=True):
         n_arm = len(arm_adsl)
-        arm_te = te[te["TRTA"] == arm] if not te.empty else te
+        arm_te = te[te["TRTA"] == arm]
 
         def row(soc, pt, subjects):
             n = int(subjects.nunique())
             return {"trial_id": trial_id, "arm": arm, "soc": soc, "pt": pt, "n_subjects": n, "n_arm": n_arm,
                     "pct": 100 * n / n_arm if n_arm else np.nan}
 
-        none = pd.Series(dtype="str")
-        rows.append(row("ANY", "", arm_te["USUBJID"] if not arm_te.empty else none))
-        serious = arm_te.loc[arm_te["AESER"] == "Y", "USUBJID"] if not arm_te.empty else none
-        rows.append(row("ANY SERIOUS", "", serious))
+        rows.append(row("ANY", "", arm_te["USUBJID"]))
+        rows.append(row("ANY SERIOUS", "", arm_te.loc[arm_te["AESER"] == "Y", "USUBJID"]))
         if arm_te.empty:
             continue
         socs = arm_te.assign(AEBODSYS=arm_te["AEBODSYS"].fillna("UNCODED"), AEDECOD=arm_te["AEDECOD"].fillna("UNCODED"))
@@ -191,25 +218,30 @@ def safety_table(trial_id: str, adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.Da
     return pd.DataFrame(rows, columns=columns)
 
 
-def demographics_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
+DEMOGRAPHIC_NUMBERS = (("AGE", "Age (years)"), ("SALTBL", "Baseline SALT"), ("DURDIS", "Disease duration (years)"),
+                       ("TRTDURD", "Treatment duration (days)"))
+DEMOGRAPHIC_CATEGORIES = (("SEX", "Sex"), ("RACE", "Race"), ("AATYPE", "Alopecia areata subtype"),
+                          ("EOSSTT", "End of study status"))
+
+
+def demographics_table(trial_id: str, adsl) -> pd.DataFrame:
     """Baseline characteristics by planned arm (ITT): one row per characteristic and category."""
     columns = ["trial_id", "arm", "characteristic", "category", "n", "n_arm", "pct", "mean", "sd",
                "median", "min", "max"]
-    itt = adsl[adsl["ITTFL"] == "Y"]
+    shown = [v for v, _ in DEMOGRAPHIC_NUMBERS + DEMOGRAPHIC_CATEGORIES]
+    itt = to_pandas(read_rows(adsl, ["TRT01P"], pl.col("ITTFL") == "Y", optional=shown, name="adsl"))
     rows = []
     for arm, a in itt.groupby("TRT01P", sort=True):
         n_arm = len(a)
         base = {"trial_id": trial_id, "arm": arm, "n_arm": n_arm}
-        for var, label in (("AGE", "Age (years)"), ("SALTBL", "Baseline SALT"), ("DURDIS", "Disease duration (years)"),
-                           ("TRTDURD", "Treatment duration (days)")):
+        for var, label in DEMOGRAPHIC_NUMBERS:
             if var not in a.columns or a[var].notna().sum() == 0:
                 continue
             x = a[var].dropna().astype(float)
             rows.append({**base, "characteristic": label, "category": "", "n": len(x), "pct": np.nan,
                          "mean": x.mean(), "sd": x.std(ddof=1) if len(x) > 1 else np.nan,
                          "median": x.median(), "min": x.min(), "max": x.max()})
-        for var, label in (("SEX", "Sex"), ("RACE", "Race"), ("AATYPE", "Alopecia areata subtype"),
-                           ("EOSSTT", "End of study status")):
+        for var, label in DEMOGRAPHIC_CATEGORIES:
             if var not in a.columns or a[var].notna().sum() == 0:
                 continue
             counts = a[var].fillna("MISSING").value_counts()
@@ -251,11 +283,11 @@ def comparisons_table(efficacy: pd.DataFrame) -> pd.DataFrame:
 NOT_ASSIGNED = "Not assigned (screen failure)"
 
 
-def disposition_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
+def disposition_table(trial_id: str, adsl) -> pd.DataFrame:
     """Every DM subject by planned arm and end-of-study status and reason; screen failures
     are counted here (as not assigned) although no analysis population includes them."""
     columns = ["trial_id", "arm", "status", "reason", "n", "n_arm", "pct"]
-    require_columns(adsl, ["TRT01P", "EOSSTT", "DCSREAS"], "disposition_table")
+    adsl = to_pandas(read_rows(adsl, ["TRT01P", "EOSSTT", "DCSREAS"], name="adsl"))
     d = adsl.assign(arm=adsl["TRT01P"].fillna(NOT_ASSIGNED), reason=adsl["DCSREAS"].fillna(""))
     rows = []
     for arm, a in d.groupby("arm", sort=True):
@@ -266,23 +298,43 @@ def disposition_table(trial_id: str, adsl: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def summarize_trial_table(table: str, trial_id: str, adam: dict[str, pd.DataFrame], **settings) -> pd.DataFrame:
-    """Dispatch by table name (the Snakemake wildcard) to the table's builder."""
-    adsl = adam["adsl"]
+def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -> pd.DataFrame:
+    """Dispatch by table name (the Snakemake wildcard) to the table's builder. `inputs`: the
+    analysis tables it reads (SUMMARY_INPUTS in workflow/rules/summarize.smk) by name, each a
+    file, a dataset directory or a frame."""
+    from regrowth.summarize import figures_data, populations
+
+    adsl = inputs.get("adsl")  # the curves, visit means and best changes read no ADSL
     if table == "efficacy":
-        return efficacy_table(trial_id, adsl, adam["adsalt"], settings["endpoints"], settings["weeks"],
+        return efficacy_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], settings["weeks"],
                               settings["imputation"])
     if table == "regrowth_bands":
-        return regrowth_bands_table(trial_id, adsl, adam["adsalt"])
+        return regrowth_bands_table(trial_id, adsl, inputs["adsalt"])
     if table == "relapse":
-        return relapse_table(trial_id, adsl, adam["adtte"])
+        return relapse_table(trial_id, adsl, inputs["adtte"])
     if table == "safety":
-        return safety_table(trial_id, adsl, adam["adae"])
+        return safety_table(trial_id, adsl, inputs["adae"])
     if table == "demographics":
         return demographics_table(trial_id, adsl)
     if table == "disposition":
         return disposition_table(trial_id, adsl)
     if table == "comparisons":
-        eff = efficacy_table(trial_id, adsl, adam["adsalt"], settings["endpoints"], [], settings["imputation"])
+        eff = efficacy_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], [], settings["imputation"])
         return comparisons_table(eff)
+    if table == "km_curves":
+        return figures_data.km_curves_table(trial_id, inputs["adtte"])
+    if table == "salt_by_visit":
+        return figures_data.salt_by_visit_table(trial_id, inputs["adsalt"])
+    if table == "best_change":
+        return figures_data.best_change_table(trial_id, inputs["adsalt"])
+    if table == "populations":
+        return populations.populations_table(trial_id, adsl, inputs["adsalt"])
+    if table == "denominators":
+        return populations.denominators_table(trial_id, adsl, inputs["adsalt"], inputs["validation"])
     raise ValueError(f"unknown summary table {table!r}")
+
+
+def combine_trials(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The trials' tables of one summary as one (trial order kept). A trial without rows adds
+    none (its empty table is typed as text): the first part stands for all when every one is."""
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
