@@ -18,8 +18,6 @@ from tests.conftest import copy_workflow, finished_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 TRIALS = ["NCT01950780", "NCT02197455", "NCT03570749"]
-TABLES = ["comparisons", "demographics", "disposition", "efficacy", "regrowth_bands", "relapse", "safety",
-          "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
 AGGREGATES = {"combine_tables", "report", "provenance", "all"}
 
 
