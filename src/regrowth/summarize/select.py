@@ -1,7 +1,7 @@
 """What a summary reads of an analysis table: its columns and its rows, selected once, by polars.
 
-A source is a Parquet file, a dataset directory of part files (`adsalt/part-000.parquet`, ...)
-or a frame in memory (polars or pandas: in-process runs and tests). From a file the row
+A source is a Parquet file, a dataset directory of part files (`adsalt/part-000.parquet`, ...),
+a list of part files (a job's inputs) or a frame in memory (polars or pandas: in-process runs and tests). From a file the row
 predicate is pushed down into the scan, so a large ADSALT (millions of records) is never read
 whole; the builders then work on the few rows and columns they asked for.
 """
@@ -24,6 +24,8 @@ def scan(source: Source) -> pl.LazyFrame:
         return source.lazy()
     if isinstance(source, pl.LazyFrame):
         return source
+    if isinstance(source, (list, tuple)):  # part files, in part order
+        return pl.concat([scan(p) for p in source], how="vertical_relaxed") if len(source) > 1 else scan(source[0])
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
@@ -35,6 +37,8 @@ def scan(source: Source) -> pl.LazyFrame:
 
 
 def source_name(source: Source, default: str) -> str:
+    if isinstance(source, (list, tuple)) and source:
+        return Path(source[0]).parent.name if len(source) > 1 else Path(source[0]).name
     return Path(source).name if isinstance(source, (str, os.PathLike)) else default
 
 
