@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 
 from regrowth.errors import ValidationFailed
@@ -42,16 +43,16 @@ def test_row_rules(domain, column, value, rule):
     t[domain] = t[domain].copy()
     t[domain].loc[0, column] = value
     issues = validate_trial(t)
-    hit = issues[issues["rule_id"] == rule]
+    hit = issues.filter(pl.col("rule_id") == rule)
     assert len(hit) >= 1, issues
-    assert hit.iloc[0]["severity"] == RULES[rule].severity
+    assert hit["severity"][0] == RULES[rule].severity
 
 
 def test_missing_required_variable():
     t = tables(dm=dm("S1", "S2").drop(columns=["SEX"]))
     issues = validate_trial(t)
-    hit = issues[issues["rule_id"] == "RG0001"]
-    assert hit["column"].tolist() == ["SEX"]
+    hit = issues.filter(pl.col("rule_id") == "RG0001")
+    assert hit["column"].to_list() == ["SEX"]
 
 
 def test_duplicate_subject_and_seq():
@@ -66,8 +67,8 @@ def test_duplicate_subject_and_seq():
 def test_cross_domain_orphan_and_baseline():
     t = tables(rs=rs_totals(("S1", 1, "2020-01-01", 60.0), ("S9", 1, "2020-01-01", 70.0)))
     issues = validate_trial(t)
-    assert issues.loc[issues["rule_id"] == "RG0701", "usubjid"].tolist() == ["S9"]
-    assert issues.loc[issues["rule_id"] == "RG0702", "usubjid"].tolist() == ["S2"]
+    assert issues.filter(pl.col("rule_id") == "RG0701")["usubjid"].to_list() == ["S9"]
+    assert issues.filter(pl.col("rule_id") == "RG0702")["usubjid"].to_list() == ["S2"]
 
 
 def test_salt_total_consistency():
@@ -94,7 +95,7 @@ def test_no_subjects():
 def test_issue_names_file_row_subject(tmp_path):
     (tmp_path / "dm.csv").write_text("STUDYID,DOMAIN,USUBJID,SEX\nT,DM,T-1,F\nT,DM,T-2,Q\n")
     got = ingest_trial(tmp_path, "sdtm-csv")
-    issue = validate_trial(got.tables, got.issues).iloc[0]
+    issue = validate_trial(got.tables, got.issues).row(0, named=True)
     assert (issue["rule_id"], issue["file"], issue["row"], issue["usubjid"], issue["column"], issue["value"]) == (
         "RG0201", "dm.csv", 2, "T-2", "SEX", "Q")
 
@@ -129,10 +130,10 @@ def test_readme_shows_the_current_rule_catalogue():
 
 
 def _salt_total_issues_by_pivot(rs):
-    """The rule as first written (pandas pivot_table): the reference for the vectorized one."""
+    """The rule as first written (pandas pivot_table): the reference for the polars one, as
+    (usubjid, row, value, message) of each issue."""
     from regrowth.issues import value_text
     from regrowth.model import SALT_WEIGHTS
-    from regrowth.validate import _issue
     from regrowth.validate.rules import SALT_TOTAL_TOLERANCE
 
     salt = rs[rs["RSTESTCD"].isin(list(SALT_WEIGHTS) + ["SALTTOT"])]
@@ -145,14 +146,15 @@ def _salt_total_issues_by_pivot(rs):
     totals = salt[salt["RSTESTCD"] == "SALTTOT"]
     rows = pd.Series(totals.index, index=pd.MultiIndex.from_frame(totals[["USUBJID", "VISITNUM"]]))
     rows = rows[~rows.index.duplicated()]
-    return [_issue("RG0601", "rs", rs, rows[key], "RSSTRESN", wide.at[key, "SALTTOT"],
-                   f"SALT total {value_text(wide.at[key, 'SALTTOT'])} but weighted regions give {computed[key]:.2f}")
+    return [(rs.at[rows[key], "USUBJID"], int(rs.at[rows[key], "SRCROW"]), value_text(wide.at[key, "SALTTOT"]),
+             f"SALT total {value_text(wide.at[key, 'SALTTOT'])} but weighted regions give {computed[key]:.2f}")
             for key in bad[bad].index]
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_salt_total_rule_matches_the_pivot_table_reference(seed):
-    from regrowth.validate import salt_total_issues
+    from regrowth.validate import polars_tables
+    from regrowth.validate.checks import Trial
 
     rng = np.random.default_rng(seed)
     parts = []
@@ -171,9 +173,10 @@ def test_salt_total_rule_matches_the_pivot_table_reference(seed):
     rs = pd.concat([rs, repeated], ignore_index=True)
     rs = rs.sample(frac=1, random_state=seed)  # any row order, any index
     rs["SRCFILE"], rs["SRCROW"] = "rs.csv", np.arange(len(rs), dtype="float64")
-    key = ["usubjid", "row", "value", "message"]
-    got = sorted(tuple(i[k] for k in key) for i in salt_total_issues(rs))
-    assert got == sorted(tuple(i[k] for k in key) for i in _salt_total_issues_by_pivot(rs))
+    rule = RULES["RG0601"]
+    found = pl.concat(rule.check(rule, Trial(polars_tables({"rs": rs}))))
+    got = sorted(found.select("usubjid", "row", "value", "message").rows())
+    assert got == sorted(_salt_total_issues_by_pivot(rs))
     assert len(got) > 0
 
 
@@ -189,11 +192,12 @@ def _row_flags_by_scanning(tables, errors):
                 t = tables[d]
                 hit = t.index[(t["SRCFILE"] == rec["file"]) & (t["SRCROW"] == float(rec["row"]))]
                 flags[d] += [(i, rec["rule_id"], rec["message"]) for i in hit]
-    return {d: pd.DataFrame(v, columns=["i", "rule", "message"]) for d, v in flags.items()}
+    return flags
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_quarantine_flags_match_scanning_each_table_per_error(seed):
+    from regrowth.validate import polars_tables
     from regrowth.validate.gate import _row_flags
 
     rng = np.random.default_rng(seed)
@@ -208,10 +212,10 @@ def test_quarantine_flags_match_scanning_each_table_per_error(seed):
                            "file": rng.choice(["rs.csv", "ae.csv", "records.csv", "other.csv"], m),
                            "row": rng.integers(1, 150, m).astype("float64")})
     errors["message"] = [f"problem {k}" for k in range(m)]
-    got, expected = _row_flags(tables, errors), _row_flags_by_scanning(tables, errors)
+    got, expected = _row_flags(polars_tables(tables), pl.from_pandas(errors)), _row_flags_by_scanning(tables, errors)
     for d in tables:
         assert len(expected[d]) > 0
-        assert got[d].astype({"i": "int64"}).values.tolist() == expected[d].astype({"i": "int64"}).values.tolist(), d
+        assert got[d].rows() == expected[d], d
 
 
 def test_jobs_that_only_gate_or_combine_do_not_import_pandera():

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from regrowth.ingest import Ingested, ingest_trial
+from regrowth.issues import issues_as_pandas
 from regrowth.validate import validate_trial
 from regrowth.validate.gate import Gated, apply_policy
 
@@ -34,7 +35,8 @@ def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window
     issues = validate_trial(ing.tables, ing.issues, ing.unmapped, window_days=window_days)
     gated = apply_policy(ing.tables, issues, ing.files, ing.unmapped, ing.links, policy=policy,
                          trial_id=Path(folder).name, issues_path="validation.parquet")
-    return Checked(ing, issues, gated)
+    # validation and the gate give polars; the stages after them here are still on pandas
+    return Checked(ing, issues_as_pandas(issues), gated.as_pandas())
 
 
 def _defaults(schema: dict) -> dict:

@@ -25,6 +25,7 @@ from regrowth.derive.adsl import derive_adsl
 from regrowth.derive.adtte import analysed_adsalt, derive_adtte
 from regrowth.derive.salt import salt_records
 from regrowth.ingest import ingest_partition
+from regrowth.issues import issues_as_pandas
 from regrowth.validate import validate_trial
 from regrowth.validate.gate import apply_policy
 
@@ -61,10 +62,11 @@ def process_partition(files: str | Path, parts_dir: str | Path, split_issues: st
     """
     ingested = ingest_partition(files, parts_dir, part, split_issues)
     issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
-    write_safe_csv(issues, issues_csv)
-    write("validation", issues)
+    issue_table = issues_as_pandas(issues)  # validation and the gate give polars; the rest here is pandas
+    write_safe_csv(issue_table, issues_csv)
+    write("validation", issue_table)
     gated = apply_policy(ingested.tables, issues, ingested.files, ingested.unmapped, ingested.links,
-                         policy=settings.policy, trial_id=trial_id, issues_path=str(issues_csv))
+                         policy=settings.policy, trial_id=trial_id, issues_path=str(issues_csv)).as_pandas()
     del ingested  # the accepted tables are what the derivations read
     for name, table in gated.tables.items():
         write(name, table)
