@@ -57,6 +57,7 @@ class Trial:
         self.window_days = window_days
         self._iso: dict[tuple[str, str], pl.Series] = {}
         self._date: dict[tuple[str, str], pl.Series] = {}
+        self._visits: pl.DataFrame | None = None
 
     def __getitem__(self, domain: str) -> pl.DataFrame:
         return self.tables[domain]
@@ -89,6 +90,43 @@ class Trial:
                 pl.when(pl.col("ok") & (pl.col("v").str.len_chars() >= 10))
                 .then(pl.col("v").str.slice(0, 10)).str.to_date("%Y-%m-%d", strict=False)).to_series()
         return self._date[key]
+
+
+    def salt_visits(self) -> pl.DataFrame:
+        """One row per subject and visit (USUBJID, VISITNUM; a missing visit number is one
+        visit) of the SALT records with a subject: per test its first value (null and NaN are no
+        value), the row of the first total record (_total_row), whether the visit gives a total
+        SALT (a total record or all four regions: _complete), and of its records' dates the
+        earliest valid one, to the day (_earliest), and whether any is invalid (_invalid)."""
+        if self._visits is None:
+            rs = self.tables["rs"]
+            code, row = pl.col("_code"), pl.col("_i")
+            valued = pl.col("RSSTRESN").fill_nan(None).is_not_null() if "RSSTRESN" in rs.columns else pl.lit(False)
+            has_date = "RSDTC" in rs.columns
+            ok = pl.col("_ok")
+            # each a plain min or any per visit (the fast aggregations): the row of each test's
+            # first value, then the values taken from those rows
+            firsts = [pl.when((code == c) & pl.col("_valued")).then(row).min().alias(f"_row_{c}") for c in SALT_CODES]
+            visits = (
+                rs.lazy().with_row_index("_i")
+                .select("_i", text("USUBJID"), pl.col("VISITNUM").fill_nan(None), _code=text("RSTESTCD"),
+                        _valued=valued, _date=text("RSDTC").str.slice(0, 10) if has_date else pl.lit(None, pl.String),
+                        _present=pl.col("RSDTC").is_not_null() if has_date else pl.lit(False),
+                        _ok=self.iso_valid("rs", "RSDTC") if has_date else pl.lit(False))
+                .filter(code.is_in(SALT_CODES) & pl.col("USUBJID").is_not_null())
+                .group_by("USUBJID", "VISITNUM")
+                .agg(*firsts, _total_row=pl.when(code == "SALTTOT").then(row).min(),
+                     _regions=pl.all_horizontal([(code == c).any() for c in SALT_WEIGHTS]),
+                     _earliest=pl.when(ok).then(pl.col("_date")).min(),
+                     _invalid=(pl.col("_present") & ~ok).any())
+                .collect())
+            score = rs["RSSTRESN"].fill_nan(None) if "RSSTRESN" in rs.columns else pl.Series([None] * rs.height,
+                                                                                              dtype=pl.Float64)
+            self._visits = visits.with_columns(
+                [score.gather(visits[f"_row_{c}"]).alias(c) for c in SALT_CODES],
+                _complete=pl.col("_total_row").is_not_null() | pl.col("_regions")).drop(
+                [f"_row_{c}" for c in SALT_CODES])
+        return self._visits
 
 
 # --- issue rows -----------------------------------------------------------------------------
@@ -338,14 +376,7 @@ def salt_total_mismatch(rule, trial: Trial) -> Issues:
     if not trial.has("rs", "RSTESTCD", "RSSTRESN", "VISITNUM", "USUBJID"):
         return []
     rs = trial["rs"]
-    salt = (rs.lazy().with_row_index("_i")
-            .filter(text("RSTESTCD").is_in(SALT_CODES) & pl.col("USUBJID").is_not_null()
-                    & pl.col("VISITNUM").is_not_null() & ~pl.col("VISITNUM").is_nan().fill_null(False))
-            .select("_i", "USUBJID", "VISITNUM", code=text("RSTESTCD"), v=pl.col("RSSTRESN").fill_nan(None)))
-    first = [pl.col("v").filter((pl.col("code") == c) & pl.col("v").is_not_null()).first().alias(c)
-             for c in SALT_CODES]
-    visits = salt.group_by("USUBJID", "VISITNUM").agg(
-        *first, _i=pl.col("_i").filter(pl.col("code") == "SALTTOT").first()).collect()
+    visits = trial.salt_visits().filter(pl.col("VISITNUM").is_not_null())
     if any(visits[c].null_count() == visits.height for c in SALT_CODES):
         return []  # a test never reported: nothing to compare
     computed = pl.lit(0.0)
@@ -356,8 +387,8 @@ def salt_total_mismatch(rule, trial: Trial) -> Issues:
         ((pl.col("SALTTOT") - pl.col("computed")).abs() > SALT_TOTAL_TOLERANCE).fill_null(False) & ~out_of_range)
     if not bad.height:
         return []
-    rows = bad.select("_i", "SALTTOT", "computed").join(
-        rs.select([c for c in TRACE_COLUMNS if c in rs.columns]).with_row_index("_i"), on="_i")
+    rows = bad.select("_total_row", "SALTTOT", "computed").join(
+        rs.select([c for c in TRACE_COLUMNS if c in rs.columns]).with_row_index("_total_row"), on="_total_row")
     rows = rows.with_columns(_computed=value_texts(rows["computed"], lambda v: f"{v:.2f}"))
     message = pl.concat_str(pl.lit("SALT total "), VALUE, pl.lit(" but weighted regions give "), pl.col("_computed"))
     return [issue_rows(rule, "rs", rows, "RSSTRESN", "SALTTOT", message)]
@@ -432,21 +463,6 @@ def dosed_without_actual_arm(rule, trial: Trial) -> Issues:
         pl.lit("): safety counts them under the planned arm '"), nan_text("ARM"), pl.lit("'")))]
 
 
-def _salt_visit_dates(trial: Trial) -> pl.DataFrame:
-    """USUBJID, RSDTC and whether RSDTC is valid ISO 8601, of the SALT records of visits that
-    give a total SALT (a reported total, or all four regions), where RSDTC is there."""
-    rs = trial["rs"]
-    visit = ["USUBJID", "VISITNUM"]
-    return (rs.lazy().select(text("USUBJID"), "VISITNUM", code=text("RSTESTCD"), RSDTC=text("RSDTC"),
-                             ok=trial.iso_valid("rs", "RSDTC"))
-            .filter(pl.col("code").is_in(SALT_CODES) & pl.col("USUBJID").is_not_null())
-            .filter((pl.col("code") == "SALTTOT").any().over(visit)
-                    | (pl.col("code").filter(pl.col("code").is_in(list(SALT_WEIGHTS))).n_unique().over(visit)
-                       == len(SALT_WEIGHTS)))
-            .filter(pl.col("RSDTC").is_not_null())
-            .select("USUBJID", "RSDTC", "ok").collect())
-
-
 def no_baseline(rule, trial: Trial) -> Issues:
     """A treated subject with no SALT assessment on or before the first dose. Dates compared as
     text (partial dates too), but only valid ISO 8601 ones; a subject with an invalid or missing
@@ -458,11 +474,12 @@ def no_baseline(rule, trial: Trial) -> Issues:
     first_dose = (ex.lazy().select(text("USUBJID"), text("EXSTDTC"), ok=dose_ok)
                   .filter(pl.col("ok") & pl.col("USUBJID").is_not_null())
                   .group_by("USUBJID").agg(dose=pl.col("EXSTDTC").min().str.slice(0, 10)).collect())
-    assessed = _salt_visit_dates(trial)
+    # the SALT records of visits that give a total SALT (salt_visits)
+    assessed = trial.salt_visits().filter(pl.col("_complete"))
     unsure = pl.concat([ex.select(text("USUBJID")).filter(~dose_ok).to_series(),
-                        assessed.filter(~pl.col("ok"))["USUBJID"]]).drop_nulls().unique()
-    before = (assessed.filter(pl.col("ok")).join(first_dose, on="USUBJID")
-              .filter(pl.col("RSDTC").str.slice(0, 10) <= pl.col("dose"))["USUBJID"].unique())
+                        assessed.filter(pl.col("_invalid"))["USUBJID"]]).drop_nulls().unique()
+    before = (assessed.join(first_dose, on="USUBJID")
+              .filter(pl.col("_earliest") <= pl.col("dose"))["USUBJID"].unique())
     judged = _among(dm, first_dose["USUBJID"]) & ~_among(dm, unsure)
     mask = _among(dm, _subjects(trial, "ex")) & judged & ~_among(dm, before)
     return [issue_rows(rule, "dm", failing(dm, mask), "USUBJID", "USUBJID",

@@ -164,6 +164,7 @@ def _split(t: pl.DataFrame, flags: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
 
 
 QUARANTINED, ACCEPTED = 1, 2  # a source row's fate
+ROW_BITS = 40  # a source row's key: its file's number << ROW_BITS | its row
 
 
 def account(files, accepted: dict, quarantine: dict, unmapped, links) -> pl.DataFrame:
@@ -175,48 +176,59 @@ def account(files, accepted: dict, quarantine: dict, unmapped, links) -> pl.Data
     `links`) share their parent's fate; a parent with none leaves them quarantined."""
     files, unmapped, links = polars_frame(files), polars_frame(unmapped), polars_frame(links)
     data_files = (files.filter(~pl.col("format").is_in(METADATA_FORMATS))
-                  .select(file=pl.col("file").cast(pl.String), rows_in=pl.col("rows_in").cast(pl.Int64)))
+                  .select(file=pl.col("file").cast(pl.String), rows_in=pl.col("rows_in").cast(pl.Int64))
+                  .with_row_index("_f"))
+
+    def keyed(file: str, row: str) -> pl.Expr:
+        """The source row's key; null for a row of no data file, or no row (>= 1)."""
+        number = pl.col(file).cast(pl.String).replace_strict(data_files["file"], data_files["_f"], default=None,
+                                                             return_dtype=pl.Int64)
+        at = pl.col(row).cast(pl.Float64)
+        return (pl.when(at.is_not_null() & ~at.is_nan() & (at >= 1))
+                .then(number * (1 << ROW_BITS) + at.cast(pl.Int64)))
+
     # the last of these a row appears in decides: quarantined, accepted, unmapped
     sources = [(t, 1) for d, t in quarantine.items() if d != "unmapped"]
     sources += [(t, 2) for t in accepted.values()] + [(unmapped, 3)]
-    rows = pl.concat([t.select(file=pl.col("SRCFILE").cast(pl.String), row=pl.col("SRCROW").cast(pl.Float64),
-                               rank=pl.lit(rank, pl.Int8)) for t, rank in sources if t.width])
-    fates = (rows.filter(pl.col("row").is_not_null() & ~pl.col("row").is_nan() & (pl.col("row") >= 1)
-                         & pl.col("file").is_in(data_files["file"].implode()))
-             .group_by("file", pl.col("row").cast(pl.Int64)).agg(pl.col("rank").max())
-             .select("file", "row", fate=pl.when(pl.col("rank") == 2).then(ACCEPTED).otherwise(QUARANTINED)))
-    size = (data_files.join(fates.group_by("file").agg(top=pl.col("row").max()), on="file", how="left")
-            .select("file", size=pl.max_horizontal("rows_in", pl.col("top").fill_null(0)) + 1))
-    fates = fates.vstack(_linked_fates(links, fates, size)).unique(["file", "row"], keep="last", maintain_order=True)
-    per_file = fates.group_by("file").agg(had=pl.len(), acc=(pl.col("fate") == ACCEPTED).sum())
-    out = data_files.join(per_file, on="file", how="left", maintain_order="left").join(
-        size, on="file", how="left", maintain_order="left").with_columns(pl.col("had", "acc").fill_null(0))
+    rows = pl.concat([t.select(key=keyed("SRCFILE", "SRCROW"), rank=pl.lit(rank, pl.Int8))
+                      for t, rank in sources if t.width])
+    fates = (rows.drop_nulls("key").group_by("key").agg(pl.col("rank").max())
+             .select("key", fate=pl.when(pl.col("rank") == 2).then(ACCEPTED).otherwise(QUARANTINED).cast(pl.Int8)))
+    file_of = pl.col("key") // (1 << ROW_BITS)
+    top = fates.group_by(_f=file_of).agg(top=(pl.col("key") % (1 << ROW_BITS)).max())
+    size = (data_files.join(top, on="_f", how="left", maintain_order="left")
+            .select("_f", size=pl.max_horizontal("rows_in", pl.col("top").fill_null(0)) + 1))
+    linked = _linked_fates(links, fates, size, keyed)
+    fates = pl.concat([fates.join(linked, on="key", how="anti"), linked])
+    per_file = fates.group_by(_f=file_of).agg(had=pl.len(), acc=(pl.col("fate") == ACCEPTED).sum().cast(pl.Int64))
+    out = (data_files.join(per_file, on="_f", how="left", maintain_order="left")
+           .join(size, on="_f", how="left", maintain_order="left").with_columns(pl.col("had", "acc").fill_null(0)))
     for rec in out.filter(pl.col("had") != pl.col("rows_in")).head(1).to_dicts():
-        file, n = rec["file"], rec["rows_in"]
+        n = rec["rows_in"]
         lost = []
         if rec["size"] == n + 1:
-            have = set(fates.filter(pl.col("file") == file)["row"].to_list())
+            have = set((fates.filter(file_of == rec["_f"])["key"] % (1 << ROW_BITS)).to_list())
             lost = [r for r in range(1, n + 1) if r not in have][:10]
-        raise ContractError(f"{file}: {n - rec['had']} source row(s) have no fate (bug)"
+        raise ContractError(f"{rec['file']}: {n - rec['had']} source row(s) have no fate (bug)"
                             + (f": rows {lost}" if lost else ""))
-    return out.select("file", "rows_in", rows_accepted=pl.col("acc").cast(pl.Int64),
-                      rows_quarantined=pl.col("rows_in") - pl.col("acc").cast(pl.Int64))
+    return out.select("file", "rows_in", rows_accepted=pl.col("acc"), rows_quarantined=pl.col("rows_in") - pl.col("acc"))
 
 
-def _linked_fates(links: pl.DataFrame, fates: pl.DataFrame, size: pl.DataFrame) -> pl.DataFrame:
-    """(file, row, fate) of merged rows: accepted where their parent row is, else quarantined;
-    rows past their file's end are not placed. Where a row has several parents, the last one
-    of its file's links, taken parent file by parent file, decides."""
+def _linked_fates(links: pl.DataFrame, fates: pl.DataFrame, size: pl.DataFrame, keyed) -> pl.DataFrame:
+    """(key, fate) of merged rows: accepted where their parent row is, else quarantined; rows
+    past their file's end are not placed. Where a row has several parents, the last one of its
+    file's links, taken parent file by parent file, decides."""
     if not links.height:
         return fates.clear()
-    linked = (links.select(file=pl.col("SRCFILE").cast(pl.String), row=pl.col("SRCROW").cast(pl.Int64),
-                           pfile=pl.col("PARENTFILE").cast(pl.String), prow=pl.col("PARENTROW").cast(pl.Int64))
-              .with_row_index("_order")
-              .join(size, on="file", how="inner", maintain_order="left")
-              .filter((pl.col("row") >= 1) & (pl.col("row") < pl.col("size")))
-              .join(fates.rename({"file": "pfile", "row": "prow", "fate": "pfate"}), on=["pfile", "prow"], how="left",
+    linked = (links.with_row_index("_order")
+              .select("_order", "PARENTFILE", key=keyed("SRCFILE", "SRCROW"), parent=keyed("PARENTFILE", "PARENTROW"))
+              .drop_nulls("key")
+              .join(size, left_on=pl.col("key") // (1 << ROW_BITS), right_on="_f", how="inner", maintain_order="left")
+              .filter(pl.col("key") % (1 << ROW_BITS) < pl.col("size"))
+              .join(fates.rename({"key": "parent", "fate": "_parent_fate"}), on="parent", how="left",
                     maintain_order="left"))
-    first_parent = pl.col("_order").min().over("file", "pfile")
-    return (linked.sort(first_parent, "_order", maintain_order=True)
-            .select("file", "row", fate=pl.when(pl.col("pfate") == ACCEPTED).then(ACCEPTED).otherwise(QUARANTINED)
-                    .cast(fates["fate"].dtype)))
+    first_of_parent_file = pl.col("_order").min().over(pl.col("key") // (1 << ROW_BITS), "PARENTFILE")
+    return (linked.sort(first_of_parent_file, "_order", maintain_order=True)
+            .unique("key", keep="last", maintain_order=True)
+            .select("key", fate=pl.when(pl.col("_parent_fate") == ACCEPTED).then(ACCEPTED).otherwise(QUARANTINED)
+                    .cast(pl.Int8)))
