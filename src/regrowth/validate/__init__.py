@@ -39,7 +39,8 @@ def polars_tables(tables: dict) -> dict[str, pl.DataFrame]:
 def validate_trial(tables: dict[str, pl.DataFrame | pd.DataFrame], ingest_issues=None, unmapped=None,
                    window_days: int = 14) -> pl.DataFrame:
     """The issues of a trial's tables (polars or pandas), with ingest's issues and a notice per
-    source row carried into no table (`unmapped`), in sort_issues order."""
+    source row carried into no table (`unmapped`), in sort_issues order; each rule's severity
+    and fix as the registry has them."""
     trial = Trial(polars_tables(tables), window_days)
     found = [issue_frame(ingest_issues)] if ingest_issues is not None and len(ingest_issues) else []
     for rule in RULES.values():
@@ -49,9 +50,12 @@ def validate_trial(tables: dict[str, pl.DataFrame | pd.DataFrame], ingest_issues
         found.append(unmapped_issues(polars_frame(unmapped)))
     issues = pl.concat(found, how="vertical") if found else issue_frame()
     issues = fill_lines(drop_follow_on(issues), trial.tables)
-    fixes = pl.DataFrame({"rule_id": list(RULES), "_fix": [r.fix for r in RULES.values()]})
-    issues = (issues.join(fixes, on="rule_id", how="left", maintain_order="left")
-              .with_columns(fix=pl.col("_fix")).drop("_fix"))
+    # severity and fix are the registry's, for the rules ingest raises too
+    registry = pl.DataFrame({"rule_id": list(RULES), "_severity": [r.severity for r in RULES.values()],
+                             "_fix": [r.fix for r in RULES.values()]})
+    issues = (issues.join(registry, on="rule_id", how="left", maintain_order="left")
+              .with_columns(severity=pl.coalesce("_severity", "severity"), fix=pl.col("_fix"))
+              .drop("_severity", "_fix"))
     return sort_issue_frame(issues)
 
 
