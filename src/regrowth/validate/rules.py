@@ -201,9 +201,20 @@ def catalogue():
 
 
 def catalogue_markdown() -> str:
+    """The catalogue table, then where the rules are checked."""
     lines = ["| rule | severity | category | description | how to fix |", "|---|---|---|---|---|"]
     for r in RULES.values():
         lines.append(f"| {r.id} | {r.severity} | {r.category} | {r.description} | {r.fix} |")
+    where: dict[str, list[str]] = {}
+    for r in RULES.values():
+        where.setdefault(r.raised_by, []).append(r.id)
+    lines += ["", "Checked where the export is read (`src/regrowth/ingest/`): " + ", ".join(where.pop("ingest", [])) + ";",
+              "there and again on the tables (a table handed to validation directly): "
+              + ", ".join(where.pop("ingest and validation", [])) + ";",
+              "by the gate (`src/regrowth/validate/gate.py`): " + ", ".join(where.pop("gate", [])) + ";",
+              "every other rule by validation, its check declared with it in `src/regrowth/validate/rules.py` "
+              "(`checks.py`)."]
+    assert set(where) <= {"validation"}, where
     return "\n".join(lines)
 
 
