@@ -387,8 +387,8 @@ def salt_total_mismatch(rule, trial: Trial) -> Issues:
         ((pl.col("SALTTOT") - pl.col("computed")).abs() > SALT_TOTAL_TOLERANCE).fill_null(False) & ~out_of_range)
     if not bad.height:
         return []
-    rows = bad.select("_total_row", "SALTTOT", "computed").join(
-        rs.select([c for c in TRACE_COLUMNS if c in rs.columns]).with_row_index("_total_row"), on="_total_row")
+    rows = rs.select([c for c in TRACE_COLUMNS if c in rs.columns])[bad["_total_row"]].with_columns(
+        bad["SALTTOT"], bad["computed"])
     rows = rows.with_columns(_computed=value_texts(rows["computed"], lambda v: f"{v:.2f}"))
     message = pl.concat_str(pl.lit("SALT total "), VALUE, pl.lit(" but weighted regions give "), pl.col("_computed"))
     return [issue_rows(rule, "rs", rows, "RSSTRESN", "SALTTOT", message)]
