@@ -363,7 +363,7 @@ def test_a_split_dataset_json_export_gives_the_tables_of_a_whole_one(tmp_path):
     ingested = ingest_trial(folder, "dataset-json")
     issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped, window_days=settings.window_days)
     gated = apply_policy(ingested.tables, issues, ingested.files, ingested.unmapped, ingested.links,
-                         policy="quarantine", trial_id="WHOLE", issues_path="validation.csv")
+                         policy="quarantine", trial_id="WHOLE", issues_path="validation.csv").as_pandas()
     whole = {**gated.tables, **{f"q_{name}": table for name, table in gated.quarantine.items()}}
     derive_analysis_tables(dict(gated.tables), settings, whole.__setitem__)
 
