@@ -113,6 +113,47 @@ def simulate(out: Path, *args: str) -> Path:
     return out / "trials.tsv"
 
 
+SALT_TESTS = ("SALT01", "SALT02", "SALT03", "SALT04", "SALTTOT")
+OUT_OF_RANGE = "150"  # a SALT score is % of scalp, 0 to 100 (rule RG0301)
+
+
+def dirty_copy(src: Path, dst: Path, every: int = 10) -> Path:
+    """A copy of a simulated export with every `every`-th SALT score of RS (regions and total, in
+    file order) set out of range (RSORRES, RSSTRESC and RSSTRESN = 150): the messy-data case,
+    one RG0301 error per changed row. `src` is simulate()'s output (trials.tsv and one folder per
+    trial); returns the copy's trials.tsv, its paths pointing into `dst`. Cached like simulate()."""
+    import csv
+
+    stamp = dst / ".args"
+    wanted = f"dirty copy of {src} every {every}: " + ((src / ".args").read_text() if (src / ".args").is_file() else "")
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return dst / "trials.tsv"
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    sheet = (src / "trials.tsv").read_text()
+    for folder in sorted(p for p in src.iterdir() if p.is_dir()):
+        shutil.copytree(folder, dst / folder.name, ignore=shutil.ignore_patterns("rs.csv"))
+        with open(folder / "rs.csv", newline="") as fin, open(dst / folder.name / "rs.csv", "w", newline="") as fout:
+            rows, out = csv.reader(fin), csv.writer(fout, lineterminator="\n")
+            header = next(rows)
+            out.writerow(header)
+            test = header.index("RSTESTCD")
+            scores = [header.index(c) for c in ("RSORRES", "RSSTRESC", "RSSTRESN") if c in header]
+            seen = 0
+            for row in rows:
+                if row[test] in SALT_TESTS:
+                    seen += 1
+                    if seen % every == 0:
+                        for c in scores:
+                            row[c] = OUT_OF_RANGE
+                out.writerow(row)
+        sheet = sheet.replace(str(folder), str(dst / folder.name))
+    (dst / "trials.tsv").write_text(sheet)
+    stamp.write_text(wanted)
+    return dst / "trials.tsv"
+
+
 def rows_in(work: Path) -> int:
     import pandas as pd
 

@@ -332,8 +332,8 @@ def test_split_trial_names_the_same_line(tmp_path):
         ing = ingest_partition(tmp_path / "files.parquet", tmp_path / "parts", part,
                                tmp_path / "issues.parquet").as_pandas()  # validate_trial takes pandas (for now)
         v = validate_trial(ing.tables, ing.issues, ing.unmapped)
-        found += v.loc[v["rule_id"] == "RG0202", ["row", "line"]].values.tolist()
-    assert found == [[2, 4]]
+        found += v.filter(v["rule_id"] == "RG0202").select("row", "line").rows()
+    assert found == [(2, 4)]
 
 
 def test_redcap_issue_names_its_line(tmp_path):

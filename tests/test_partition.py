@@ -224,9 +224,9 @@ def test_simulated_trials_in_every_format_ingest_cleanly_and_reproducibly(tmp_pa
     ages = []
     for row in trials.to_dict("records"):
         ingested = ingest_trial(row["path"], fmt)
-        assert ingested.tables["dm"]["USUBJID"].nunique() == 60
+        assert ingested.tables["dm"]["USUBJID"].n_unique() == 60
         issues = validate_trial(ingested.tables, ingested.issues, ingested.unmapped)
-        assert (issues["severity"] == "error").sum() == 0, issues.head().to_string()
+        assert (issues["severity"] == "error").sum() == 0, issues.head()
         ages.append(ingested.tables["dm"]["AGE"].to_numpy())
     assert not np.array_equal(*ages)  # each trial draws from its own seed
 
@@ -361,7 +361,7 @@ def _check_and_derive(folder, fmt, part="000", split=None, policy="quarantine"):
     from regrowth.derive import Settings, derive_analysis_tables
     from regrowth.check import check_part
 
-    checked = check_part(folder, fmt, part, split=split, policy=policy, window_days=SETTINGS["window_days"])
+    checked = check_part(folder, fmt, part, split=split, policy=policy, window_days=SETTINGS["window_days"]).as_pandas()
     written = checked.outputs()
     derive_analysis_tables(dict(checked.gated.tables), Settings(policy=policy, **SETTINGS), written.__setitem__)
     return written

@@ -22,7 +22,7 @@ SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographi
 
 def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14) -> Checked:
     """Raises InputError for an unreadable export and ValidationFailed when the policy stops."""
-    return check_part(folder, fmt, policy=policy, window_days=window_days)
+    return check_part(folder, fmt, policy=policy, window_days=window_days).as_pandas()  # derive takes pandas (for now)
 
 
 def _defaults(schema: dict) -> dict:
