@@ -392,6 +392,8 @@ def check_contract(df: pd.DataFrame, table: str, *, adsl: pd.DataFrame | None = 
     """
     import pandera.pandas as pandera
 
+    checked = df
+    df, adsl = _pandas(df), _pandas(adsl)
     if table not in SPECS:
         raise ValueError(f"no contract for table {table!r}; known: {', '.join(SPECS)}")
     schema = _schema(table, tuple(paramcds) if paramcds is not None else None)
@@ -418,7 +420,16 @@ def check_contract(df: pd.DataFrame, table: str, *, adsl: pd.DataFrame | None = 
         _KEYS.reset(token)
     if failures:
         raise ContractError(_message(df, table, pd.concat(failures, ignore_index=True), where))
-    return df
+    return checked
+
+
+def _pandas(df):
+    """A polars frame as the pandas layer reads it back (dictionary text as text)."""
+    if df is None or isinstance(df, pd.DataFrame):
+        return df
+    from regrowth.parquet_io import as_pandas
+
+    return as_pandas(df)
 
 
 def _message(df: pd.DataFrame, table: str, fc: pd.DataFrame, where: str | None) -> str:

@@ -1,0 +1,42 @@
+"""The derive_* jobs: each derivation from its Parquet inputs, checked against its contract.
+workflow/scripts/derive_*.py call derive_job; they import nothing else of the package."""
+
+from __future__ import annotations
+
+from regrowth.derive import Settings
+
+
+def derive_job(table: str, inputs, settings: Settings, where: str | None = None):
+    """The polars frame of `table` (adsl, adae, adsalt, adtte) from `inputs` (name -> Parquet
+    path: dm, ex, ds, mh, rs, sv, ae, adsl, adsalt as the table needs), contract checked.
+
+    The ADSALT job derives the SALT records itself (ADSL's job derives those of the visits up to
+    first dose only, for the baseline), and flags baseline on every parameter itself: ADSL holds
+    the total's baseline only."""
+    from regrowth.derive.contracts import check_contract
+    from regrowth.parquet_io import read_frame
+
+    where = where or f"{table}.parquet"
+    if table == "adsl":
+        from regrowth.derive.adsl import derive_adsl
+
+        out = derive_adsl(*(read_frame(inputs[n]) for n in ("dm", "ex", "ds", "mh", "rs", "sv")),
+                          data_cut=settings.data_cut, baseline=settings.baseline)
+        return check_contract(out, "adsl", where=where)
+    adsl = read_frame(inputs["adsl"])
+    if table == "adae":
+        from regrowth.derive.adae import derive_adae
+
+        out = derive_adae(read_frame(inputs["ae"]), adsl, window_days=settings.teae_window_days)
+        return check_contract(out, "adae", adsl=adsl, where=where)
+    if table == "adsalt":
+        from regrowth.derive.adsalt import derive_adsalt
+
+        out = derive_adsalt(read_frame(inputs["rs"]), adsl, **settings.adsalt())
+        return check_contract(out, "adsalt", adsl=adsl, where=where)
+    if table == "adtte":
+        from regrowth.derive.adtte import derive_adtte, read_adsalt
+
+        out = derive_adtte(adsl, read_adsalt(inputs["adsalt"]), **settings.adtte())
+        return check_contract(out, "adtte", adsl=adsl, paramcds=settings.adtte_paramcds(), where=where)
+    raise ValueError(f"no derivation of {table!r}")
