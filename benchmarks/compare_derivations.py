@@ -111,7 +111,7 @@ def _derive_new(table, sdtm, dest, defs, eot_week, data_cut) -> None:
 
     inputs = {n: sdtm / f"{n}.parquet" for n in SDTM} | {n: dest / f"{n}.parquet" for n in ("adsl", "adsalt")}
     settings = settings_from_definitions(defs, eot_week=eot_week, data_cut=data_cut)
-    write_frame(derive_job(table, inputs, settings), dest / f"{table}.parquet")
+    write_frame(derive_job(table, inputs, **getattr(settings, table)()), dest / f"{table}.parquet")
 
 
 def derive_in_process(args) -> None:

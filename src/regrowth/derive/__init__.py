@@ -36,6 +36,13 @@ class Settings:
     data_cut: str | None = None
     time_to_event: list[dict] | None = field(default=None)  # definitions.time_to_event (None: the default)
 
+    def adsl(self) -> dict:
+        """What derive_adsl takes of the settings."""
+        return {"data_cut": self.data_cut, "baseline": self.baseline}
+
+    def adae(self) -> dict:
+        return {"window_days": self.teae_window_days}
+
     def adsalt(self) -> dict:
         """What derive_adsalt takes of the settings."""
         return {"endpoints": self.endpoints, "grid_weeks": self.grid_weeks, "window_days": self.window_days,

@@ -8,7 +8,7 @@ import polars as pl
 from regrowth.derive import ORDER
 from regrowth.derive.dates import study_day
 from regrowth.derive.salt import ON_OR_BEFORE, TOTAL, compare_precision, derive_var_ablfl, salt_records
-from regrowth.derive.tables import accepts_pandas, conform
+from regrowth.derive.tables import accepts_pandas, conform, divided
 from regrowth.derive.verbs import assert_unique_keys, derive_var_extreme_flag, derive_vars_merged, require_columns
 from regrowth.errors import ContractError
 
@@ -77,7 +77,7 @@ def _nearest_target(ady: pl.Expr, targets: np.ndarray) -> tuple[pl.Expr, pl.Expr
     if len(targets) == 1:
         nearest = pl.lit(0, dtype=pl.Int64)
     else:
-        position = ((ady - float(targets[0])) / float(targets[1] - targets[0])).fill_null(0.0)
+        position = divided(ady - float(targets[0]), float(targets[1] - targets[0])).fill_null(0.0)
         nearest = (position - 0.5).ceil().clip(0, len(targets) - 1).cast(pl.Int64)
     target = float(targets[0]) + nearest.cast(pl.Float64) * float(targets[1] - targets[0] if len(targets) > 1 else 0)
     return nearest, (ady - target).abs()

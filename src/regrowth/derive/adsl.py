@@ -7,7 +7,7 @@ import polars as pl
 from regrowth.derive import ORDER
 from regrowth.derive.dates import days_between, impute_date, text, to_date
 from regrowth.derive.salt import ON_OR_BEFORE, RS_COLUMNS, TOTAL, derive_var_ablfl, salt_records
-from regrowth.derive.tables import accepts_pandas, conform
+from regrowth.derive.tables import accepts_pandas, conform, divided
 from regrowth.derive.verbs import assert_unique_keys, derive_vars_merged, require_columns
 from regrowth.model import AA_SUBTYPE_CAT, NOT_ASSIGNED_ARMS
 
@@ -152,7 +152,7 @@ def derive_vars_aa_history(adsl: pl.DataFrame, mh: pl.DataFrame) -> pl.DataFrame
                              where="derive_vars_aa_history", names=("ADSL", "MH"))
     onset, _flag = impute_date("_ONSET", how="first")
     # unrounded: rounded half up only where shown
-    return out.with_columns((days_between(pl.col("TRTSDT"), onset) / 365.25).alias("DURDIS"),
+    return out.with_columns(divided(days_between(pl.col("TRTSDT"), onset), 365.25).alias("DURDIS"),
                             pl.lit("YEARS").alias("DURDISU")).drop("_ONSET")
 
 

@@ -3,16 +3,15 @@ workflow/scripts/derive_*.py call derive_job; they import nothing else of the pa
 
 from __future__ import annotations
 
-from regrowth.derive import Settings
 
-
-def derive_job(table: str, inputs, settings: Settings, where: str | None = None):
+def derive_job(table: str, inputs, where: str | None = None, **settings):
     """The polars frame of `table` (adsl, adae, adsalt, adtte) from `inputs` (name -> Parquet
-    path: dm, ex, ds, mh, rs, sv, ae, adsl, adsalt as the table needs), contract checked.
+    path: dm, ex, ds, mh, rs, sv, ae, adsl, adsalt as the table needs), contract checked;
+    `settings`: the derivation's keyword settings (derive.Settings.adsl() and the like).
 
     The ADSALT job derives the SALT records itself (ADSL's job derives those of the visits up to
-    first dose only, for the baseline), and flags baseline on every parameter itself: ADSL holds
-    the total's baseline only."""
+    first dose only, for the baseline) and flags baseline on every parameter itself: ADSL holds
+    only the total's baseline, and reading it would not spare the flag."""
     from regrowth.derive.contracts import check_contract
     from regrowth.parquet_io import read_frame
 
@@ -20,23 +19,23 @@ def derive_job(table: str, inputs, settings: Settings, where: str | None = None)
     if table == "adsl":
         from regrowth.derive.adsl import derive_adsl
 
-        out = derive_adsl(*(read_frame(inputs[n]) for n in ("dm", "ex", "ds", "mh", "rs", "sv")),
-                          data_cut=settings.data_cut, baseline=settings.baseline)
+        out = derive_adsl(*(read_frame(inputs[n]) for n in ("dm", "ex", "ds", "mh", "rs", "sv")), **settings)
         return check_contract(out, "adsl", where=where)
     adsl = read_frame(inputs["adsl"])
     if table == "adae":
         from regrowth.derive.adae import derive_adae
 
-        out = derive_adae(read_frame(inputs["ae"]), adsl, window_days=settings.teae_window_days)
-        return check_contract(out, "adae", adsl=adsl, where=where)
+        return check_contract(derive_adae(read_frame(inputs["ae"]), adsl, **settings), "adae", adsl=adsl, where=where)
     if table == "adsalt":
         from regrowth.derive.adsalt import derive_adsalt
 
-        out = derive_adsalt(read_frame(inputs["rs"]), adsl, **settings.adsalt())
+        out = derive_adsalt(read_frame(inputs["rs"]), adsl, **settings)
         return check_contract(out, "adsalt", adsl=adsl, where=where)
     if table == "adtte":
-        from regrowth.derive.adtte import derive_adtte, read_adsalt
+        from regrowth.derive.adtte import DEFAULT_TIME_TO_EVENT, adtte_paramcds_of, derive_adtte, read_adsalt
 
-        out = derive_adtte(adsl, read_adsalt(inputs["adsalt"]), **settings.adtte())
-        return check_contract(out, "adtte", adsl=adsl, paramcds=settings.adtte_paramcds(), where=where)
+        out = derive_adtte(adsl, read_adsalt(inputs["adsalt"]), **settings)
+        paramcds = adtte_paramcds_of(settings.get("time_to_event") or DEFAULT_TIME_TO_EVENT,
+                                     settings["responder_endpoint"])
+        return check_contract(out, "adtte", adsl=adsl, paramcds=paramcds, where=where)
     raise ValueError(f"no derivation of {table!r}")

@@ -66,3 +66,15 @@ def accepts_pandas(function):
         return as_pandas(out) if isinstance(out, pl.DataFrame) else out
 
     return wrapper
+
+
+def divided(expr: pl.Expr, constant: float) -> pl.Expr:
+    """expr / constant as IEEE division (numpy): polars divides by a constant as a
+    multiplication by its reciprocal, which can differ in the last bit (8.0766598220397 vs
+    8.076659822039698 years) and move a value exactly half way between two targets."""
+    def divide(s: pl.Series) -> pl.Series:
+        if not len(s):
+            return s.cast(pl.Float64)
+        return pl.Series(s.name, s.cast(pl.Float64).to_numpy() / constant).fill_nan(None)
+
+    return expr.cast(pl.Float64).map_batches(divide, return_dtype=pl.Float64)
