@@ -165,7 +165,10 @@ def test_analysed_record_per_visit_is_pandas_first_of_the_ranked_records(seed, s
 
 @pytest.mark.parametrize("seed", range(4))
 def test_time_to_event_takes_the_earliest_event_and_the_latest_censoring_as_groupby_does(seed):
-    from regrowth.derive.adtte import derive_param_tte
+    # reference: pandas groupby on the sources' records concatenated in declared order
+    import polars as pl
+
+    from regrowth.derive.tte import censor_source, derive_param_tte, event_source
 
     rng = np.random.default_rng(seed)
     subjects = [f"S{i}" for i in range(8)]
@@ -174,19 +177,33 @@ def test_time_to_event_takes_the_earliest_event_and_the_latest_censoring_as_grou
     pop = pd.DataFrame({"USUBJID": subjects, "STARTDT": pd.Series(pd.to_datetime(["2019-12-31"] * 8)).astype(
         "datetime64[s]")})
     events = pd.DataFrame({"USUBJID": rng.choice(subjects, 6), "ADT": day(6),  # some subjects have none
-                           "EVNTDESC": [f"E{k}" for k in range(6)]}).astype({"USUBJID": "str", "EVNTDESC": "str"})
+                           "SRC": [k % 2 for k in range(6)]}).astype({"USUBJID": "str"})
     censors = pd.DataFrame({"USUBJID": rng.choice(subjects, 30), "ADT": day(30), "CNSR": rng.integers(1, 3, 30) * 1.0,
-                            "CNSDTDSC": [f"C{k}" for k in range(30)]}).astype({"USUBJID": "str", "CNSDTDSC": "str"})
-    out = derive_param_tte(pop, events, censors, paramcd="TTX", param="x", add_one=True).set_index("USUBJID")
-    first = events.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1).set_index("USUBJID")
-    last = censors.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1).set_index(
-        "USUBJID")
+                            "SRC": [k % 3 for k in range(30)]}).astype({"USUBJID": "str"})
+    # one source per event group, and per censor group and censor value (a source sets one CNSR)
+    event_groups = [0, 1]
+    censor_groups = [(g, c) for g in range(3) for c in (1.0, 2.0)]
+    data = {"ev": pl.from_pandas(events), "cn": pl.from_pandas(censors)}
+    out = derive_param_tte(
+        pl.from_pandas(pop), "STARTDT",
+        [event_source("ev", "ADT", pl.col("SRC") == g, {"EVNTDESC": f"E{g}"}) for g in event_groups],
+        [censor_source("cn", "ADT", (pl.col("SRC") == g) & (pl.col("CNSR") == c), int(c), {"CNSDTDSC": f"C{g}"})
+         for g, c in censor_groups], data, paramcd="TTX", param="x", day_one=True).to_pandas().set_index("USUBJID")
+    ev = pd.concat([events[events["SRC"] == g].assign(EVNTDESC=f"E{g}") for g in event_groups], ignore_index=True)
+    cn = pd.concat([censors[(censors["SRC"] == g) & (censors["CNSR"] == c)].assign(CNSDTDSC=f"C{g}")
+                    for g, c in censor_groups], ignore_index=True)
+    first = ev.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1).set_index("USUBJID")
+    last = cn.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1).set_index("USUBJID")
+    assert sorted(out.index) == subjects
     for s in subjects:
         event = first["ADT"].get(s, pd.NaT)
         if pd.notna(event):
             assert (out.loc[s, "ADT"], out.loc[s, "CNSR"], out.loc[s, "EVNTDESC"]) == (event, 0.0, first.loc[s, "EVNTDESC"])
+            assert out.loc[s, "AVAL"] == (event - pd.Timestamp("2019-12-31")).days + 1
+            assert pd.isna(out.loc[s, "CNSDTDSC"])
         else:
             assert out.loc[s, "CNSDTDSC"] == last.loc[s, "CNSDTDSC"] and out.loc[s, "CNSR"] == last.loc[s, "CNSR"]
+            assert pd.isna(out.loc[s, "EVNTDESC"])
 
 
 class TestRelapse:

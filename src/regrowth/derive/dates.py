@@ -17,8 +17,14 @@ def text(column: str | pl.Expr) -> pl.Expr:
 
 
 def to_date(column: str | pl.Expr) -> pl.Expr:
-    """Complete dates only (a time part is ignored); partial, invalid or missing give null."""
-    return text(column).str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).str.to_date("%Y-%m-%d", strict=False)
+    """Complete dates only (a time part is ignored); partial, invalid or missing give null.
+    Each distinct text is parsed once: 3 million SALT records carry a few thousand dates."""
+    def parse(values: pl.Series) -> pl.Series:
+        distinct = values.unique()
+        dates = distinct.str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).str.to_date("%Y-%m-%d", strict=False)
+        return values.replace_strict(distinct, dates, default=None, return_dtype=pl.Date)
+
+    return text(column).map_batches(parse, return_dtype=pl.Date)
 
 
 def _from_parts(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:

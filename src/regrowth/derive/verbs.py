@@ -45,7 +45,9 @@ def assert_unique_keys(df: pl.DataFrame, keys: list[str], where: str) -> None:
     require_columns(df, keys, where)
     if df.height < 2:
         return
-    shared = df.select(keys).filter(pl.struct(keys).is_duplicated())
+    if df.select(pl.struct(keys).n_unique()).item() == df.height:
+        return
+    shared = df.select(keys).filter(df.select(keys).is_duplicated())
     if shared.height:
         first = shared.head(3).to_dicts()
         raise ContractError(f"{where}: {shared.height} rows share a key ({', '.join(keys)}); first: {first}")
@@ -70,15 +72,19 @@ def _names(order: Sequence[OrderKey]) -> list[str]:
 
 
 def extreme_rows(df: pl.DataFrame, by_vars: list[str], order: Sequence[OrderKey], mode: str) -> pl.DataFrame:
-    """The first (mode 'first') or last ('last') row of each by-group in `order`."""
+    """The first (mode 'first') or last ('last') row of each by-group in `order` (groups in no
+    particular order). Sorted by the order keys only (stable), then grouped: within a group
+    the rows keep the sorted order."""
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be 'first' or 'last', not {mode!r}")
     exprs, descending = _order_columns(order)
-    ranked = df.sort([*[pl.col(c) for c in by_vars], *exprs], descending=[False] * len(by_vars) + descending,
-                     nulls_last=True, maintain_order=True)
+    ranked = df.sort(exprs, descending=descending, nulls_last=True, maintain_order=True) if exprs else df
     if not by_vars:
         return ranked.head(1) if mode == "first" else ranked.tail(1)
-    return ranked.unique(subset=by_vars, keep=mode, maintain_order=True)
+    others = [c for c in ranked.columns if c not in by_vars]
+    grouped = ranked.group_by(by_vars)
+    return grouped.agg([(pl.col(c).first() if mode == "first" else pl.col(c).last()) for c in others]) \
+        if others else grouped.agg()
 
 
 def derive_var_extreme_flag(df: pl.DataFrame, by_vars: list[str], order: Sequence[OrderKey], new_var: str,
