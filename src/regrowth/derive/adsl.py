@@ -164,8 +164,9 @@ def _visits_up_to(rs: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
     first = adsl.select(pl.col("USUBJID").cast(pl.String), pl.col("TRTSDT").cast(pl.Date).alias("_FIRST"))
     rows = rs.select(RS_COLUMNS).with_columns(pl.col("USUBJID").cast(pl.String))
     rows = derive_vars_merged(rows, first, ["USUBJID"], where="derive_var_saltbl", names=("RS", "ADSL"))
-    early = (to_date("RSDTC") <= pl.col("_FIRST")).fill_null(False)
-    return rows.filter(early.any().over(["USUBJID", "VISITNUM"])).drop("_FIRST")
+    # the dates first: a function of the column inside a window would run once per group
+    rows = rows.with_columns((to_date("RSDTC") <= pl.col("_FIRST")).fill_null(False).alias("_EARLY"))
+    return rows.filter(pl.col("_EARLY").any().over(["USUBJID", "VISITNUM"])).drop("_FIRST", "_EARLY")
 
 
 def derive_var_saltbl(adsl: pl.DataFrame, rs: pl.DataFrame, baseline: str = ON_OR_BEFORE,
