@@ -101,7 +101,7 @@ def derive_var_extreme_flag(df: pl.DataFrame, by_vars: list[str], order: Sequenc
 
 def flag_rows(height: int, rows: pl.Series) -> pl.Series:
     """'Y' at the row numbers `rows` of a frame of `height` rows, null elsewhere (Categorical)."""
-    flags = pl.Series([None] * height, dtype=pl.String)
+    flags = pl.repeat(None, height, dtype=pl.String, eager=True)
     if len(rows):
         flags = flags.scatter(rows, Y)
     return flags.cast(pl.Categorical)
