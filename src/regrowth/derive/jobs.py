@@ -15,11 +15,16 @@ def derive_job(table: str, inputs, where: str | None = None, **settings):
     from regrowth.derive.contracts import check_contract
     from regrowth.parquet_io import read_frame
 
+    from regrowth.derive.salt import RS_COLUMNS
+
     where = where or f"{table}.parquet"
     if table == "adsl":
         from regrowth.derive.adsl import derive_adsl
 
-        out = derive_adsl(*(read_frame(inputs[n]) for n in ("dm", "ex", "ds", "mh", "rs", "sv")), **settings)
+        # of RS, what the SALT records and the last visit dates read: a third of its columns
+        tables = {n: read_frame(inputs[n], columns=RS_COLUMNS if n == "rs" else None)
+                  for n in ("dm", "ex", "ds", "mh", "rs", "sv")}
+        out = derive_adsl(*tables.values(), **settings)
         return check_contract(out, "adsl", where=where)
     adsl = read_frame(inputs["adsl"])
     if table == "adae":
@@ -29,7 +34,7 @@ def derive_job(table: str, inputs, where: str | None = None, **settings):
     if table == "adsalt":
         from regrowth.derive.adsalt import derive_adsalt
 
-        out = derive_adsalt(read_frame(inputs["rs"]), adsl, **settings)
+        out = derive_adsalt(read_frame(inputs["rs"], columns=RS_COLUMNS), adsl, **settings)
         return check_contract(out, "adsalt", adsl=adsl, where=where)
     if table == "adtte":
         from regrowth.derive.adtte import DEFAULT_TIME_TO_EVENT, adtte_paramcds_of, derive_adtte, read_adsalt
