@@ -100,9 +100,9 @@ def derive_vars_avisit(df: pl.DataFrame, grid_weeks: int, window_days: int, last
     avisitn = pl.when(baseline).then(pl.lit(0.0)).when(in_window).then(week).otherwise(None)
     out = df.with_columns(avisitn.alias("AVISITN"), pl.when(baseline).then(pl.lit(0.0)).otherwise(distance)
                           .alias("__dist"))
-    out = out.with_columns(pl.when(pl.col("AVISITN") == 0).then(pl.lit("Baseline"))
-                           .otherwise(pl.format("Week {}", pl.col("AVISITN").cast(pl.Int64)))
-                           .cast(pl.Categorical).alias("AVISIT"))
+    labels = {0.0: "Baseline", **{float(w): f"Week {int(w)}" for w in weeks}}  # a few labels, not a text per row
+    out = out.with_columns(pl.col("AVISITN").replace_strict(labels, default=None, return_dtype=pl.Categorical)
+                           .alias("AVISIT"))
     analysable = (pl.col("AVISITN").is_not_null() & pl.col("AVAL").is_not_null() & pl.col("USUBJID").is_not_null()
                   & pl.col("PARAMCD").is_not_null())
     out = derive_var_extreme_flag(out, ["USUBJID", "PARAMCD", "AVISITN"], ["__dist", "ADT"], "ANL01FL", mode="first",
@@ -143,9 +143,10 @@ def derive_vars_crit(df: pl.DataFrame, endpoints: list[dict]) -> pl.DataFrame:
     for y, ep in enumerate(endpoints, start=1):
         x = compare_precision(pl.col(ep["variable"]))
         met = OPERATORS[ep["operator"]](x, float(ep["value"]))
-        flag = pl.when(total & x.is_not_null()).then(pl.when(met).then(pl.lit("Y")).otherwise(pl.lit("N")))
-        columns += [pl.when(total).then(pl.lit(crit_label(ep))).cast(pl.Categorical).alias(f"CRIT{y}"),
-                    flag.cast(pl.Categorical).alias(f"CRIT{y}FL")]
+        yes, no = pl.lit("Y", dtype=pl.Categorical), pl.lit("N", dtype=pl.Categorical)
+        flag = pl.when(total & x.is_not_null()).then(pl.when(met).then(yes).otherwise(no))
+        columns += [pl.when(total).then(pl.lit(crit_label(ep), dtype=pl.Categorical)).alias(f"CRIT{y}"),
+                    flag.alias(f"CRIT{y}FL")]
     return df.with_columns(columns)
 
 

@@ -57,9 +57,11 @@ def salt_records(rs: pl.DataFrame) -> pl.DataFrame:
     DTYPE='DERIVED'.
     """
     require_columns(rs, RS_COLUMNS, "salt_records")
+    # subject and parameter as Categorical while derived: every grouping, join and window by them
+    # then hashes integer codes, not millions of texts (the tables write USUBJID as String)
     rec = rs.lazy().filter(text("RSTESTCD").is_in(list(SALT_TESTS))).select(
-        pl.col("USUBJID").cast(pl.String),
-        text("RSTESTCD").replace({"SALTTOT": TOTAL}).alias("PARAMCD"),
+        pl.col("USUBJID").cast(pl.Categorical),
+        text("RSTESTCD").replace({"SALTTOT": TOTAL}).cast(pl.Categorical).alias("PARAMCD"),
         pl.col("RSSTRESN").cast(pl.Float64).alias("AVAL"),
         to_date("RSDTC").alias("ADT"),
         pl.col("VISITNUM").cast(pl.Float64),
@@ -67,8 +69,8 @@ def salt_records(rs: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("DTYPE"),
     ).collect()
     rec = pl.concat([rec, _derived_totals(rec)], how="vertical")
-    rec = rec.with_columns(pl.col("PARAMCD").replace_strict(PARAMS, default=None, return_dtype=pl.String)
-                           .alias("PARAM"))
+    rec = rec.with_columns(pl.col("PARAMCD").cast(pl.String).replace_strict(PARAMS, default=None,
+                                                                            return_dtype=pl.String).alias("PARAM"))
     rec = rec.sort(RECORD_KEYS, nulls_last=True, maintain_order=True)
     # a derived total is only made for a visit that reports none, so any duplicate is one in RS
     # (RSTESTCD SALTTOT is PARAMCD SALT)
@@ -97,7 +99,7 @@ def _derived_totals(rec: pl.DataFrame) -> pl.DataFrame:
     for k, w in SALT_WEIGHTS.items():
         weighted = pl.col(k) * w if weighted is None else weighted + pl.col(k) * w
     totals = values.join(meta, on=visit, how="left", maintain_order="left").select(
-        "USUBJID", pl.lit(TOTAL).alias("PARAMCD"), compare_precision(weighted).alias("AVAL"), "ADT", "VISITNUM",
+        "USUBJID", pl.lit(TOTAL, dtype=pl.Categorical).alias("PARAMCD"), compare_precision(weighted).alias("AVAL"), "ADT", "VISITNUM",
         "VISIT", pl.lit("DERIVED").alias("DTYPE"))
     return totals.sort(visit, maintain_order=True)
 
