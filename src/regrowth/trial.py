@@ -57,18 +57,17 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
     eot_week, data_cut and policy; the tables are those of results/{trial}/tables/."""
     from regrowth.definitions import check_weeks
-    from regrowth.derive import Settings, derive_analysis_tables
+    from regrowth.derive.pipeline import derive_analysis_tables, settings_from_definitions
+    from regrowth.parquet_io import as_pandas
     from regrowth.summarize.tables import summarize_trial_table
 
     defs = definitions_with_defaults(definitions)
     check_weeks(defs, eot_week, trial_id or Path(folder).name)
     checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"])
-    settings = Settings(policy=policy, window_days=defs["visit_window_days"], endpoints=defs["endpoints"],
-                        grid_weeks=defs["visit_grid_weeks"], eot_week=eot_week, relapse=defs["relapse"],
-                        teae_window_days=defs["teae_window_days"], baseline=defs["baseline"],
-                        eot_window_days=defs["end_of_treatment"]["window_days_after_last_dose"], data_cut=data_cut)
-    adam: dict[str, pd.DataFrame] = {}
-    derive_analysis_tables(dict(checked.gated.tables), settings, lambda name, table: adam.__setitem__(name, table))
+    settings = settings_from_definitions(defs, eot_week=eot_week, data_cut=data_cut, policy=policy)
+    adam: dict[str, pd.DataFrame] = {}  # the summary layer's pandas frames, as it reads them from Parquet
+    derive_analysis_tables(dict(checked.gated.tables), settings,
+                           lambda name, table: adam.__setitem__(name, as_pandas(table)))
     trial_id = trial_id or Path(folder).name
     summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"]}
     inputs = {**adam, "validation": checked.issues}  # the denominators' notes read the issues

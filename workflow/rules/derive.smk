@@ -64,6 +64,7 @@ rule derive_adtte:
         code=code("derive_adtte.py"),
         endpoints=DEFS["endpoints"],
         relapse=DEFS["relapse"],
+        time_to_event=DEFS["time_to_event"],
     script:
         "../scripts/derive_adtte.py"
 

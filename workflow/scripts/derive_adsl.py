@@ -1,16 +1,16 @@
 from regrowth.derive.adsl import derive_adsl
 from regrowth.derive.contracts import check_contract
-from regrowth.parquet_io import read_table, write_table
+from regrowth.derive.salt import RS_COLUMNS
+from regrowth.parquet_io import read_frame, write_frame
 from regrowth.workflow import output_metadata, run
 
 
 def main(snakemake):
-    i = snakemake.input
-    p = snakemake.params
-    adsl = derive_adsl(read_table(i.dm), read_table(i.ex), read_table(i.ds), read_table(i.mh), read_table(i.rs),
-                       read_table(i.sv), data_cut=p.data_cut, baseline=p.baseline)
-    check_contract(adsl, "adsl", where=snakemake.output[0])
-    write_table(adsl, snakemake.output[0], output_metadata(snakemake))
+    i, p, out = snakemake.input, snakemake.params, snakemake.output[0]
+    # of RS, what the SALT records and the last visit dates read: a third of its columns
+    tables = [read_frame(i[n], columns=RS_COLUMNS if n == "rs" else None) for n in ("dm", "ex", "ds", "mh", "rs", "sv")]
+    adsl = derive_adsl(*tables, data_cut=p.data_cut, baseline=p.baseline)
+    write_frame(check_contract(adsl, "adsl", where=out), out, output_metadata(snakemake))
 
 
 run(snakemake, main)  # noqa: F821

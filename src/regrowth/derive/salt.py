@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
+import polars as pl
 
-from regrowth.dates import to_date
-from regrowth.frames import (any_in_group, assert_unique_keys, group_bounds, isin, key_codes, lookup, require_columns,
-                             select_rows, sort_rows)
+from regrowth.derive.dates import text, to_date
+from regrowth.derive.tables import accepts_pandas
+from regrowth.derive.verbs import assert_unique_keys, derive_var_extreme_flag, require_columns
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
-from regrowth.rounding import at_compare_precision
 
 TOTAL = "SALT"
 PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TOTAL: "SALT Total Score (%)"}
@@ -27,8 +26,9 @@ def analysed_columns(names, also: tuple[str, ...] = ()) -> list[str]:
     return [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
 
 
-def read_total_salt(path, also: tuple[str, ...] = (), columns: list[str] | None = None) -> pd.DataFrame:
-    """ADSALT's total-SALT records: `columns`, or else the analysed columns (and `also`)."""
+def read_total_salt(path, also: tuple[str, ...] = (), columns: list[str] | None = None):
+    """ADSALT's total-SALT records (pandas, for summaries and the report): `columns`, or else
+    the analysed columns (and `also`)."""
     import pyarrow.parquet as pq
 
     from regrowth.parquet_io import read_table
@@ -38,80 +38,94 @@ def read_total_salt(path, also: tuple[str, ...] = (), columns: list[str] | None 
     return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
 
 
-def total_salt(adsalt: pd.DataFrame, also: tuple[str, ...] = ()) -> pd.DataFrame:
-    """read_total_salt of an ADSALT in memory."""
-    mask = (adsalt["PARAMCD"] == TOTAL).fillna(False).to_numpy(dtype=bool)
-    return select_rows(adsalt, mask, analysed_columns(adsalt.columns, also)).reset_index(drop=True)
+def total_salt(adsalt: pl.DataFrame, also: tuple[str, ...] = ()) -> pl.DataFrame:
+    """ADSALT's total-SALT records, the analysed columns (and `also`)."""
+    return adsalt.filter(pl.col("PARAMCD") == TOTAL).select(analysed_columns(adsalt.columns, also))
 
 
 RS_COLUMNS = ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"]  # what salt_records reads
+RECORD_KEYS = ["USUBJID", "PARAMCD", "VISITNUM"]
 
 
-def salt_records(rs: pd.DataFrame) -> pd.DataFrame:
-    """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, PARAM, AVAL, ADT, VISIT(NUM), DTYPE.
+@accepts_pandas
+def salt_records(rs: pl.DataFrame) -> pl.DataFrame:
+    """One row per subject, SALT parameter and visit: USUBJID, PARAMCD, AVAL, ADT, VISITNUM,
+    VISIT, DTYPE, PARAM, in that order of keys.
 
     The reported total (RSTESTCD SALTTOT) is used where present; where a visit has all four
     regions but no total, the total is computed from the weights (not rounded) and flagged
     DTYPE='DERIVED'.
     """
     require_columns(rs, RS_COLUMNS, "salt_records")
-    salt = select_rows(rs, isin(rs["RSTESTCD"], list(SALT_TESTS)).to_numpy(), RS_COLUMNS)
-    rec = pd.DataFrame(
-        {
-            "USUBJID": salt["USUBJID"],
-            "PARAMCD": salt["RSTESTCD"].replace({"SALTTOT": TOTAL}),
-            "AVAL": salt["RSSTRESN"].astype("float64"),
-            "ADT": to_date(salt["RSDTC"]),
-            "VISITNUM": salt["VISITNUM"],
-            "VISIT": salt["VISIT"],
-            "DTYPE": pd.Series(None, index=salt.index, dtype="str"),
-        }
-    )
-    rec = pd.concat([rec, _derived_totals(rec)], ignore_index=True)
-    rec["PARAM"] = lookup(rec["PARAMCD"], pd.Series(PARAMS, dtype="str"))
-    rec = sort_rows(rec, ["USUBJID", "PARAMCD", "VISITNUM"])
-    # checked in key order, where duplicates are neighbours (a derived total is only made for a
-    # visit that reports none, so any duplicate is one in RS: RSTESTCD SALTTOT is PARAMCD SALT)
-    assert_unique_keys(rec, ["USUBJID", "PARAMCD", "VISITNUM"], "salt_records (RS)")
+    # subject and parameter as Categorical while derived: every grouping, join and window by them
+    # then hashes integer codes, not millions of texts (the tables write USUBJID as String)
+    rec = rs.lazy().filter(text("RSTESTCD").is_in(list(SALT_TESTS))).select(
+        pl.col("USUBJID").cast(pl.Categorical),
+        text("RSTESTCD").replace({"SALTTOT": TOTAL}).cast(pl.Categorical).alias("PARAMCD"),
+        pl.col("RSSTRESN").cast(pl.Float64).alias("AVAL"),
+        to_date("RSDTC").alias("ADT"),
+        pl.col("VISITNUM").cast(pl.Float64),
+        text("VISIT"),
+        pl.lit(None, dtype=pl.String).alias("DTYPE"),
+    ).collect()
+    rec = pl.concat([rec, _derived_totals(rec)], how="vertical")
+    rec = rec.with_columns(pl.col("PARAMCD").cast(pl.String).replace_strict(PARAMS, default=None,
+                                                                            return_dtype=pl.String).alias("PARAM"))
+    rec = rec.sort(RECORD_KEYS, nulls_last=True, maintain_order=True)
+    # a derived total is only made for a visit that reports none, so any duplicate is one in RS
+    # (RSTESTCD SALTTOT is PARAMCD SALT)
+    assert_unique_keys(rec, RECORD_KEYS, "salt_records (RS)")
     return rec
 
 
-def _derived_totals(rec: pd.DataFrame) -> pd.DataFrame:
-    # only visits that report no total need one derived: usually none, so no pivot at all
-    reported = any_in_group(key_codes(rec, ["USUBJID", "VISITNUM"]), rec["PARAMCD"] == TOTAL)
-    regions = rec[isin(rec["PARAMCD"], list(SALT_WEIGHTS)).to_numpy() & ~reported]
-    if regions.empty:
-        return rec.iloc[0:0]
-    wide = regions.pivot_table(index=["USUBJID", "VISITNUM"], columns="PARAMCD", values="AVAL", aggfunc="first")
-    wide = wide.reindex(columns=list(SALT_WEIGHTS)).dropna()
-    if wide.empty:
-        return rec.iloc[0:0]
+def _derived_totals(rec: pl.DataFrame) -> pl.DataFrame:
+    visit = ["USUBJID", "VISITNUM"]
+    regions = rec.filter(pl.col("PARAMCD").is_in(list(SALT_WEIGHTS))
+                         & ~(pl.col("PARAMCD") == TOTAL).any().over(visit, ))
+    if regions.is_empty():
+        return rec.clear()
+    # the first value of each region (missing values skipped), where every region has one;
+    # date and visit name from the visit's first region record
+    keyed = regions.filter(pl.col("USUBJID").is_not_null() & pl.col("VISITNUM").is_not_null())
+    values = keyed.filter(pl.col("AVAL").is_not_null()).group_by(visit, maintain_order=True).agg(
+        [pl.col("AVAL").filter(pl.col("PARAMCD") == k).first().alias(k) for k in SALT_WEIGHTS])
+    values = values.drop_nulls(list(SALT_WEIGHTS))
+    if values.is_empty():
+        return rec.clear()
+    meta = keyed.group_by(visit, maintain_order=True).agg(pl.col("ADT").first(), pl.col("VISIT").first())
     # unrounded (rounded half up only where shown): 20.04 is not SALT <= 20; at 9 decimals, which
     # only removes floating-point error (four regions of 30 give 30, not 29.999999999999996)
-    total = at_compare_precision(sum(wide[k] * w for k, w in SALT_WEIGHTS.items()).to_numpy())
-    meta = regions.drop_duplicates(["USUBJID", "VISITNUM"]).set_index(["USUBJID", "VISITNUM"])
-    out = wide.index.to_frame(index=False)
-    out["PARAMCD"] = TOTAL
-    out["AVAL"] = total
-    out["ADT"] = meta.loc[wide.index, "ADT"].to_numpy()
-    out["VISIT"] = meta.loc[wide.index, "VISIT"].to_numpy()
-    out["DTYPE"] = "DERIVED"
-    return out
+    weighted = None
+    for k, w in SALT_WEIGHTS.items():
+        weighted = pl.col(k) * w if weighted is None else weighted + pl.col(k) * w
+    totals = values.join(meta, on=visit, how="left", maintain_order="left").select(
+        "USUBJID", pl.lit(TOTAL, dtype=pl.Categorical).alias("PARAMCD"), compare_precision(weighted).alias("AVAL"), "ADT", "VISITNUM",
+        "VISIT", pl.lit("DERIVED").alias("DTYPE"))
+    return totals.sort(visit, maintain_order=True)
+
+
+def compare_precision(expr: pl.Expr) -> pl.Expr:
+    """rounding.at_compare_precision of a float expression (numpy's rounding, nulls kept)."""
+    from regrowth.rounding import at_compare_precision
+
+    def rounded(s: pl.Series) -> pl.Series:
+        return pl.Series(s.name, at_compare_precision(s.to_numpy())).fill_nan(None) if len(s) else s
+
+    return expr.cast(pl.Float64).map_batches(rounded, return_dtype=pl.Float64)
 
 
 ON_OR_BEFORE, BEFORE = "on_or_before_first_dose", "before_first_dose"  # config definitions.baseline
 
 
-def flag_baseline(rec: pd.DataFrame, first_dose: pd.Series, rule: str = ON_OR_BEFORE) -> pd.Series:
-    """ABLFL: the last non-missing value on or before (rule BEFORE: strictly before) first dose,
-    per subject and parameter."""
+def derive_var_ablfl(rec: pl.DataFrame, first_dose: str = "TRTSDT", rule: str = ON_OR_BEFORE) -> pl.DataFrame:
+    """ABLFL: the last non-missing value on or before (rule BEFORE: strictly before) first dose
+    (column `first_dose`), per subject and parameter; of records on one date, the highest visit."""
     if rule not in (ON_OR_BEFORE, BEFORE):
         raise ValueError(f"baseline rule {rule!r}: expected {ON_OR_BEFORE!r} or {BEFORE!r}")
-    ref = lookup(rec["USUBJID"], first_dose)
-    before = (rec["ADT"] <= ref) if rule == ON_OR_BEFORE else (rec["ADT"] < ref)
-    eligible = rec["AVAL"].notna() & rec["ADT"].notna() & ref.notna() & before
-    cand = sort_rows(rec[eligible], ["USUBJID", "PARAMCD", "ADT", "VISITNUM"], keep_index=True)
-    last = cand.index[group_bounds(cand, ["USUBJID", "PARAMCD"])[1]]
-    flag = pd.Series(None, index=rec.index, dtype="str")
-    flag.loc[last] = "Y"
-    return flag
+    require_columns(rec, ["USUBJID", "PARAMCD", "AVAL", "ADT", "VISITNUM", first_dose], "derive_var_ablfl")
+    ref = pl.col(first_dose).cast(pl.Date)
+    before = (pl.col("ADT").cast(pl.Date) <= ref) if rule == ON_OR_BEFORE else (pl.col("ADT").cast(pl.Date) < ref)
+    eligible = (pl.col("AVAL").is_not_null() & pl.col("ADT").is_not_null() & ref.is_not_null() & before
+                & pl.col("USUBJID").is_not_null() & pl.col("PARAMCD").is_not_null())
+    return derive_var_extreme_flag(rec, ["USUBJID", "PARAMCD"], ["ADT", "VISITNUM"], "ABLFL", mode="last",
+                                   filter=eligible)
