@@ -28,12 +28,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
-from regrowth.frames import ARROW_REFUSALS
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
 from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
-from regrowth.ingest.sdtm import (_read, dataset_names, fast_csv, find_domain_files, lines_are_rows, read_xpt_chunks,
-                                  xpt_cp1252_notice)
+from regrowth.ingest.sdtm import (ARROW_REFUSALS, _read, dataset_names, fast_csv, find_domain_files, lines_are_rows,
+                                  read_xpt_chunks, xpt_cp1252_notice)
 from regrowth.issues import issues_frame
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
