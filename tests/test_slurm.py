@@ -15,7 +15,6 @@ import pytest
 from regrowth.parquet_io import read_table
 from tests.conftest import PARTITION_SHEET, copy_workflow, snakemake
 
-pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
 
 PARTITION = "main"  # profiles/slurm asks for it; tests/slurm/cluster.sh makes it
@@ -56,6 +55,8 @@ def runs(split_reference_run, tmp_path_factory):
     return local, cluster, out.stdout + out.stderr
 
 
+@pytest.mark.workflow
+@pytest.mark.slurm
 def test_every_non_local_job_went_through_sbatch(runs):
     _, cluster, log = runs
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+) \(log: ([^)]+)\)", log)
@@ -75,6 +76,8 @@ def test_every_non_local_job_went_through_sbatch(runs):
     assert ran_here <= local_rules | {"all"}
 
 
+@pytest.mark.workflow
+@pytest.mark.slurm
 def test_outputs_equal_the_local_run(runs):
     local, cluster, _ = runs
     tables = sorted(p.relative_to(local) for p in (local / "results").rglob("*.parquet"))
@@ -84,6 +87,8 @@ def test_outputs_equal_the_local_run(runs):
     assert (local / "results/report.html").read_bytes() == (cluster / "results/report.html").read_bytes()
 
 
+@pytest.mark.workflow
+@pytest.mark.slurm
 def test_failed_cluster_job_is_reported_and_a_rerun_resumes(runs, tmp_path):
     # on a copy of the finished cluster run: a changed definition reruns every part's ADTTE, and
     # WHOLE's export (a copy) is broken, so its check fails while SPLIT's jobs go on
@@ -114,3 +119,13 @@ def test_failed_cluster_job_is_reported_and_a_rerun_resumes(runs, tmp_path):
         assert "trial=WHOLE" in plan and "trial=SPLIT" not in plan  # resumes where it stopped
         snakemake(work, "--profile", "profiles/slurm", *FAST_POLLING, *config, check=True)
     assert (work / "results/report.html").exists()
+
+
+def test_a_foreign_cluster_without_the_partition_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    # another site's SLURM answers, but has no partition "main": not used, and said why
+    fake = tmp_path / "sinfo"
+    fake.write_text("#!/bin/sh\necho 'debug* idle'\necho 'gpu mixed'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    usable, why = cluster_state()
+    assert not usable and "no partition 'main'" in why and "debug, gpu" in why and "foreign" in why
