@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/run.py --cases 1,2      # some cases
     .venv/bin/python benchmarks/run.py --subjects 20000 # a smaller large trial (quick look)
 
-Cases (issue #7):
+Cases (issues #7 and #23):
   1  full run on the bundled example trials (--cores 2)
   2  no-op rerun after 1
   3  20 trials of 500 patients: full run, then one trial added; ratio = incremental / full
@@ -12,7 +12,9 @@ Cases (issue #7):
      ratio = pipeline wall time / pyarrow's time to read the same CSV files (the floor);
      also printed: the write floor, pyarrow's time to write the run's output tables once more
      from memory with the workflow's writer options (on as many threads as cores)
-  5  case 4 at half size; ratio = case 4 time / case 5 time (near-linear: < 2.2)
+  5  case 4 at half size; ratio = case 4 time / case 5 time (near-linear: < 2.1)
+  7  case 4's export with every tenth SALT score out of range, quarantine policy; ratio = case 7 /
+     case 4 (issues built column-wise: < 1.5)
   6  split_export alone on one SDTM XPORT export, then one Dataset-JSON export (RS as NDJSON), of
      10,000 and of 20,000 subjects into 4 parts; ratio = peak RSS at 20,000 / at 10,000
      (streamed in chunks of records or lines: ~1, bounded)
@@ -245,6 +247,21 @@ def case_large(workdir: Path, subjects: int, label: str) -> Row:
                met=run.wall_s / floor < 5 and run.peak_rss_mb < 2500)
 
 
+def case_dirty(workdir: Path, subjects: int, clean: Row) -> Row:
+    """Case 4's export with every tenth SALT score out of range, under the quarantine policy."""
+    sheet = dirty_copy(workdir / "data" / f"large_{subjects}", workdir / "data" / f"dirty_{subjects}")
+    work = fresh_workflow(workdir / f"dirty_{subjects}")
+    (work / "config" / "quarantine.yaml").write_text("validation:\n  policy: quarantine\n")
+    run = snakemake(work, "full", "--configfile", "config/quarantine.yaml", "--config", f"trials={sheet}")
+    import pandas as pd
+
+    accounting = pd.concat(pd.read_parquet(p) for p in (work / "results").glob("*/accounting.parquet"))
+    ratio = run.wall_s / clean.run.wall_s
+    return Row(f"7 case 4, every tenth SALT score out of range (quarantine)", run, rows_in(work), ratio,
+               "case 7 / case 4 < 1.5", f"{int(accounting['rows_quarantined'].sum()):,} rows quarantined",
+               met=ratio < 1.5)
+
+
 SPLIT_FORMATS = {"sdtm-xpt": ("xpt", "an XPORT"), "dataset-json": ("json", "a Dataset-JSON")}
 
 
@@ -269,7 +286,7 @@ def case_split(workdir: Path, fmt: str, subjects: int) -> Row:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", default="1,2,3,4,5,6", help="comma-separated case numbers")
+    parser.add_argument("--cases", default="1,2,3,4,5,6,7", help="comma-separated case numbers")
     parser.add_argument("--subjects", type=int, default=200_000, help="subjects of the large trial (case 4)")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "regrowth-bench")
     args = parser.parse_args(argv)
@@ -289,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             half.ratio, half.target = big.run.wall_s / half.run.wall_s, "case 4 / case 5 < 2.1"
             half.met = half.ratio < 2.1
             rows.append(half)
+    if 7 in cases and 4 in cases:
+        rows.append(case_dirty(args.workdir, args.subjects, big))
     if 6 in cases:
         for fmt in SPLIT_FORMATS:
             small, large = case_split(args.workdir, fmt, 10_000), case_split(args.workdir, fmt, 20_000)

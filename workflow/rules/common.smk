@@ -235,6 +235,16 @@ def adam_parts(wildcards, names):
     return {name: every_part(lambda t, p: adam(name, t, p), wildcards.trial) for name in names}
 
 
+def summary_inputs(wildcards, tables):
+    """A summary job's inputs: every part of the ADaM tables its tables read (SUMMARY_INPUTS,
+    summarize.smk), and the trial's issue list where the denominators' notes need it."""
+    names = sorted({n for t in tables for n in SUMMARY_INPUTS[t]})
+    out = adam_parts(wildcards, [n for n in names if n != "validation"])
+    if "validation" in names:
+        out["validation"] = f"results/{wildcards.trial}/validation.parquet"
+    return out
+
+
 def trial_meta():
     keep = ["trial_id", "label", "format", "path", "drug", "eot_week", "simulated"]
     out = []

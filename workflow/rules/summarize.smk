@@ -42,14 +42,6 @@ assert sorted(t for ts in SUMMARY_GROUPS.values() for t in ts) == sorted(SUMMARY
 SUMMARY_PRIORITY = {"salt": 3, "tte": 1}
 
 
-def summary_inputs(wildcards, tables):
-    names = sorted({n for t in tables for n in SUMMARY_INPUTS[t]})
-    out = adam_parts(wildcards, [n for n in names if n != "validation"])
-    if "validation" in names:
-        out["validation"] = f"results/{wildcards.trial}/validation.parquet"
-    return out
-
-
 for _group, _tables in SUMMARY_GROUPS.items():
 
     rule:
