@@ -22,6 +22,7 @@ include: "workflow/rules/provenance.smk"
 # Aggregates and bookkeeping are light: on a cluster they run where Snakemake runs.
 localrules:
     all,
+    rule_graph,
     combine_tables,
     collect_checks,
     report,

@@ -17,6 +17,7 @@ from regrowth.model import DOMAIN_NAMES
 from regrowth.parquet_io import read_table
 from regrowth.provenance import verify_manifest
 from regrowth.collect import collect_accounting, collect_files, collect_issues
+from regrowth.partition import roles_of
 from regrowth.partition.split import assign_parts, read_part, subject_blocks
 from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
@@ -79,8 +80,8 @@ def test_trial_level_issues_are_listed_once_row_issues_all_kept():
     row_level = {**trial_level, "rule_id": "RG0101", "row": 3, "usubjid": "S-1", "message": "x"}
     parts = [issues_frame([trial_level, row_level]), issues_frame([trial_level, {**row_level, "row": 9}])]
     combined = collect_issues(parts)
-    assert combined["rule_id"].tolist().count("RG0001") == 1
-    assert sorted(combined.loc[combined["rule_id"] == "RG0101", "row"].tolist()) == [3, 9]
+    assert combined["rule_id"].to_list().count("RG0001") == 1
+    assert sorted(combined.filter(combined["rule_id"] == "RG0101")["row"].to_list()) == [3, 9]
 
 
 def test_accounting_must_add_up_to_the_whole_file():
@@ -321,7 +322,7 @@ def test_split_in_small_chunks_gives_the_parts_of_a_whole_read(tmp_path, monkeyp
     assert any(streamed)  # files were streamed, not all read whole
     pd.testing.assert_frame_equal(chunked, whole)
     assert notices.empty
-    for role in split.roles_of(folder, fmt):
+    for role in roles_of(folder, fmt):
         for a, b in zip(_part_frames(tmp_path / "chunked", role), _part_frames(tmp_path / "whole", role)):
             pd.testing.assert_frame_equal(a, b)
     rs_rows = sum(len(p) for p in _part_frames(tmp_path / "chunked", "rs"))
@@ -423,7 +424,7 @@ def test_importing_the_split_leaves_jsonschema_unloaded():
 
 
 def test_the_splits_memory_request_covers_the_largest_json_file_it_reads_whole(tmp_path):
-    from regrowth.partition.split import STREAMING_MB, split_memory_mb
+    from regrowth.partition import STREAMING_MB, split_memory_mb
 
     csv, small, large = tmp_path / "rs.csv", tmp_path / "dm.json", tmp_path / "sv.json"
     for path, mb in ((csv, 30), (small, 1), (large, 3)):

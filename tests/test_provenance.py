@@ -187,3 +187,27 @@ def test_rule_graph_is_snakemakes_and_a_failed_drawing_is_a_clear_error(run, tmp
     with RuleGraph({}) as drawing:
         pass  # left while still drawing: stopped, its config file removed
     assert drawing._proc.returncode is not None and not drawing._config.exists()
+
+
+def test_code_version_reads_every_form_of_import(tmp_path):
+    from regrowth.provenance import _imports
+
+    script = tmp_path / "forms.py"
+    script.write_text("import regrowth.hashing\n"
+                      "from regrowth.derive import (\n    adae,  # a submodule named in parentheses\n    tte,\n)\n"
+                      "def late():\n    from regrowth.summarize.stats import wilson\n"
+                      "x = 'from elsewhere import regrowth'\n")
+    found = _imports(script)
+    assert {"regrowth.hashing", "regrowth.derive.adae", "regrowth.derive.tte", "regrowth.summarize.stats"} <= found
+    assert {"regrowth", "regrowth.derive", "regrowth.summarize"} <= found  # packages run their __init__
+
+
+def test_the_rule_graph_is_written_in_one_order():
+    from regrowth.report.inputs import rule_edges
+    from regrowth.report.rule_graph import canonical_dot
+
+    head = 'digraph snakemake_dag {\n\t0[label = "all"];\n\t1[label = "check"];\n\t2[label = "report"];\n'
+    one = head + "\t2 -> 0\n\t1 -> 2\n\t1 -> 0\n}\n"
+    other = head + "\t1 -> 0\n\t2 -> 0\n\t1 -> 2\n}            \n"
+    assert canonical_dot(one) == canonical_dot(other)
+    assert sorted(rule_edges(canonical_dot(one))) == sorted(rule_edges(one))

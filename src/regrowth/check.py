@@ -54,9 +54,8 @@ def check_part(folder: str | Path, fmt: str, part: str = "000", *, split: tuple 
     issues = validate_trial(ing.tables, ing.issues, ing.unmapped, window_days=window_days)
     if issues_csv is not None:
         from regrowth.csv_safe import write_safe_csv
-        from regrowth.issues import issues_as_pandas
 
-        write_safe_csv(issues_as_pandas(issues), issues_csv)
+        write_safe_csv(issues, issues_csv)
     gated = apply_policy(ing.tables, issues, ing.files, ing.unmapped, ing.links, policy=policy,
                          trial_id=trial_id or Path(folder).name,
                          issues_path=str(issues_csv) if issues_csv is not None else "validation.parquet")

@@ -5,21 +5,23 @@ dataset of part files. Only these small per-part tables are brought together."""
 from __future__ import annotations
 
 import pandas as pd
+import polars as pl
 
 from regrowth.errors import ContractError
-from regrowth.issues import issues_frame, sort_issues
+from regrowth.issues import issue_frame, sort_issue_frame
 from regrowth.validate.gate import ACCOUNTING_COLUMNS
 
 FILE_KEY = "file"
 
 
-def collect_issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The parts' issues; a trial-level issue (no row: a variable missing from a file) that every
-    part reports is listed once."""
-    issues = pd.concat(parts, ignore_index=True) if parts else issues_frame()
-    trial_level = issues["row"].isna()
-    once = issues[trial_level].drop_duplicates()
-    return sort_issues(issues_frame(pd.concat([issues[~trial_level], once]).to_dict("records")))
+def collect_issues(parts: list) -> pl.DataFrame:
+    """The parts' issues (polars or pandas frames) as one sorted polars issue frame; a trial-level
+    issue (no row: a variable missing from a file) that every part reports is listed once.
+    Column-wise: a dirty export's parts carry millions of issues."""
+    issues = pl.concat([issue_frame(p) for p in parts]) if parts else issue_frame()
+    trial_level = pl.col("row").is_null()
+    once = issues.filter(trial_level).unique(maintain_order=True)
+    return sort_issue_frame(pl.concat([issues.filter(~trial_level), once]))
 
 
 def collect_files(parts: list[pd.DataFrame], whole: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
+import re
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -35,20 +35,25 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
+# `import regrowth.x` and `from regrowth.x import a, b` (names in parentheses may span lines),
+# anywhere in a file: imports inside functions count. Read as text, not parsed: parsing every
+# module cost about a second at every Snakemake start. A match inside a string only adds a file.
+IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:import[ \t]+(regrowth(?:\.\w+)*)|from[ \t]+(regrowth(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*))",
+    re.MULTILINE)
+
+
 @cache
 def _imports(path: Path) -> frozenset[str]:
     """regrowth modules a file imports (including parent packages, which Python executes too)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        for name in names:
-            if name == "regrowth" or name.startswith("regrowth."):
-                parts = name.split(".")
-                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for imported, module, names in IMPORT_STATEMENT.findall(path.read_text(encoding="utf-8")):
+        candidates = [imported] if imported else [module] + [
+            f"{module}.{n.split()[0]}" for n in re.sub(r"#.*", "", names).strip("()").replace("\\\n", " ").split(",")
+            if n.split()]
+        for name in candidates:
+            parts = name.split(".")
+            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return frozenset(n for n in found if _module_file(n) is not None)  # cached: modules are shared
 
 

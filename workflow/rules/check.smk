@@ -23,8 +23,8 @@ rule check:
         parts=lambda w: PARTS[w.trial],
         policy=policy,
         window_days=DEFS["visit_window_days"],
-    script:
-        "../scripts/check.py"
+    run:
+        run_script("check.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 # One trial's issue list (trial-level issues that every part reports listed once), its
@@ -45,5 +45,5 @@ rule collect_checks:
         runtime=10,
     params:
         code=code("collect_checks.py"),
-    script:
-        "../scripts/collect_checks.py"
+    run:
+        run_script("collect_checks.py", input, output, params, wildcards, threads, resources, log, rule)

@@ -4,11 +4,18 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from snakemake.utils import validate
 
+from snakemake.iocontainers import Snakemake as JobObject
+from snakemake_interface_executor_plugins.settings import ExecMode
+
+from regrowth import jobs
 from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
-from regrowth.partition.split import SPLITTABLE, part_names, split_memory_mb
+from regrowth.partition import SPLITTABLE, part_names, part_path, roles_of, split_memory_mb
 from regrowth.provenance import code_version
 from regrowth.workflow import job_environment
 
@@ -36,6 +43,10 @@ def read_sheet(path):
     return pd.DataFrame(cells, columns=header, dtype=str), [n for n, _ in lines[1:]]
 
 
+# one validator for every row (snakemake.utils.validate reads and compiles the schema per call)
+TRIAL_ROW = Draft202012Validator(yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/trials.schema.yaml").read_text()))
+
+
 def load_trials(path):
     sheet, line_numbers = read_sheet(path)
     for col in ("eot_week", "partitions"):
@@ -47,10 +58,10 @@ def load_trials(path):
     rows = []
     for i, row in zip(line_numbers, sheet.to_dict("records")):
         row = {k: v for k, v in row.items() if v != ""}
-        try:
-            validate(row, "../schemas/trials.schema.yaml")
-        except Exception as exc:
-            raise ValueError(f"{path}, line {i}: invalid trial row: {exc}") from None
+        error = best_match(TRIAL_ROW.iter_errors(row))
+        if error is not None:
+            column = f" (column {error.path[0]})" if error.path else ""
+            raise ValueError(f"{path}, line {i}: invalid trial row{column}: {error.message}")
         rows.append(row)
     trials = pd.DataFrame(rows)
     if trials.empty:
@@ -74,6 +85,14 @@ def code(script):
     return code_version(SCRIPTS / script)
 
 
+def run_script(script, input, output, params, wildcards, threads, resources, log, rule):
+    """Run workflow/scripts/<script> as this job, as Snakemake's script: directive would, in a
+    process forked from one that has imported the libraries (regrowth/jobs.py). A Snakemake run
+    only for this job (on a cluster node) runs it in its own process."""
+    job = JobObject(input, output, params, wildcards, threads, resources, log, config, rule, None, str(SCRIPTS))
+    jobs.run_script(SCRIPTS / script, job, fork=workflow.exec_mode == ExecMode.DEFAULT)
+
+
 def data_cut(row):
     """The data cut of a trial's exports: sheet column data_cut, else a date in the folder name."""
     if isinstance(row.get("data_cut"), str) and row.get("data_cut"):
@@ -87,7 +106,7 @@ TRIAL_IDS = sorted(TRIALS.index)
 
 def export_files_of(trial_id):
     """The files of a trial's export that ingestion reads (an unreadable folder names the trial)."""
-    from regrowth.ingest import export_files
+    from regrowth.exports import export_files
 
     row = TRIALS.loc[trial_id]
     try:
@@ -258,8 +277,6 @@ def trial_meta():
 
 def output_rules():
     """Every final output and the rule that writes it (for the provenance manifest)."""
-    from regrowth.partition.split import part_path, roles_of
-
     out = {}
     for t in TRIAL_IDS:
         if t in SPLIT:
@@ -276,7 +293,7 @@ def output_rules():
                     for n in names})
     out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
     out["results/report.html"] = "report"
-    out["results/provenance/rulegraph.dot"] = "report"
+    out["results/provenance/rulegraph.dot"] = "rule_graph"
     return out
 
 

@@ -20,8 +20,8 @@ rule derive_adsl:
         code=code("derive_adsl.py"),
         data_cut=lambda w: data_cut(trial(w)),
         baseline=DEFS["baseline"],
-    script:
-        "../scripts/derive_adsl.py"
+    run:
+        run_script("derive_adsl.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 rule derive_adsalt:
@@ -43,8 +43,8 @@ rule derive_adsalt:
         eot_week=eot_week,
         baseline=DEFS["baseline"],
         eot_window_days=DEFS["end_of_treatment"]["window_days_after_last_dose"],
-    script:
-        "../scripts/derive_adsalt.py"
+    run:
+        run_script("derive_adsalt.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 rule derive_adtte:
@@ -65,8 +65,8 @@ rule derive_adtte:
         endpoints=DEFS["endpoints"],
         relapse=DEFS["relapse"],
         time_to_event=DEFS["time_to_event"],
-    script:
-        "../scripts/derive_adtte.py"
+    run:
+        run_script("derive_adtte.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 rule derive_adae:
@@ -83,5 +83,5 @@ rule derive_adae:
     params:
         code=code("derive_adae.py"),
         window_days=DEFS["teae_window_days"],
-    script:
-        "../scripts/derive_adae.py"
+    run:
+        run_script("derive_adae.py", input, output, params, wildcards, threads, resources, log, rule)

@@ -24,5 +24,5 @@ rule split_export:
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
         n_parts=lambda w: len(PARTS[w.trial]),
-    script:
-        "../scripts/split_export.py"
+    run:
+        run_script("split_export.py", input, output, params, wildcards, threads, resources, log, rule)

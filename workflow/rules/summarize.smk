@@ -61,8 +61,8 @@ for _group, _tables in SUMMARY_GROUPS.items():
         params:
             code=code("summarize_trial.py"),
             settings={t: SUMMARY_PARAMS.get(t, {}) for t in _tables},
-        script:
-            "../scripts/summarize_trial.py"
+        run:
+            run_script("summarize_trial.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 # One job for every cross-trial table: each is a concatenation of a few small tables, and a
@@ -84,5 +84,5 @@ rule combine_tables:
         "logs/combine_tables.log",
     params:
         code=code("combine_tables.py"),
-    script:
-        "../scripts/combine_tables.py"
+    run:
+        run_script("combine_tables.py", input, output, params, wildcards, threads, resources, log, rule)

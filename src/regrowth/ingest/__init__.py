@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 
 from regrowth.errors import InputError
+from regrowth.exports import FORMATS, export_files  # noqa: F401 (part of ingest's interface)
 from regrowth.ingest.common import files_table, issues_table
 from regrowth.ingest.contract import exposure_from_dm, normalise_values, presence_issues
 from regrowth.model import DOMAIN_NAMES, ROW_ORDER, conform_frame, empty_domain_frame, terms_categorical
 
-FORMATS = ("redcap", "sdtm-xpt", "sdtm-csv", "dataset-json")
 
 
 UNMAPPED_SCHEMA = {"SRCFILE": pl.String, "SRCROW": pl.Float64, "rule_id": pl.String, "reason": pl.String}
@@ -73,7 +73,7 @@ def ingest_partition(files_path: str | Path, parts_dir: str | Path, part: str,
     from regrowth.ingest.common import plain_columns
     from regrowth.ingest.sdtm import assemble_domains
     from regrowth.parquet_io import read_frame
-    from regrowth.partition.split import part_path
+    from regrowth.partition import part_path
 
     raw, plain, paths, files = {}, {}, {}, []
     for rec in read_frame(files_path).to_dicts():
@@ -130,17 +130,3 @@ def _in_row_order_already(df: pl.DataFrame) -> bool:
     return df.select(after.slice(1).all()).item()
 
 
-def export_files(folder: str | Path, fmt: str) -> list[Path]:
-    """The files of a trial's export that ingestion reads (Snakemake inputs)."""
-    folder = Path(folder)
-    if fmt == "redcap":
-        from regrowth.ingest.redcap import find_export
-
-        return list(find_export(folder))
-    if fmt == "dataset-json":
-        from regrowth.ingest.dataset_json import find_dataset_files
-
-        return sorted(find_dataset_files(folder).values())
-    from regrowth.ingest.sdtm import find_domain_files
-
-    return sorted(find_domain_files(folder, fmt).values())

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from regrowth.errors import InputError
+from regrowth.exports import find_dataset_files
 from regrowth.ingest.common import file_record, require_file, with_source
 from regrowth.ingest.sdtm import Assembled, assemble_domains
 from regrowth.model import DOMAINS
@@ -213,19 +214,6 @@ def _text(name: str, column: tuple) -> pl.Series:
         return pl.Series(name, column, dtype=pl.String, strict=True)
     except TypeError:
         return pl.Series(name, [None if v is None else str(v) for v in column], dtype=pl.String)
-
-
-def find_dataset_files(folder: Path) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        stem = path.stem.lower()
-        if path.suffix.lower() not in (".json", ".ndjson"):
-            continue
-        if stem in DOMAINS or stem == "qs" or (stem.startswith("supp") and stem[4:] in DOMAINS):
-            if stem in found:
-                raise InputError(f"{folder}: two files for dataset {stem.upper()}: {found[stem].name}, {path.name}")
-            found[stem] = path
-    return found
 
 
 def ingest_dataset_json(folder: Path) -> tuple[Assembled, list[dict], list[dict]]:

@@ -20,6 +20,7 @@ import polars as pl
 import yaml
 
 from regrowth.errors import InputError
+from regrowth.exports import find_redcap_export
 from regrowth.ingest.common import file_record, require_file, type_columns
 from regrowth.ingest.sdtm import Assembled, read_csv, read_csv_lines
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS
@@ -56,17 +57,6 @@ def load_mapping(path: Path) -> dict:
     mapping.setdefault("usubjid", "{STUDYID}-{record_id}")
     mapping.setdefault("codes", {})
     return mapping
-
-
-def find_export(folder: Path) -> tuple[Path, Path, Path]:
-    records = sorted(folder.glob("*_records.csv"))
-    dictionary = sorted(folder.glob("*_dictionary.csv"))
-    if len(records) != 1 or len(dictionary) != 1:
-        raise InputError(
-            f"{folder}: a REDCap export needs exactly one *_records.csv and one *_dictionary.csv "
-            f"(found {len(records)} and {len(dictionary)})"
-        )
-    return records[0], dictionary[0], folder / "mapping.yaml"
 
 
 def _check_mapping_against_dictionary(mapping: dict, dictionary: pd.DataFrame, path: Path) -> None:
@@ -186,7 +176,7 @@ def _seq(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assembled, list[dict], list[dict]]:
-    rec_path, dict_path, default_mapping = find_export(folder)
+    rec_path, dict_path, default_mapping = find_redcap_export(folder)
     mapping_path = mapping_path or default_mapping
     require_file(rec_path, "REDCap records export")
     require_file(dict_path, "REDCap data dictionary")

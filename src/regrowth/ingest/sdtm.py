@@ -19,40 +19,17 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
+from regrowth.exports import EXTENSIONS, find_domain_files
 from regrowth.ingest.common import file_record, plain_columns, require_file, trimmed_text, type_columns, with_source
 from regrowth.model import DOMAINS, SALT_TESTS
 
 # What pyarrow raises for input it will not take (the careful reader then decides)
 ARROW_REFUSALS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
-EXTENSIONS = {"sdtm-xpt": ".xpt", "sdtm-csv": ".csv"}
 DELIMITERS = [",", ";", "\t", "|"]
 QS_TO_RS = {"QSSEQ": "RSSEQ", "QSCAT": "RSCAT", "QSTESTCD": "RSTESTCD", "QSTEST": "RSTEST", "QSORRES": "RSORRES",
             "QSORRESU": "RSORRESU", "QSSTRESC": "RSSTRESC", "QSSTRESN": "RSSTRESN", "QSSTRESU": "RSSTRESU",
             "QSDRVFL": "RSDRVFL", "QSDTC": "RSDTC"}
-
-
-def _role(stem: str) -> str | None:
-    """What a file is by its name: a canonical domain, 'qs', or 'supp<domain>'."""
-    if stem in DOMAINS or stem == "qs":
-        return stem
-    if stem.startswith("supp") and stem[4:] in DOMAINS:
-        return stem
-    return None
-
-
-def find_domain_files(folder: Path, fmt: str) -> dict[str, Path]:
-    """Map dataset (dm, ..., qs, suppae) -> file, matching names case-insensitively."""
-    ext = EXTENSIONS[fmt]
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        role = _role(path.stem.lower())
-        if path.suffix.lower() != ext or role is None:
-            continue
-        if role in found:
-            raise InputError(f"{folder}: two files for dataset {role.upper()}: {found[role].name}, {path.name}")
-        found[role] = path
-    return found
 
 
 def _issue(path: Path, column, message: str, rule: str = "RG0005") -> dict:

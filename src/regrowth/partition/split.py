@@ -30,34 +30,20 @@ import pyarrow.csv as pa_csv
 from regrowth.errors import InputError
 from regrowth.hashing import sha256_file
 from regrowth.ingest.common import file_record
-from regrowth.ingest.dataset_json import dataset_frame, find_dataset_files, read_ndjson_chunks
-from regrowth.ingest.sdtm import (ARROW_REFUSALS, _read, dataset_names, fast_csv, find_domain_files, lines_are_rows,
+from regrowth.ingest.dataset_json import dataset_frame, read_ndjson_chunks
+from regrowth.ingest.sdtm import (ARROW_REFUSALS, _read, dataset_names, fast_csv, lines_are_rows,
                                   read_xpt_chunks, xpt_cp1252_notice)
 from regrowth.issues import issues_frame
+from regrowth.partition import SPLITTABLE, dataset_files, part_names, part_path  # noqa: F401 (the split's interface)
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
 XPT_CHUNK_ROWS = 250_000  # XPORT records per chunk: ~100 MB as a pandas frame
 NDJSON_CHUNK_ROWS = 100_000  # NDJSON lines per chunk: ~100 MB as Python lists, then a frame
-SPLITTABLE = ("sdtm-csv", "sdtm-xpt", "dataset-json")
-STREAMING_MB = 2000  # the split's memory while streaming, whatever the export's size
-WHOLE_READ_MB_PER_MB = 14  # a Dataset-JSON .json file read whole: peak ~11 MB per MB (measured), ~30 % spare
 T = TypeVar("T")
 _END = object()
 
 
-# Parts are Arrow IPC files (lz4): the split writes and ingest reads them several times faster
-# than Parquet, and nothing else reads them. A 50,000-subject part: 0.5 s to write, 0.4 s to read
-# into pandas, 270 MB (zstd: 0.9 s, 0.7 s, 170 MB; uncompressed: 0.4 s, 0.1 s, 600 MB).
-PART_SUFFIX = ".arrow"
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
-
-
-def part_names(n_parts: int) -> list[str]:
-    return [f"{k:03d}" for k in range(n_parts)]
-
-
-def part_path(parts_dir: str | Path, part: str, role: str) -> Path:
-    return Path(parts_dir) / part / f"{role}{PART_SUFFIX}"
 
 
 def read_part(parts_dir: str | Path, part: str, role: str) -> pd.DataFrame:
@@ -272,17 +258,13 @@ def _read_whole(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
     return dataset_frame(path) if fmt == "dataset-json" else _read(path, fmt, issues)
 
 
-def _dataset_files(folder: Path, fmt: str) -> dict[str, Path]:
-    return find_dataset_files(folder) if fmt == "dataset-json" else find_domain_files(folder, fmt)
-
-
 def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write outdir/<part>/<dataset>.arrow for every partition and dataset of the export;
     return the export's file records (whole-file rows_in, sha256) and read notices."""
     folder, outdir = Path(folder), Path(outdir)
     if fmt not in SPLITTABLE:
         raise InputError(f"{folder}: only {', '.join(SPLITTABLE)} exports can be split, not {fmt}")
-    files = _dataset_files(folder, fmt)
+    files = dataset_files(folder, fmt)
     if "dm" not in files:
         raise InputError(f"{folder}: no DM dataset: subjects cannot be assigned to partitions")
     issues: list[dict] = []
@@ -308,16 +290,3 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
             writers.close()
             records.append((path, rows, role.upper()))
     return pd.DataFrame([file_record(path, fmt, rows, role) for path, rows, role in records]), issues_frame(issues)
-
-
-def split_memory_mb(files: Iterable[str | Path]) -> int:
-    """The split's memory request (before retries): bounded while streaming, plus the largest
-    Dataset-JSON .json file, which is one JSON document and read whole (files go one at a time)."""
-    whole = max((Path(f).stat().st_size for f in files if Path(f).suffix.lower() == ".json"), default=0)
-    return int(STREAMING_MB + WHOLE_READ_MB_PER_MB * whole / 1e6)
-
-
-def roles_of(folder: str | Path, fmt: str) -> list[str]:
-    """Datasets of an export (dm, rs, qs, suppae, ...): the files a split writes per partition."""
-    return sorted(_dataset_files(Path(folder), fmt))
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -10,6 +11,17 @@ from pathlib import Path
 import yaml
 
 from regrowth.errors import RegrowthError
+
+
+def canonical_dot(dot: str) -> str:
+    """The DOT text with its edges in one order (Snakemake lists them in an order that changes
+    from run to run), so the same workflow gives the same bytes."""
+    lines = [ln.rstrip() for ln in dot.splitlines()]
+    edges = sorted((ln for ln in lines if re.match(r"^\s*\d+ -> \d+\s*$", ln)),
+                   key=lambda ln: tuple(int(n) for n in re.findall(r"\d+", ln)))
+    others = [ln for ln in lines if not re.match(r"^\s*\d+ -> \d+\s*$", ln)]
+    closing = max(i for i, ln in enumerate(others) if ln.strip() == "}")
+    return "\n".join(others[:closing] + edges + others[closing:]) + "\n"
 
 
 class RuleGraph:

@@ -1,0 +1,110 @@
+"""Each job in a process of its own that starts warm.
+
+A job is a script under workflow/scripts/ run with Snakemake's `snakemake` object in its own
+process (its memory, CPU time and crash stay its own), forked from a server process that has
+imported polars, pandas, pyarrow and pandera once per run. Started as `python script.py` by
+Snakemake's `script:` directive, every job spent about 1.5 CPU-s on imports before its first row.
+
+Rules call it from `run:` blocks (common.smk's run_script). Snakemake runs those in threads of
+its own process when told to (`force-use-threads`, profiles/default); each thread waits here for
+its job's process. A Snakemake started for one job (on a cluster node) runs the job in itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import runpy
+import signal
+import threading
+
+# What most jobs import: loaded once, in the server, before it forks a job.
+PRELOAD = [
+    "polars",
+    "pyarrow.parquet",
+    "pandas",
+    "pandera.polars",
+    "regrowth.workflow",
+    "regrowth.parquet_io",
+    "regrowth.provenance",
+    "regrowth.check",
+    "regrowth.derive.contracts",
+    "regrowth.derive.adsl",
+    "regrowth.derive.adsalt",
+    "regrowth.derive.adtte",
+    "regrowth.derive.adae",
+    "regrowth.summarize.tables",
+    "regrowth.collect",
+    "regrowth.datasets",
+]
+
+_lock = threading.Lock()
+_context: multiprocessing.context.ForkServerContext | None = None
+
+
+class JobFailed(Exception):
+    """A job's process ended with an error; it has written the reason to its log and stderr."""
+
+
+def _forkserver():
+    global _context
+    with _lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            # at exit, stop the server and wait for it: its jobs' CPU time and memory then count
+            # among this process's children (resource.getrusage, the benchmark's os.wait4)
+            atexit.register(multiprocessing.forkserver._forkserver._stop)
+            _context = context
+    return _context
+
+
+def _execute(script: str, snakemake) -> None:
+    profile_dir = os.environ.get("REGROWTH_PROFILE_DIR")  # each job's cProfile, for benchmarks/
+    if not profile_dir:
+        runpy.run_path(script, init_globals={"snakemake": snakemake}, run_name="__regrowth_job__")
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(runpy.run_path, script, init_globals={"snakemake": snakemake}, run_name="__regrowth_job__")
+    finally:
+        wildcards = "_".join(str(v) for v in snakemake.wildcards)
+        profiler.dump_stats(os.path.join(profile_dir, f"{snakemake.rule}{'_' if wildcards else ''}{wildcards}.prof"))
+
+
+def run_script(script: str | os.PathLike, snakemake, fork: bool = True) -> None:
+    """Run `script` with the job's `snakemake` object, in a process forked for it (fork=True) or
+    in this one; raise JobFailed naming the rule and its log if it fails."""
+    if not fork:
+        try:
+            _execute(str(script), snakemake)
+        except SystemExit as exc:  # workflow.run exits 1 once it has reported the error
+            if exc.code not in (0, None):
+                raise JobFailed(_failed(snakemake)) from None
+        return
+    process = _forkserver().Process(target=_execute, args=(str(script), snakemake), name=snakemake.rule)
+    with _lock:
+        process.start()
+        # Process.start polls every child process it knows of, from whichever thread calls it, and
+        # two threads reading one child's exit status from the server garble it: each job's
+        # thread alone waits for its process.
+        multiprocessing.process._children.discard(process)
+    process.join()
+    if process.exitcode == 0:
+        return
+    if process.exitcode < 0:
+        logs = ", ".join(str(p) for p in snakemake.log) or "no log"
+        name = signal.Signals(-process.exitcode).name
+        hint = " (SIGKILL: often the system's out-of-memory killer; see the rule's mem_mb)" if name == "SIGKILL" else ""
+        raise JobFailed(f"{snakemake.rule}: the job's process was killed by {name}{hint}; log: {logs}")
+    raise JobFailed(_failed(snakemake))
+
+
+def _failed(snakemake) -> str:
+    logs = ", ".join(str(p) for p in snakemake.log) or "no log"
+    return f"{snakemake.rule} failed (see above and its log: {logs})"
+

@@ -1,0 +1,113 @@
+"""Jobs forked from a warm server (regrowth.jobs): results, failures and crashes stay the job's own."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params, ResourceList, Snakemake, Wildcards
+
+from regrowth.jobs import JobFailed, run_script
+
+SCRIPT = """
+import os
+import signal
+
+from regrowth.errors import InputError
+from regrowth.workflow import run
+
+
+def main(snakemake):
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    how = snakemake.params.how
+    if how == "input error":
+        raise InputError("dm.csv, column SEX: 'Q' is not a sex code; fix the export")
+    if how == "bug":
+        raise KeyError("a bug")
+    if how == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    # polars' and Arrow's thread pools start in the job, not in the server it was forked from
+    frame = pl.DataFrame({"k": [i % 97 for i in range(200_000)], "v": range(200_000)})
+    total = frame.group_by("k").agg(pl.col("v").sum()).sort("k")["v"].sum()
+    total += pc.sum(pa.array(range(100_000))).as_py()
+    with open(snakemake.output[0], "w") as out:
+        out.write(f"{total} {os.getpid()}")
+
+
+run(snakemake, main)
+"""
+
+
+def job(tmp_path: Path, name: str, how: str = "ok") -> Snakemake:
+    return Snakemake(InputFiles(), OutputFiles([str(tmp_path / f"{name}.txt")]), Params(fromdict={"how": how}),
+                     Wildcards(), 1, ResourceList(), Log([str(tmp_path / f"{name}.log")]), {}, name, None,
+                     str(tmp_path))
+
+
+@pytest.fixture()
+def script(tmp_path):
+    path = tmp_path / "job.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+EXPECTED = sum(range(200_000)) + sum(range(100_000))
+
+
+def test_a_job_runs_in_a_process_of_its_own(script, tmp_path):
+    run_script(script, job(tmp_path, "one"))
+    total, pid = (tmp_path / "one.txt").read_text().split()
+    assert int(total) == EXPECTED and int(pid) != os.getpid()
+    assert "resources: user" in (tmp_path / "one.log").read_text()
+
+
+def test_many_jobs_at_once_neither_hang_nor_mix(script, tmp_path):
+    failures = []
+
+    def worker(k):
+        try:
+            for n in range(8):
+                run_script(script, job(tmp_path, f"j{k}_{n}"))
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a forked job hung"
+    assert not failures
+    pids = {(tmp_path / f"j{k}_{n}.txt").read_text().split()[1] for k in range(4) for n in range(8)}
+    assert len(pids) == 32  # one process per job
+    assert all(int((tmp_path / f"j{k}_{n}.txt").read_text().split()[0]) == EXPECTED for k in range(4) for n in range(8))
+
+
+def test_an_input_error_fails_the_job_with_its_message_in_the_log(script, tmp_path):
+    with pytest.raises(JobFailed, match=r"bad failed \(see above and its log: .*bad.log\)"):
+        run_script(script, job(tmp_path, "bad", "input error"))
+    assert "'Q' is not a sex code" in (tmp_path / "bad.log").read_text()
+    assert "Traceback" not in (tmp_path / "bad.log").read_text()
+    # the message also goes to the stderr the server started with: Snakemake's (tests/test_workflow.py)
+
+
+def test_a_bug_fails_the_job_with_its_traceback_in_the_log(script, tmp_path):
+    with pytest.raises(JobFailed):
+        run_script(script, job(tmp_path, "bug", "bug"))
+    assert "KeyError: 'a bug'" in (tmp_path / "bug.log").read_text()
+
+
+def test_a_killed_job_is_named_with_its_signal_and_the_next_job_still_runs(script, tmp_path):
+    with pytest.raises(JobFailed, match="killed by SIGKILL.*out-of-memory"):
+        run_script(script, job(tmp_path, "killed", "killed"))
+    run_script(script, job(tmp_path, "after"))
+    assert int((tmp_path / "after.txt").read_text().split()[0]) == EXPECTED
+
+
+def test_in_this_process_when_the_process_is_the_job(script, tmp_path):
+    run_script(script, job(tmp_path, "here"), fork=False)
+    assert int((tmp_path / "here.txt").read_text().split()[1]) == os.getpid()
+    with pytest.raises(JobFailed, match="bad_here failed"):
+        run_script(script, job(tmp_path, "bad_here", "input error"), fork=False)
