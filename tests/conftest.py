@@ -11,6 +11,16 @@ import regrowth.workflow as regrowth_workflow
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
+# The suite runs on two pytest-xdist workers, each test module on one of them (pyproject:
+# -n 2 --dist loadfile), so a module's fixtures are made once. (loadgroup, which could also
+# keep modules sharing a session fixture together, has no effect with pytest 9: xdist 3.8 sets
+# a node id attribute pytest no longer reads.) The SLURM module, the longest, starts first.
+FIRST_MODULE = "test_slurm"
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.module.__name__.rsplit(".", 1)[-1] != FIRST_MODULE)
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
