@@ -111,3 +111,41 @@ def test_in_this_process_when_the_process_is_the_job(script, tmp_path):
     assert int((tmp_path / "here.txt").read_text().split()[1]) == os.getpid()
     with pytest.raises(JobFailed, match="bad_here failed"):
         run_script(script, job(tmp_path, "bad_here", "input error"), fork=False)
+
+
+@pytest.mark.workflow
+def test_ctrl_c_stops_the_run_and_every_job_process(reference_run, tmp_path):
+    """A terminal's Ctrl-C (SIGINT to the foreground process group) ends Snakemake, the job
+    server and the jobs it forked: nothing is left running."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import finished_copy
+
+    work = finished_copy(reference_run, tmp_path / "run")
+    env = {**os.environ, "PYTHONPATH": str(work / "src")}
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "--forceall"], cwd=work, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    def job_running() -> bool:  # a job's log is opened when the job's process starts
+        return any(p.stat().st_mtime >= started for p in (work / "logs").rglob("check.log"))
+
+    while not job_running() and proc.poll() is None and time.time() < started + 120:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("Snakemake still ran a minute after Ctrl-C")
+    assert proc.returncode != 0
+    for _ in range(50):  # the server exits once Snakemake has: give it a moment
+        left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, f"processes of the run still alive after Ctrl-C: {left}"
