@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-import pandas as pd
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_PATTERN = r"^[=+\-@\t\r]"
 
@@ -21,26 +19,21 @@ def safe_cell(value):
     return value
 
 
-def to_safe_csv(df: pd.DataFrame) -> str:
-    out = df.copy()
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(safe_cell)
-    out.columns = [safe_cell(str(c)) for c in out.columns]
-    return out.to_csv(index=False, lineterminator="\n")
+def _safe_frame(df):
+    """A pandas or polars frame as a polars frame whose text cells are defused, column-wise
+    (issue lists of dirty exports hold millions of cells); numbers are left as they are."""
+    import polars as pl
+
+    frame = df if isinstance(df, pl.DataFrame) else pl.from_pandas(df)
+    text = {c: pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t in (pl.String, pl.Categorical, pl.Enum)}
+    frame = frame.with_columns(pl.when(v.str.contains(FORMULA_PATTERN)).then(pl.lit("'") + v).otherwise(v).alias(c)
+                               for c, v in text.items())
+    return frame.rename({c: safe_cell(c) for c in frame.columns})
+
+
+def to_safe_csv(df) -> str:
+    return _safe_frame(df).write_csv(line_terminator="\n")
 
 
 def write_safe_csv(df, path: str | os.PathLike) -> None:
-    """A pandas or polars frame as safe CSV (a polars frame column-wise: issue lists of dirty
-    exports hold millions of cells)."""
-    if isinstance(df, pd.DataFrame):
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(to_safe_csv(df))
-        return
-    import polars as pl
-
-    text = [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical, pl.Enum)]
-    as_text = {c: pl.col(c).cast(pl.String) for c in text}
-    safe = df.with_columns(pl.when(v.str.contains(FORMULA_PATTERN)).then(pl.lit("'") + v).otherwise(v).alias(c)
-                           for c, v in as_text.items())
-    safe.rename({c: safe_cell(c) for c in safe.columns}).write_csv(path, line_terminator="\n")
+    _safe_frame(df).write_csv(path, line_terminator="\n")

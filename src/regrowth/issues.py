@@ -1,8 +1,8 @@
 """The issue record every check produces, conformance-checker style (CDISC CORE, Pinnacle 21).
 
-Validation builds issues as polars frames (issue_schema; issue_frame, sort_issue_frame); the
-pandas forms (issues_frame, sort_issues, issues_as_pandas) serve the stages still on pandas
-(ingest, combining partitions, the report).
+Validation and collect_checks build issues as polars frames (issue_schema; issue_frame,
+sort_issue_frame); the pandas forms (issues_frame, issues_as_pandas) serve the stages still on
+pandas (the XPORT and REDCap readers, the split, the report).
 
 `row` is the 1-based data row (record) in `file`; `line` is, for a CSV file, the line of the file
 that row starts on, the header being line 1 (row + 1 unless the file has blank lines or line
@@ -67,19 +67,6 @@ def is_text_file(file) -> bool:
     return isinstance(file, str) and file.lower().endswith(TEXT_FILE_SUFFIXES)
 
 
-def sort_issues(df: pd.DataFrame) -> pd.DataFrame:
-    """Meaningful and total order (severity, dataset, row, rule, then the rest), so an issue list
-    does not depend on the order checks ran or partitions were combined."""
-    order = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    return (
-        df.assign(_sev=order)
-        .sort_values(["_sev", "dataset", "row", "rule_id", "column", "usubjid", "file", "value", "message"],
-                     kind="stable", na_position="last")
-        .drop(columns="_sev")
-        .reset_index(drop=True)
-    )
-
-
 # --- polars -------------------------------------------------------------------------------------
 
 
@@ -104,7 +91,8 @@ def issue_frame(issues=None) -> pl.DataFrame:
 
 
 def sort_issue_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """sort_issues for a polars frame: the same order (nulls last in every key, stable)."""
+    """Meaningful and total order (severity, dataset, row, rule, then the rest; nulls last in every
+    key, stable), so an issue list does not depend on the order checks ran or parts were collected."""
     import polars as pl
 
     rank = pl.col("severity").replace_strict(SEVERITIES, list(range(len(SEVERITIES))), default=None,

@@ -97,14 +97,16 @@ def run_script(script: str | os.PathLike, snakemake, fork: bool = True) -> None:
     if process.exitcode == 0:
         return
     if process.exitcode < 0:
-        logs = ", ".join(str(p) for p in snakemake.log) or "no log"
         name = signal.Signals(-process.exitcode).name
         hint = " (SIGKILL: often the system's out-of-memory killer; see the rule's mem_mb)" if name == "SIGKILL" else ""
-        raise JobFailed(f"{snakemake.rule}: the job's process was killed by {name}{hint}; log: {logs}")
+        raise JobFailed(f"{snakemake.rule}: the job's process was killed by {name}{hint}; log: {_logs(snakemake)}")
     raise JobFailed(_failed(snakemake))
 
 
+def _logs(snakemake) -> str:
+    return ", ".join(str(p) for p in snakemake.log) or "no log"
+
+
 def _failed(snakemake) -> str:
-    logs = ", ".join(str(p) for p in snakemake.log) or "no log"
-    return f"{snakemake.rule} failed (see above and its log: {logs})"
+    return f"{snakemake.rule} failed (see above and its log: {_logs(snakemake)})"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from regrowth.errors import InputError
-from regrowth.exports import FORMATS, export_files  # noqa: F401 (part of ingest's interface)
+from regrowth.exports import FORMATS
 from regrowth.ingest.common import files_table, issues_table
 from regrowth.ingest.contract import exposure_from_dm, normalise_values, presence_issues
 from regrowth.model import DOMAIN_NAMES, ROW_ORDER, conform_frame, empty_domain_frame, terms_categorical

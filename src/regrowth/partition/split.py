@@ -34,7 +34,7 @@ from regrowth.ingest.dataset_json import dataset_frame, read_ndjson_chunks
 from regrowth.ingest.sdtm import (ARROW_REFUSALS, _read, dataset_names, fast_csv, lines_are_rows,
                                   read_xpt_chunks, xpt_cp1252_notice)
 from regrowth.issues import issues_frame
-from regrowth.partition import SPLITTABLE, dataset_files, part_names, part_path  # noqa: F401 (the split's interface)
+from regrowth.partition import SPLITTABLE, dataset_files, part_names, part_path
 
 BATCH_BYTES = 1 << 24  # CSV read block: ~16 MB of text per batch
 XPT_CHUNK_ROWS = 250_000  # XPORT records per chunk: ~100 MB as a pandas frame

@@ -39,7 +39,7 @@ def polars_tables(tables: dict) -> dict[str, pl.DataFrame]:
 def validate_trial(tables: dict[str, pl.DataFrame | pd.DataFrame], ingest_issues=None, unmapped=None,
                    window_days: int = 14) -> pl.DataFrame:
     """The issues of a trial's tables (polars or pandas), with ingest's issues and a notice per
-    source row carried into no table (`unmapped`), in sort_issues order; each rule's severity
+    source row carried into no table (`unmapped`), in sort_issue_frame order; each rule's severity
     and fix as the registry has them."""
     trial = Trial(polars_tables(tables), window_days)
     found = [issue_frame(ingest_issues)] if ingest_issues is not None and len(ingest_issues) else []
