@@ -43,14 +43,15 @@ class Checked:
 
 def check_part(folder: str | Path, fmt: str, part: str = "000", *, split: tuple | None = None,
                policy: str = "quarantine", window_days: int = 14, trial_id: str | None = None,
-               issues_csv: str | Path | None = None) -> Checked:
+               issues_csv: str | Path | None = None, reading=None) -> Checked:
     """One part of a trial read, validated and gated: the whole export when `split` is None,
     else the part of a split export (split: its files table, parts folder and read notices).
     The issue list goes to `issues_csv` before the gate, so it is there to read when the
-    strict policy stops the trial (a failed job's outputs are removed, its logs are kept)."""
+    strict policy stops the trial (a failed job's outputs are removed, its logs are kept).
+    reading: the trial sheet's reading settings (regrowth.ingest.reading.Reading or its params)."""
     from regrowth.ingest import ingest_partition
 
-    ing = ingest_trial(folder, fmt) if split is None else ingest_partition(*split[:2], part, split[2])
+    ing = ingest_trial(folder, fmt, reading) if split is None else ingest_partition(*split[:2], part, split[2])
     issues = validate_trial(ing.tables, ing.issues, ing.unmapped, window_days=window_days)
     if issues_csv is not None:
         from regrowth.csv_safe import write_safe_csv

@@ -7,6 +7,7 @@ no data library.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from regrowth.errors import InputError
 from regrowth.model import DOMAINS
@@ -46,23 +47,48 @@ def find_dataset_files(folder: Path) -> dict[str, Path]:
     return _by_role(folder, (".json", ".ndjson"))
 
 
-def find_redcap_export(folder: Path) -> tuple[Path, Path, Path]:
-    """A REDCap project's records, data dictionary and the trial's mapping file."""
-    records = sorted(folder.glob("*_records.csv"))
-    dictionary = sorted(folder.glob("*_dictionary.csv"))
-    if len(records) != 1 or len(dictionary) != 1:
-        raise InputError(
-            f"{folder}: a REDCap export needs exactly one *_records.csv and one *_dictionary.csv "
-            f"(found {len(records)} and {len(dictionary)})"
-        )
-    return records[0], dictionary[0], folder / "mapping.yaml"
+class RedcapExport(NamedTuple):
+    records: Path  # the records export, raw codes ("CSV / Microsoft Excel (raw data)")
+    dictionary: Path  # the data dictionary
+    mapping: Path  # the trial's mapping file
+    arms: Path | None  # the project's arms (arm_num, name), where the export folder has them
 
 
-def export_files(folder: str | Path, fmt: str) -> list[Path]:
-    """The files of a trial's export that ingestion reads (Snakemake inputs)."""
+def _matching(folder: Path, patterns: tuple[str, ...], exclude: tuple[str, ...] = ()) -> list[Path]:
+    found = {p for pattern in patterns for p in folder.glob(pattern)}
+    return sorted(p for p in found if not any(p.match(x) for x in exclude))
+
+
+def find_redcap_export(folder: Path, mapping: Path | None = None) -> RedcapExport:
+    """A REDCap project's files, by the names REDCap gives them (<Project>_DATA_<date>_<time>.csv,
+    <Project>_DataDictionary_<date>.csv, <Project>_Arms_<date>.csv) or *_records.csv,
+    *_dictionary.csv and *_arms.csv; the mapping file the sheet names, else mapping.yaml."""
+    folder = Path(folder)
+    records = _matching(folder, ("*_records.csv", "*_DATA_*.csv"), ("*_DATA_LABELS_*",))
+    labels = _matching(folder, ("*_DATA_LABELS_*.csv",))
+    dictionary = _matching(folder, ("*_dictionary.csv", "*_DataDictionary_*.csv"))
+    arms = _matching(folder, ("*_arms.csv", "*_Arms_*.csv"))
+    if not records and labels:
+        raise InputError(f"{labels[0]}: REDCap's labels export (choice labels and field labels instead of codes "
+                         "and names) is not read; export 'CSV / Microsoft Excel (raw data)' instead")
+    for kind, paths, pattern in (("records export", records, "<Project>_DATA_<date>.csv or *_records.csv"),
+                                 ("data dictionary", dictionary, "<Project>_DataDictionary_<date>.csv or *_dictionary.csv")):
+        if len(paths) != 1:
+            listed = f": {', '.join(p.name for p in paths)}" if paths else ""
+            raise InputError(f"{folder}: a REDCap export needs exactly one {kind} ({pattern}); found {len(paths)}{listed}")
+    if len(arms) > 1:
+        raise InputError(f"{folder}: more than one REDCap arms file: {', '.join(p.name for p in arms)}")
+    return RedcapExport(records[0], dictionary[0], Path(mapping) if mapping else folder / "mapping.yaml",
+                        arms[0] if arms else None)
+
+
+def export_files(folder: str | Path, fmt: str, mapping: str | Path | None = None) -> list[Path]:
+    """The files of a trial's export that ingestion reads (Snakemake inputs); mapping: the
+    REDCap mapping file the trial sheet names."""
     folder = Path(folder)
     if fmt == "redcap":
-        return list(find_redcap_export(folder))
+        found = find_redcap_export(folder, Path(mapping) if mapping else None)
+        return [found.records, found.dictionary, found.mapping] + ([found.arms] if found.arms else [])
     if fmt == "dataset-json":
         return sorted(find_dataset_files(folder).values())
     return sorted(find_domain_files(folder, fmt).values())

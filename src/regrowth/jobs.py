@@ -73,6 +73,7 @@ def _execute(script: str, snakemake) -> None:
         profiler.runcall(runpy.run_path, script, init_globals={"snakemake": snakemake}, run_name="__regrowth_job__")
     finally:
         wildcards = "_".join(str(v) for v in snakemake.wildcards)
+        os.makedirs(profile_dir, exist_ok=True)
         profiler.dump_stats(os.path.join(profile_dir, f"{snakemake.rule}{'_' if wildcards else ''}{wildcards}.prof"))
 
 

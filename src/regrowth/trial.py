@@ -20,9 +20,10 @@ SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographi
                   "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
 
 
-def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14) -> Checked:
+def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14,
+                reading=None) -> Checked:
     """Raises InputError for an unreadable export and ValidationFailed when the policy stops."""
-    return check_part(folder, fmt, policy=policy, window_days=window_days).as_pandas()  # derive takes pandas (for now)
+    return check_part(folder, fmt, policy=policy, window_days=window_days, reading=reading).as_pandas()  # derive takes pandas (for now)
 
 
 def _defaults(schema: dict) -> dict:

@@ -20,6 +20,7 @@ rule check:
         code=code("check.py"),
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
+        reading=reading,
         parts=lambda w: PARTS[w.trial],
         policy=policy,
         window_days=DEFS["visit_window_days"],

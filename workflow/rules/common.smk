@@ -110,9 +110,20 @@ def export_files_of(trial_id):
 
     row = TRIALS.loc[trial_id]
     try:
-        return [str(p) for p in export_files(row["path"], row["format"])]
+        return [str(p) for p in export_files(row["path"], row["format"], reading_of(trial_id).mapping)]
     except Exception as exc:
         raise ValueError(f"trial {trial_id}: {exc}") from None
+
+
+def reading_of(trial_id):
+    """The trial sheet's reading settings (na_values, decimal, mapping) of a trial."""
+    from regrowth.ingest.reading import Reading
+
+    return Reading.from_sheet(dict(TRIALS.loc[trial_id]))
+
+
+def reading(wildcards):
+    return reading_of(wildcards.trial).as_params()
 
 
 def n_partitions(trial_id):

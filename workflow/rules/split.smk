@@ -23,6 +23,7 @@ rule split_export:
         code=code("split_export.py"),
         folder=lambda w: trial(w)["path"],
         fmt=lambda w: trial(w)["format"],
+        reading=reading,
         n_parts=lambda w: len(PARTS[w.trial]),
     run:
         run_script("split_export.py", input, output, params, wildcards, threads, resources, log, rule)

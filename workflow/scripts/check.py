@@ -10,7 +10,8 @@ def main(snakemake):
     p, i, out, part = snakemake.params, snakemake.input, snakemake.output, snakemake.wildcards.part
     split = (i.files, i.parts, i.split_issues) if "parts" in i.keys() else None
     checked = check_part(p.folder, p.fmt, part, split=split, policy=p.policy, window_days=p.window_days,
-                         trial_id=snakemake.wildcards.trial, issues_csv=snakemake.log.issues)
+                         trial_id=snakemake.wildcards.trial, issues_csv=snakemake.log.issues,
+                         reading=p.reading)
     meta = output_metadata(snakemake)
     for name, table in checked.outputs().items():
         write_table(table, out[name], meta)

@@ -5,7 +5,7 @@ from regrowth.workflow import output_metadata, run
 
 def main(snakemake):
     p, out = snakemake.params, snakemake.output
-    files, issues = split_export(p.folder, p.fmt, p.n_parts, out.parts)
+    files, issues = split_export(p.folder, p.fmt, p.n_parts, out.parts, p.reading)
     meta = output_metadata(snakemake)
     write_table(files, out.files, meta)
     write_table(issues, out.issues, meta)

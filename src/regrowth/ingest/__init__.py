@@ -42,18 +42,22 @@ class Ingested:
                         issues_frame(self.issues.to_dicts()), as_pandas(self.unmapped), as_pandas(self.links))
 
 
-def ingest_trial(folder: str | Path, fmt: str) -> Ingested:
-    folder = Path(folder)
+def ingest_trial(folder: str | Path, fmt: str, reading=None) -> Ingested:
+    """reading: the trial sheet's reading settings (regrowth.ingest.reading.Reading, its params
+    dict, or None to detect them)."""
+    from regrowth.ingest.reading import Reading
+
+    folder, reading = Path(folder), Reading.of(reading)
     if not folder.is_dir():
         raise InputError(f"{folder}: trial export folder not found")
     if fmt == "redcap":
         from regrowth.ingest.redcap import ingest_redcap
 
-        assembled, files, issues = ingest_redcap(folder)
+        assembled, files, issues = ingest_redcap(folder, reading.mapping_path(folder))
     elif fmt in ("sdtm-xpt", "sdtm-csv"):
         from regrowth.ingest.sdtm import ingest_sdtm
 
-        assembled, files, issues = ingest_sdtm(folder, fmt)
+        assembled, files, issues = ingest_sdtm(folder, fmt, reading)
     elif fmt == "dataset-json":
         from regrowth.ingest.dataset_json import ingest_dataset_json
 

@@ -176,8 +176,7 @@ def _seq(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assembled, list[dict], list[dict]]:
-    rec_path, dict_path, default_mapping = find_redcap_export(folder)
-    mapping_path = mapping_path or default_mapping
+    rec_path, dict_path, mapping_path, arms_path = find_redcap_export(folder, mapping_path)
     require_file(rec_path, "REDCap records export")
     require_file(dict_path, "REDCap data dictionary")
     mapping = load_mapping(mapping_path)

@@ -232,8 +232,9 @@ def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pl.Dat
     return df, lines
 
 
-def _read_csv(path: Path, issues: list[dict]) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
-    """read_csv_lines, and the columns known to need no trimming (the fast path's check)."""
+def _read_csv(path: Path, issues: list[dict], reading=None) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
+    """read_csv_lines, and the columns known to need no trimming (the fast path's check).
+    reading: the trial's reading settings (regrowth.ingest.reading.Reading; None detects them)."""
     fast = _read_csv_arrow(path)
     if fast is not None:
         return fast[0], None, fast[1]
@@ -269,7 +270,7 @@ def dataset_names(columns) -> list[str]:
     return [str(c).strip().upper() for c in columns]
 
 
-def read_dataset(path: Path, fmt: str, issues: list[dict]) -> tuple[pl.DataFrame, set[str]]:
+def read_dataset(path: Path, fmt: str, issues: list[dict], reading=None) -> tuple[pl.DataFrame, set[str]]:
     """One SDTM file as read, names as SDTM spells them, with its source file and row first
     (and SRCLINE where data row n is not line n + 1, so issues name the real line); and the text
     columns known to need no trimming (blank_to_null)."""
@@ -278,7 +279,7 @@ def read_dataset(path: Path, fmt: str, issues: list[dict]) -> tuple[pl.DataFrame
     if fmt == "sdtm-xpt":
         raw = read_xpt(path, issues)
     else:
-        raw, lines, plain = _read_csv(path, issues)
+        raw, lines, plain = _read_csv(path, issues, reading)
     names = dict(zip(raw.columns, dataset_names(raw.columns)))
     raw = raw.rename(names)
     if lines is not None:
@@ -291,10 +292,10 @@ def source_plain(file: str) -> set[str]:
     return {"SRCFILE"} if file and file.strip() == file else set()
 
 
-def _read(path: Path, fmt: str, issues: list[dict]):
+def _read(path: Path, fmt: str, issues: list[dict], reading=None):
     """read_dataset's frame as a pandas frame: what the split (regrowth.partition.split) takes
     until it reads with polars."""
-    return read_dataset(path, fmt, issues)[0].to_pandas()
+    return read_dataset(path, fmt, issues, reading)[0].to_pandas()
 
 
 def _upper_text(column: str) -> pl.Expr:
@@ -400,13 +401,13 @@ def _link_supp(parent: pl.DataFrame, supp: pl.DataFrame, links: list[dict], unma
         "SRCFILE", "SRCROW", "PARENTFILE", "PARENTROW").to_dicts()
 
 
-def ingest_sdtm(folder: Path, fmt: str) -> tuple["Assembled", list[dict], list[dict]]:
+def ingest_sdtm(folder: Path, fmt: str, reading=None) -> tuple["Assembled", list[dict], list[dict]]:
     files = find_domain_files(folder, fmt)
     if not any(role in DOMAINS for role in files):
         raise InputError(f"{folder}: no SDTM {EXTENSIONS[fmt]} datasets found (expected dm{EXTENSIONS[fmt]}, ...)")
     raw, plain, records, issues = {}, {}, [], []
     for role, path in files.items():
-        raw[role], plain[role] = read_dataset(path, fmt, issues)
+        raw[role], plain[role] = read_dataset(path, fmt, issues, reading)
         records.append(file_record(path, fmt, raw[role].height, role.upper()))
     return assemble_domains(raw, files, issues, plain), records, issues
 

@@ -253,12 +253,13 @@ def _stream(path: Path, fmt: str, writers: _PartWriters, issues: list[dict]) -> 
     return _stream_ndjson(path, writers)
 
 
-def _read_whole(path: Path, fmt: str, issues: list[dict]) -> pd.DataFrame:
+def _read_whole(path: Path, fmt: str, issues: list[dict], reading=None) -> pd.DataFrame:
     """The file as its format's ingest reads it, with its source columns."""
-    return dataset_frame(path) if fmt == "dataset-json" else _read(path, fmt, issues)
+    return dataset_frame(path) if fmt == "dataset-json" else _read(path, fmt, issues, reading)
 
 
-def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path,
+                 reading=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write outdir/<part>/<dataset>.arrow for every partition and dataset of the export;
     return the export's file records (whole-file rows_in, sha256) and read notices."""
     folder, outdir = Path(folder), Path(outdir)
@@ -268,7 +269,7 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
     if "dm" not in files:
         raise InputError(f"{folder}: no DM dataset: subjects cannot be assigned to partitions")
     issues: list[dict] = []
-    dm = _read_whole(files["dm"], fmt, issues)
+    dm = _read_whole(files["dm"], fmt, issues, reading)
     if "USUBJID" not in dm.columns:
         raise InputError(f"{files['dm']}: DM has no USUBJID: subjects cannot be assigned to partitions")
     blocks = subject_blocks(dm["USUBJID"], n_parts)
@@ -284,7 +285,7 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path)
                 rows = _stream(path, fmt, writers, issues)
             if rows is None:  # read whole (raises the careful reader's error for a broken file)
                 writers.restart()
-                frame = dm if role == "dm" else _read_whole(path, fmt, issues)  # carries its source columns
+                frame = dm if role == "dm" else _read_whole(path, fmt, issues, reading)  # carries its source columns
                 writers.write(pa.Table.from_pandas(frame, preserve_index=False))
                 rows = writers.rows
             writers.close()
