@@ -43,7 +43,7 @@ def project(folder, rows=ROWS, mapping=MAPPING, header=HEADER):
     dictionary = pd.DataFrame([dict(zip(DICT_COLUMNS, [n, f, "", t, n, c, "", v, lo, hi] + [""] * 8))
                                for n, f, t, c, v, lo, hi in FIELDS])
     dictionary.to_csv(folder / "px_dictionary.csv", index=False)
-    (folder / "px_records.csv").write_text(header.replace("studyno", "record_id") + rows.replace("A1", "A1"))
+    (folder / "px_records.csv").write_text(header + rows)
     (folder / "mapping.yaml").write_text(yaml.safe_dump(mapping))
     return folder
 

@@ -54,9 +54,11 @@ class TrialRun:
 
 
 def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, eot_week: int | None = None,
-              policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None) -> TrialRun:
+              policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None,
+              reading=None) -> TrialRun:
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
-    eot_week, data_cut and policy; the tables are those of results/{trial}/tables/."""
+    eot_week, data_cut, policy and reading settings (regrowth.ingest.reading.Reading); the tables
+    are those of results/{trial}/tables/."""
     from regrowth.definitions import check_weeks
     from regrowth.derive.pipeline import derive_analysis_tables, settings_from_definitions
     from regrowth.parquet_io import as_pandas
@@ -64,7 +66,7 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
 
     defs = definitions_with_defaults(definitions)
     check_weeks(defs, eot_week, trial_id or Path(folder).name)
-    checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"])
+    checked = check_trial(folder, fmt, policy=policy, window_days=defs["visit_window_days"], reading=reading)
     settings = settings_from_definitions(defs, eot_week=eot_week, data_cut=data_cut, policy=policy)
     adam: dict[str, pd.DataFrame] = {}  # the summary layer's pandas frames, as it reads them from Parquet
     derive_analysis_tables(dict(checked.gated.tables), settings,

@@ -275,6 +275,8 @@ def _redcap_cases() -> list[Case]:
         Case("redcap-no-mapping", "redcap", ("error", "REDCap mapping file not found"), raw={"mapping.yaml": None}),
         Case("redcap-mapping-not-yaml", "redcap", ("error", "not valid YAML"), raw={"mapping.yaml": "study: [unclosed"}),
         Case("redcap-mapping-invalid", "redcap", ("error", "invalid REDCap mapping at study"),
+             after=rc.edit_mapping(lambda m: m["study"].pop("STUDYID"))),
+        Case("redcap-no-planned-arm", "redcap", ("error", "no planned arm: the records are in REDCap arm(s) 1"),
              after=rc.edit_mapping(lambda m: m["study"].pop("ARM"))),
         Case("redcap-unmapped-required", "redcap", ("error", "unmapped required variable(s): DM.SEX"),
              after=rc.edit_mapping(lambda m: m["fields"].pop("sex"))),
