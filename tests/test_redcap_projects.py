@@ -316,3 +316,13 @@ def test_both_projects_through_the_workflow(tmp_path):
     adsl = pl.read_parquet(work / "results/AACLASSIC/adam/adsl")
     assert column(adsl.sort("USUBJID"), "AGE") == [42, 32, 47, 22]
     assert (work / "results/report.html").read_text().count("Two-arm project") >= 1
+
+
+def test_a_withdrawal_date_is_the_disposition_only_where_no_end_of_study_status_says(tmp_path):
+    folder = copy_of(TWO_ARM, tmp_path)
+    edit_text(folder / TWO_ARM_RECORDS, "2024-04-20,2,2024-04-20,2,2", "2024-04-20,2,2024-04-20,,2")  # P05: no status
+    edit_mapping(folder / "mapping.yaml", lambda m: m["fields"].update(withdrawal_date="eos_dt"))
+    ds = ingest_trial(folder, "redcap").tables["ds"].filter(pl.col("DSCAT") == "DISPOSITION EVENT")
+    assert column(ds, "USUBJID") == [f"AATWOARM-P0{i}" for i in range(1, 7)]
+    assert column(ds, "DSDECOD") == ["COMPLETED"] * 4 + ["WITHDRAWAL BY SUBJECT", "COMPLETED"]
+    assert column(ds, "DSSTDTC")[4] == "2024-04-20"
