@@ -243,6 +243,8 @@ def _raised_in(folder: str) -> dict[str, set[str]]:
         text = path.read_text()
         for rule_id, severity in re.findall(r'_issue\("(RG\d{4})", "(error|warning|notice)"', text):
             found.setdefault(rule_id, set()).add(severity)
+        for rule_id in re.findall(r'_issue\("(RG\d{4})", (?!"(?:error|warning|notice)")', text):  # read_issue: the registry's
+            found.setdefault(rule_id, set())
         for rule_id, severity in re.findall(r'"rule_id": "(RG\d{4})",\s*"severity": "(\w+)"', text):
             found.setdefault(rule_id, set()).add(severity)
         for rule_id in re.findall(r'"rule_id": "(RG\d{4})", "reason"', text):  # unmapped rows

@@ -131,6 +131,16 @@ def type_columns(df: pl.DataFrame, domain: str, file: str, issues: list[dict],
     return out.with_columns(numbers.get_columns())
 
 
+def read_issue(rule_id: str, dataset: str, file, column, message: str, *, value=None, usubjid=None, row=None,
+               line=None) -> dict:
+    """An issue found while reading an export, the one way every adapter reports one: its
+    severity is the rule registry's (regrowth.validate.rules; an unknown id is a KeyError)."""
+    from regrowth.validate.rules import RULES  # here: the registry imports the checks (polars)
+
+    return {"rule_id": rule_id, "severity": RULES[rule_id].severity, "dataset": dataset, "file": file,
+            "usubjid": usubjid, "row": row, "line": line, "column": column, "value": value, "message": message}
+
+
 def _not_numbers(bad: pl.DataFrame, dataset: str, col: str, file: str) -> list[dict]:
     def of(name):
         return bad[name].to_list() if name in bad.columns else [None] * bad.height
@@ -138,8 +148,8 @@ def _not_numbers(bad: pl.DataFrame, dataset: str, col: str, file: str) -> list[d
     files = bad["SRCFILE"].to_list() if "SRCFILE" in bad.columns else [file] * bad.height
     rows = [None if r is None else int(r) for r in of("SRCROW")]
     lines = [None if v is None else int(v) for v in of("SRCLINE")]
-    return [{"rule_id": "RG0101", "severity": "error", "dataset": dataset, "file": f, "usubjid": u, "row": r,
-             "line": line, "column": col, "value": str(v), "message": f"{col} must be numeric; '{v}' is not a number"}
+    return [read_issue("RG0101", dataset, f, col, f"{col} must be numeric; '{v}' is not a number", value=str(v),
+                       usubjid=u, row=r, line=line)
             for f, u, r, line, v in zip(files, of("USUBJID"), rows, lines, bad[col].to_list())]
 
 

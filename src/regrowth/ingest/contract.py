@@ -16,20 +16,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from regrowth.ingest.common import WHITESPACE
-from regrowth.model import AA_SUBTYPE_CAT, AA_SUBTYPES, DOMAINS, FLAG, NCOMPLT_CT, STR, SYNONYMS, TERM, TRACE
+from regrowth.ingest.common import WHITESPACE, read_issue
+from regrowth.model import AA_SUBTYPE_CAT, AA_SUBTYPES, DOMAINS, FLAG, NCOMPLT_CT, STR, SYNONYMS, TRACE
 
 FLAG_VALUES = {"Y": "Y", "YES": "Y", "TRUE": "Y", "T": "Y", "1": "Y",
                "N": "N", "NO": "N", "FALSE": "N", "F": "N", "0": "N"}
 # Terms whose CDISC code is a letter: the word is unambiguous (SEX codelist C66731)
 TERM_SYNONYMS = {"SEX": {"FEMALE": "F", "MALE": "M", "UNKNOWN": "U"}}
 CANONICAL = {d: {v.name for v in spec.variables} | {v.name for v in TRACE} for d, spec in DOMAINS.items()}
-
-
-def _issue(rule_id: str, severity: str, dataset: str, file, column, message: str, *, value=None,
-           usubjid=None, row=None) -> dict:
-    return {"rule_id": rule_id, "severity": severity, "dataset": dataset, "file": file, "usubjid": usubjid,
-            "row": row, "column": column, "value": value, "message": message}
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -64,17 +58,17 @@ def presence_issues(domain: str, table: pl.DataFrame, file: str | None) -> list[
         hint = (f" The dataset has {', '.join(alike)}: did you mean {v.name}? Rename the column in the export."
                 if alike else f" Add {v.name} to the export.")
         if v.nonnull:
-            out.append(_issue("RG0001", "error", spec.name, file, v.name,
+            out.append(read_issue("RG0001", spec.name, file, v.name,
                               f"required variable {v.name} ({v.label}) is missing from {file}." + hint))
         elif v.needed_by:
-            out.append(_issue("RG0008", "error", spec.name, file, v.name,
+            out.append(read_issue("RG0008", spec.name, file, v.name,
                               f"{v.name} ({v.label}) is missing from {file}; it is needed for {v.needed_by}." + hint))
         elif v.core == "Req":  # conformance: SDTMIG requires it, no number of ours depends on it
-            out.append(_issue("RG0012", "warning", spec.name, file, v.name,
+            out.append(read_issue("RG0012", spec.name, file, v.name,
                               f"{v.name} ({v.label}) is required by the SDTM implementation guide but missing from "
                               f"{file}; regrowth does not use it." + hint))
         elif alike:
-            out.append(_issue("RG0009", "warning", spec.name, file, ",".join(alike),
+            out.append(read_issue("RG0009", spec.name, file, ",".join(alike),
                               f"{', '.join(alike)} in {file} is not a {spec.name} variable and is kept as a sponsor "
                               f"variable; did you mean {v.name} ({v.label})? Rename the column if so."))
     return out
@@ -142,7 +136,7 @@ def _salt_result_from_orres(rs: pl.DataFrame, issues: list[dict]) -> pl.DataFram
         return rs
     out = rs.with_columns(pl.when(fill).then(orres).otherwise(pl.col("RSSTRESN")).alias("RSSTRESN"))
     for file, n in counts:
-        issues.append(_issue("RG0010", "notice", "RS", file, "RSSTRESN",
+        issues.append(read_issue("RG0010", "RS", file, "RSSTRESN",
                              f"RSSTRESN is empty in {n} record(s) whose RSORRES holds a number: that number (% hair "
                              "loss) is the analysed value"))
     return out
@@ -163,7 +157,7 @@ def _disposition_category(ds: pl.DataFrame, issues: list[dict]) -> pl.DataFrame:
     for file, usubjid, row, term in zip(_column_or_none(ds, "SRCFILE", unknown), _column_or_none(ds, "USUBJID", unknown),
                                         _column_or_none(ds, "SRCROW", unknown), unknown["DSDECOD"].to_list()):
         # a milestone or an unknown event: which, the export must say
-        issues.append(_issue("RG0210", "error", "DS", file, "DSCAT", f"DSCAT is empty and DSDECOD '{term}' is not a "
+        issues.append(read_issue("RG0210", "DS", file, "DSCAT", f"DSCAT is empty and DSDECOD '{term}' is not a "
                              "disposition term, so it is not known whether this record ends the subject's study",
                              value=None, usubjid=usubjid, row=None if row is None else int(row)))
     fill = pl.col("DSCAT").is_null() & is_term
@@ -174,7 +168,7 @@ def _disposition_category(ds: pl.DataFrame, issues: list[dict]) -> pl.DataFrame:
     out = ds.with_columns(pl.when(fill).then(pl.lit("DISPOSITION EVENT")).otherwise(pl.col("DSCAT").cast(pl.String))
                           .cast(dscat).alias("DSCAT"))
     for file, n in counts:
-        issues.append(_issue("RG0010", "notice", "DS", file, "DSCAT",
+        issues.append(read_issue("RG0010", "DS", file, "DSCAT",
                              f"DSCAT is empty in {n} record(s) with a disposition term in DSDECOD: taken as "
                              "disposition events (DSCAT = DISPOSITION EVENT)"))
     return out
@@ -203,7 +197,7 @@ def _one_spelling(domain: str, table: pl.DataFrame, issues: list[dict]) -> pl.Da
         file = table["SRCFILE"][0] if "SRCFILE" in table.columns else None
         shown = "; ".join(" / ".join(f"'{v}'" for v in vs) for vs in groups.values())
         if severity == "error":
-            issues.append(_issue("RG0209", "error", DOMAINS[domain].name, file, column,
+            issues.append(read_issue("RG0209", DOMAINS[domain].name, file, column,
                                  f"{column} spells one value in several ways ({shown}): the subjects would be "
                                  f"counted in separate arms. Write each arm the same way in {file}."))
             continue
@@ -224,7 +218,7 @@ def _report_changes(dataset: str, column: str, raw: pl.Series, new: pl.Series, t
                   .sort("len", descending=True, maintain_order=True))
         shown = "; ".join(f"'{a}' -> '{b}' ({n})" for a, b, n in counts.head(5).iter_rows())
         more = f"; and {counts.height - 5} more" if counts.height > 5 else ""
-        issues.append(_issue("RG0007", "notice", dataset, file, column,
+        issues.append(read_issue("RG0007", dataset, file, column,
                              f"{column}: {group.height} value(s) {how}: {shown}{more}"))
 
 
@@ -246,7 +240,7 @@ def _normalise_subtypes(mh: pl.DataFrame, issues: list[dict]) -> pl.DataFrame:
     for file, usubjid, row, value in zip(_column_or_none(mh, "SRCFILE", unknown), _column_or_none(mh, "USUBJID", unknown),
                                          _column_or_none(mh, "SRCROW", unknown), unknown["MHDECOD"].to_list()):
         shown = "nan" if value is None else value  # as the message has always read for an empty subtype
-        issues.append(_issue("RG0208", "error", "MH", file, "MHDECOD", f"alopecia areata subtype '{shown}' is not one "
+        issues.append(read_issue("RG0208", "MH", file, "MHDECOD", f"alopecia areata subtype '{shown}' is not one "
                              f"of {', '.join(AA_SUBTYPES)}; write one of them in MHDECOD",
                              value=None if value is None else str(value), usubjid=usubjid,
                              row=None if row is None else int(row)))
@@ -268,7 +262,7 @@ def exposure_from_dm(dm: pl.DataFrame, ex: pl.DataFrame | None, issues: list[dic
     d = dm.filter(dosed)
     if d.is_empty():
         if no_ex:
-            issues.append(_issue("RG0011", "warning", "EX", file, "RFXSTDTC",
+            issues.append(read_issue("RG0011", "EX", file, "RFXSTDTC",
                                  "the export has no EX records and DM carries no first-dose date (RFXSTDTC): no "
                                  "subject has treatment dates, so the safety and efficacy populations are empty. Add "
                                  "the EX dataset, or RFXSTDTC and RFXENDTC to DM."))
@@ -286,7 +280,7 @@ def exposure_from_dm(dm: pl.DataFrame, ex: pl.DataFrame | None, issues: list[dic
                        text("RFXENDTC").alias("EXENDTC"), "SRCFILE", "SRCROW")
     whom = "the export has no EX records" if no_ex else (
         f"{from_dm.height} subject(s) with a first-dose date in DM have no EX record")
-    issues.append(_issue("RG0010", "notice", "EX", file, "RFXSTDTC,RFXENDTC",
+    issues.append(read_issue("RG0010", "EX", file, "RFXSTDTC,RFXENDTC",
                          f"{whom}: first and last dose of {from_dm.height} subject(s) taken from DM RFXSTDTC and "
                          "RFXENDTC (one exposure record per subject; dose and doses between are not known)"))
     if no_ex:

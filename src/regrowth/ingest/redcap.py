@@ -26,7 +26,7 @@ import yaml
 
 from regrowth.errors import InputError
 from regrowth.exports import find_redcap_export
-from regrowth.ingest.common import file_record, require_file, type_columns
+from regrowth.ingest.common import file_record, read_issue, require_file, type_columns
 from regrowth.ingest.sdtm import Assembled, read_csv, read_csv_lines
 from regrowth.model import AA_SUBTYPE_CAT, SALT_TESTS
 
@@ -159,10 +159,8 @@ def _check_mapping_against_dictionary(mapping: dict, fields: dict[str, Field], p
         raise InputError(f"{path}: " + "; ".join(problems) + f" ({MAPPING_HELP})")
 
 
-def _issue(rule, severity, row, field, value, message, file) -> dict:
-    return {"rule_id": rule, "severity": severity, "dataset": "REDCAP", "file": file,
-            "usubjid": row["USUBJID"], "row": int(row["SRCROW"]), "column": field, "value": value,
-            "message": message}
+def _issue(rule, row, field, value, message, file) -> dict:
+    return read_issue(rule, "REDCAP", file, field, message, value=value, usubjid=row["USUBJID"], row=int(row["SRCROW"]))
 
 
 def dictionary_issues(raw: pd.DataFrame, fields: dict[str, Field], file: str) -> list[dict]:
@@ -172,19 +170,19 @@ def dictionary_issues(raw: pd.DataFrame, fields: dict[str, Field], file: str) ->
         if field.type in ("radio", "dropdown", "yesno", "truefalse") and field.name in raw.columns:
             values = raw[field.name]
             for i in values.index[values.notna() & ~values.isin(list(field.choices))]:
-                out.append(_issue("RG0206", "error", raw.loc[i], field.name, values[i],
+                out.append(_issue("RG0206", raw.loc[i], field.name, values[i],
                                   f"{field.name}: code '{values[i]}' is not one of the dictionary's choices "
                                   f"({', '.join(field.choices)})", file))
         elif field.type == "checkbox":
             for col in [c for c in raw.columns if c.startswith(f"{field.name}___")]:
                 values = raw[col]
                 for i in values.index[values.notna() & ~values.isin(["0", "1"])]:
-                    out.append(_issue("RG0206", "error", raw.loc[i], col, values[i],
+                    out.append(_issue("RG0206", raw.loc[i], col, values[i],
                                       f"{col}: checkbox value '{values[i]}' is not 0 or 1", file))
                 code = col.split("___", 1)[1]
                 if code not in field.choices and code.lower() not in {c.lower() for c in field.choices}:
                     for i in values.index[values.eq("1")]:
-                        out.append(_issue("RG0206", "error", raw.loc[i], col, values[i],
+                        out.append(_issue("RG0206", raw.loc[i], col, values[i],
                                           f"{col}: box '{code}' is not one of the dictionary's choices "
                                           f"({', '.join(field.choices)})", file))
         elif field.type == "text" and field.name in raw.columns:
@@ -201,7 +199,7 @@ def _text_issues(raw, field: Field, file) -> list[dict]:
         parsed = pd.to_datetime(values.where(present & ~bad), format="%Y-%m-%d", errors="coerce")
         bad |= present & ~bad & parsed.isna()
         for i in values.index[bad]:
-            out.append(_issue("RG0207", "error", raw.loc[i], field.name, values[i],
+            out.append(_issue("RG0207", raw.loc[i], field.name, values[i],
                               f"{field.name}: '{values[i]}' is not a valid date (YYYY-MM-DD)", file))
         return out
     if field.validation not in ("integer", "number"):
@@ -211,13 +209,13 @@ def _text_issues(raw, field: Field, file) -> list[dict]:
     if field.validation == "integer":
         bad |= present & num.notna() & (num % 1 != 0)
     for i in values.index[bad]:
-        out.append(_issue("RG0207", "error", raw.loc[i], field.name, values[i],
+        out.append(_issue("RG0207", raw.loc[i], field.name, values[i],
                           f"{field.name}: '{values[i]}' is not a valid {field.validation}", file))
     lo = pd.to_numeric(pd.Series([field.low]), errors="coerce")[0]
     hi = pd.to_numeric(pd.Series([field.high]), errors="coerce")[0]
     outside = present & num.notna() & (((num < lo) if pd.notna(lo) else False) | ((num > hi) if pd.notna(hi) else False))
     for i in values.index[outside]:
-        out.append(_issue("RG0304", "error", raw.loc[i], field.name, values[i],
+        out.append(_issue("RG0304", raw.loc[i], field.name, values[i],
                           f"{field.name}: {values[i]} is outside the dictionary's range {field.low}-{field.high}",
                           file))
     return out
@@ -371,9 +369,8 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
         checkbox = any(c.startswith(f"{field}___") for c in raw.columns)
         if field not in raw.columns and not checkbox:  # exports of a subset of forms omit fields
             raw[field] = None
-            issues.append({"rule_id": "RG0004", "severity": "notice", "dataset": "REDCAP", "file": file,
-                           "usubjid": None, "row": None, "column": field, "value": None,
-                           "message": f"field {field} (role '{role}') is not in the records export; its variables stay empty"})
+            issues.append(read_issue("RG0004", "REDCAP", file, field,
+                                     f"field {field} (role '{role}') is not in the records export; its variables stay empty"))
     issues += dictionary_issues(raw, fields, file)
     _check_salt_visits(ex, mapping_path)
     arms = _planned_arms(ex, mapping_path)
