@@ -54,24 +54,30 @@ def maic_weights(covariates: np.ndarray, target: np.ndarray, names: list[str] | 
             raise CannotMatch(f"MAIC: the target of {name} ({target[j]:g}) is not strictly inside the patients' "
                               f"range ({X[:, j].min():g} to {X[:, j].max():g}): no weighting reaches it")
 
-    def objective(a):
-        return float(np.exp(centred @ a).sum())
+    # solved on standardised covariates (an age squared next to a 0/1 flag would make the
+    # Newton steps ill-conditioned); the weights are the same, alpha is scaled back
+    scale = centred.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = centred / scale
 
-    def gradient(a):
-        return centred.T @ np.exp(centred @ a)
+    def objective(b):
+        return float(np.exp(Z @ b).sum())
 
-    def hessian(a):
-        w = np.exp(centred @ a)
-        return (centred * w[:, None]).T @ centred
+    def gradient(b):
+        return Z.T @ np.exp(Z @ b)
+
+    def hessian(b):
+        w = np.exp(Z @ b)
+        return (Z * w[:, None]).T @ Z
 
     fit = optimize.minimize(objective, np.zeros(X.shape[1]), jac=gradient, hess=hessian, method="trust-exact",
-                            options={"gtol": 1e-12})
-    weights = np.exp(centred @ fit.x)
+                            options={"gtol": 1e-13})
+    weights = np.exp(Z @ fit.x)
     balance = (weights @ centred) / weights.sum()
     if not np.all(np.abs(balance) <= BALANCE_TOLERANCE * np.maximum(1.0, np.abs(target))):
         worst = int(np.argmax(np.abs(balance)))
         raise CannotMatch(f"MAIC: the weights do not balance {names[worst]} (off by {balance[worst]:.3g})")
-    return Weights(weights, fit.x)
+    return Weights(weights, fit.x / scale)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -99,16 +105,28 @@ class UnanchoredResult:
         return est - z * se, est + z * se
 
 
+VARIANCES = ("sandwich", "model")
+
+
 def unanchored_binary(responded: np.ndarray, weights: Weights, comparator_responders: float,
-                      comparator_n: float) -> UnanchoredResult:
+                      comparator_n: float, variance: str = "sandwich") -> UnanchoredResult:
     """The weighted responder rate against a comparator's published rate (no common arm: this
     assumes every prognostic factor and effect modifier is among the matched covariates).
-    Robust variance of the weighted mean: sum w^2 (y - p)^2 / (sum w)^2, the logit by the delta
-    method; the comparator's by its binomial variance."""
+
+    variance "sandwich" (the default; TSD 18): the robust variance of the weighted mean,
+    sum w^2 (y - p)^2 / (sum w)^2, the logit's by the delta method. "model": a weighted
+    logistic regression's model-based variance, 1 / (sum w p (1 - p)) on the logit, which
+    treats the weights as frequencies (as R's glm with weights does; too narrow, kept to
+    reproduce published examples). The comparator's variance is binomial either way."""
+    if variance not in VARIANCES:
+        raise ValueError(f"MAIC variance {variance!r}: expected one of {', '.join(VARIANCES)}")
     y = np.asarray(responded, dtype=float)
     w = weights.weights
     p = weighted_mean(y, w)
-    var_p = float((w ** 2 * (y - p) ** 2).sum() / w.sum() ** 2)
+    if variance == "sandwich":
+        var_p = float((w ** 2 * (y - p) ** 2).sum() / w.sum() ** 2)
+    else:
+        var_p = float(p * (1 - p) / w.sum())
     if not 0 < p < 1:
         raise ValueError(f"MAIC: weighted responder rate {p:g}: an odds ratio needs responders and non-responders")
     x_c, n_c = float(comparator_responders), float(comparator_n)
