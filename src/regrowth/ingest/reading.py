@@ -14,6 +14,7 @@ from regrowth.errors import InputError
 
 SHEET_COLUMNS = ("na_values", "decimal", "mapping")  # the trial sheet's columns these come from
 DECIMALS = (".", ",")
+NO_NA_VALUES = "none"  # na_values=none: only empty fields are missing (nothing detected)
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,14 @@ class Reading:
 
     @classmethod
     def from_sheet(cls, row: dict) -> Reading:
-        """From a trial sheet row: na_values as comma-separated texts ('NA' or 'NA,.'; a blank
-        cell detects them), decimal '.' or ',', mapping a path (relative to the working
-        directory, as the row's path is)."""
+        """From a trial sheet row: na_values as comma-separated texts ('NA' or 'NA,.'; `none`:
+        no text but an empty field is missing, NA is then a value; a blank cell detects them),
+        decimal '.' or ',', mapping a path (relative to the working directory, as the row's
+        path is)."""
         na = row.get("na_values")
         na_values = tuple(v.strip() for v in na.split(",") if v.strip()) if isinstance(na, str) and na.strip() else None
+        if na_values is not None and len(na_values) == 1 and na_values[0].lower() == NO_NA_VALUES:
+            na_values = ()
         decimal = row.get("decimal") if isinstance(row.get("decimal"), str) and row.get("decimal") else None
         mapping = row.get("mapping") if isinstance(row.get("mapping"), str) and row.get("mapping") else None
         return cls(na_values, decimal, mapping)

@@ -1,8 +1,10 @@
 """SDTM datasets from any sponsor, one file per domain, as SAS XPORT (.xpt) or CSV.
 
 Handles what real deliveries carry: file names in any case, empty strings for missing, CSV
-with a BOM, CRLF or ';' / tab delimiters, latin-1/cp1252 text (read, with a notice), SALT in
-QS instead of RS, and SUPPxx qualifiers (merged onto their parent records as extra columns).
+with a BOM, CRLF or ';' / tab delimiters, latin-1/cp1252 text (read, with a notice), the CSV
+dialects of R, SAS, Excel and pandas (NA, '.', decimal commas, a row index: see
+regrowth.ingest.csv_dialect), SALT in QS instead of RS, and SUPPxx qualifiers (merged onto their
+parent records as extra columns).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow.csv as pa_csv
 from regrowth.errors import InputError
 from regrowth.exports import EXTENSIONS, find_domain_files
 from regrowth.ingest.common import file_record, plain_columns, require_file, trimmed_text, type_columns, with_source
+from regrowth.ingest.csv_dialect import CsvDialect, mark_tokens, quoted_header
 from regrowth.model import DOMAINS, SALT_TESTS
 
 # What pyarrow raises for input it will not take (the careful reader then decides)
@@ -111,15 +114,24 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _check_header(path: Path, columns) -> None:
+def _check_header(path: Path, columns, index_ok: bool = False) -> None:
+    """Names neither blank nor repeated. index_ok: a blank first name is let through (a row
+    index, if its values say so: regrowth.ingest.csv_dialect)."""
     names = [str(c).strip() for c in columns]
     blank = [i + 1 for i, c in enumerate(names) if c == "" or c.startswith("Unnamed: ")]
-    if blank:
-        raise InputError(f"{path}: blank column name(s) at position {', '.join(map(str, blank))}")
+    if blank and not (index_ok and blank == [1] and names[0] == ""):
+        _blank_names(path, blank)
     upper = [c.upper() for c in names]
     dups = sorted({c for c in upper if upper.count(c) > 1})
     if dups:
         raise InputError(f"{path}: duplicate column name(s): {', '.join(dups)}")
+
+
+def _blank_names(path: Path, blank: list[int]):
+    hint = (" (a first column without a name is dropped as a row index only if it holds 0, 1, 2, ... as pandas "
+            "writes it or 1, 2, 3, ... as R does; write the file without it: to_csv(index=False), "
+            "write.csv(row.names=FALSE))") if blank[0] == 1 else ""
+    raise InputError(f"{path}: blank column name(s) at position {', '.join(map(str, blank))}{hint}")
 
 
 def _sniff_header(path: Path):
@@ -137,7 +149,7 @@ def _sniff_header(path: Path):
         return None
     delimiter = sniff_delimiter(header)
     names = next(csv.reader([header], delimiter=delimiter))
-    return names, delimiter
+    return names, delimiter, header
 
 
 @dataclass
@@ -149,15 +161,18 @@ class FastCsv:
     names: list[str]
     options: dict
     ragged: list
+    dialect: CsvDialect | None = None  # an SDTM file's missing values, decimal mark, row index
 
 
-def fast_csv(path: Path, block_size: int = 1 << 24) -> FastCsv | None:
-    """The fast reader's plan for a file, or None if only the careful path can read it."""
+def fast_csv(path: Path, block_size: int = 1 << 24, reading=None, dialect: bool = False) -> FastCsv | None:
+    """The fast reader's plan for a file, or None if only the careful path can read it.
+    dialect: read it as an SDTM dataset, by the trial's reading settings (regrowth.ingest.csv_dialect)."""
     found = _sniff_header(path)
     if found is None:
         return None
-    names, delimiter = found
-    _check_header(path, names)
+    names, delimiter, header = found
+    _check_header(path, names, index_ok=dialect)
+    plan = CsvDialect(path, names, delimiter, quoted_header(header, delimiter), reading) if dialect else None
     ragged: list[object] = []
 
     def on_invalid_row(row):
@@ -167,10 +182,10 @@ def fast_csv(path: Path, block_size: int = 1 << 24) -> FastCsv | None:
     options = {
         "read_options": pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size),
         "parse_options": pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
-        "convert_options": pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        "convert_options": plan.convert_options() if plan else pa_csv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
     }
-    return FastCsv(names, options, ragged)
+    return FastCsv(names, options, ragged, plan)
 
 
 def lines_are_rows(path: Path, rows: int) -> bool:
@@ -198,14 +213,15 @@ def lines_are_rows(path: Path, rows: int) -> bool:
     return lf - ends_after_content + 1 == rows + 1  # header and data lines, through the last data line
 
 
-def _read_csv_arrow(path: Path) -> tuple[pl.DataFrame, set[str]] | None:
+def _read_csv_arrow(path: Path, issues: list[dict] | None = None, reading=None,
+                    dialect: bool = False) -> tuple[pl.DataFrame, set[str]] | None:
     """pyarrow's multithreaded reader, every column as text, and the columns trimming would not
     change (checked on the Arrow data: cheaper than on polars' string views). None when the file needs the careful
     csv-module path: any row whose field count differs from the header's, text that is not UTF-8,
     blank lines or line breaks inside quoted values (pyarrow skips the first and reads the second
     silently, so row n would not be line n + 1), or anything else pyarrow refuses; that path then
-    reports it precisely and records each row's line."""
-    plan = fast_csv(path)
+    reports it precisely and records each row's line. dialect: see fast_csv."""
+    plan = fast_csv(path, reading=reading, dialect=dialect)
     if plan is None:
         return None
     try:
@@ -214,8 +230,19 @@ def _read_csv_arrow(path: Path) -> tuple[pl.DataFrame, set[str]] | None:
         return None
     if plan.ragged or not lines_are_rows(path, table.num_rows):
         return None
+    if plan.dialect is not None:
+        table = _in_dialect(path, plan.dialect, table, [] if issues is None else issues)
     plain = plain_columns(table)
     return pl.from_arrow(table, rechunk=False), plain  # one chunk per read block: no copy to join them
+
+
+def _in_dialect(path: Path, dialect: CsvDialect, table: pa.Table, issues: list[dict]) -> pa.Table:
+    """A whole file's table converted by its dialect, the file's notices added (or refused)."""
+    converted = dialect.apply(table, 1)
+    if converted is None:
+        _blank_names(path, [1])
+    dialect.finish(issues)
+    return converted
 
 
 def read_csv(path: Path, issues: list[dict] | None = None) -> pl.DataFrame:
@@ -232,10 +259,13 @@ def read_csv_lines(path: Path, issues: list[dict] | None = None) -> tuple[pl.Dat
     return df, lines
 
 
-def _read_csv(path: Path, issues: list[dict], reading=None) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
+def _read_csv(path: Path, issues: list[dict], reading=None,
+              dialect: bool = False) -> tuple[pl.DataFrame, np.ndarray | None, set[str]]:
     """read_csv_lines, and the columns known to need no trimming (the fast path's check).
-    reading: the trial's reading settings (regrowth.ingest.reading.Reading; None detects them)."""
-    fast = _read_csv_arrow(path)
+    dialect: read as an SDTM dataset in the dialect of the tool that wrote it (missing values,
+    decimal mark, row index: regrowth.ingest.csv_dialect), by the trial's reading settings
+    (reading: regrowth.ingest.reading.Reading; None detects them)."""
+    fast = _read_csv_arrow(path, issues, reading, dialect)
     if fast is not None:
         return fast[0], None, fast[1]
     text = decode_text(path, issues)
@@ -258,10 +288,15 @@ def _read_csv(path: Path, issues: list[dict], reading=None) -> tuple[pl.DataFram
         if len(r) != width:
             raise InputError(f"{path}: not a readable CSV file (data row {n}, line {starts[n]}, has {len(r)} "
                              f"fields, the header {width}; wrong delimiter or unquoted '{delimiter}' in a value?)")
-    _check_header(path, rows[0])
+    _check_header(path, rows[0], index_ok=dialect)
     lines = np.asarray(starts[1:], dtype=np.int64)
     found = None if np.array_equal(lines, np.arange(2, len(rows) + 1)) else lines
     columns = {name: [r[k] for r in rows[1:]] for k, name in enumerate(rows[0])}
+    if dialect:
+        plan = CsvDialect(path, rows[0], delimiter, quoted_header(header, delimiter), reading)
+        table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+        table = _in_dialect(path, plan, mark_tokens(plan, table, text.lstrip("\ufeff")), issues)
+        return pl.from_arrow(table), found, set()
     return pl.DataFrame(columns, schema={name: pl.String for name in rows[0]}), found, set()
 
 
@@ -279,7 +314,7 @@ def read_dataset(path: Path, fmt: str, issues: list[dict], reading=None) -> tupl
     if fmt == "sdtm-xpt":
         raw = read_xpt(path, issues)
     else:
-        raw, lines, plain = _read_csv(path, issues, reading)
+        raw, lines, plain = _read_csv(path, issues, reading, dialect=True)
     names = dict(zip(raw.columns, dataset_names(raw.columns)))
     raw = raw.rename(names)
     if lines is not None:

@@ -181,23 +181,33 @@ def repeated_text(value: str, n: int) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
 
 
-def _stream_csv(path: Path, writers: _PartWriters) -> int | None:
-    """Rows written, or None if the file needs the careful reader (nothing usable written)."""
-    plan = fast_csv(path, BATCH_BYTES)
+def _stream_csv(path: Path, writers: _PartWriters, issues: list[dict], reading=None) -> int | None:
+    """Rows written, or None if the file needs the careful reader (nothing usable written).
+    The file's dialect (missing values, decimal mark, row index: regrowth.ingest.csv_dialect)
+    converts batch by batch as a whole read converts the file, and refuses or notes at the end
+    what a whole read would; a first column without a name that turns out to be no row index
+    is left to the whole read (which reports it)."""
+    plan = fast_csv(path, BATCH_BYTES, reading, dialect=True)
     if plan is None:
         return None
-    columns = dataset_names(plan.names)
+    columns = dataset_names(plan.dialect.kept_names)
     writers.schema = pa.schema([("SRCFILE", pa.string()), ("SRCROW", pa.int64())]
                                + [(c, pa.string()) for c in columns])  # also for a header-only file
     try:
         for batch in read_ahead(pa_csv.open_csv(path, **plan.options)):
             if plan.ragged:
                 return None
-            writers.write_batch(pa.Table.from_batches([batch]).rename_columns(columns), path.name)
+            table = plan.dialect.apply(pa.Table.from_batches([batch]), writers.rows + 1)
+            if table is None:
+                return None
+            writers.write_batch(table.rename_columns(columns), path.name)
     except ARROW_REFUSALS:
         return None
     # rows that are not lines (blank lines, quoted line breaks): the careful reader records them
-    return None if plan.ragged or not lines_are_rows(path, writers.rows) else writers.rows
+    if plan.ragged or not lines_are_rows(path, writers.rows):
+        return None
+    plan.dialect.finish(issues)
+    return writers.rows
 
 
 def read_ahead(batches: Iterable[T]) -> Iterator[T]:
@@ -244,10 +254,10 @@ def _stream_ndjson(path: Path, writers: _PartWriters) -> int | None:
     return writers.rows or None
 
 
-def _stream(path: Path, fmt: str, writers: _PartWriters, issues: list[dict]) -> int | None:
+def _stream(path: Path, fmt: str, writers: _PartWriters, issues: list[dict], reading=None) -> int | None:
     """Rows written by streaming the file, or None where it is to be read whole."""
     if fmt == "sdtm-csv":
-        return _stream_csv(path, writers)
+        return _stream_csv(path, writers, issues, reading)
     if fmt == "sdtm-xpt":
         return _stream_xpt(path, writers, issues)
     return _stream_ndjson(path, writers)
@@ -282,7 +292,7 @@ def split_export(folder: str | Path, fmt: str, n_parts: int, outdir: str | Path,
             writers = _PartWriters(outdir, role, blocks)
             rows = None
             if role != "dm":  # DM is in memory already
-                rows = _stream(path, fmt, writers, issues)
+                rows = _stream(path, fmt, writers, issues, reading)
             if rows is None:  # read whole (raises the careful reader's error for a broken file)
                 writers.restart()
                 frame = dm if role == "dm" else _read_whole(path, fmt, issues, reading)  # carries its source columns

@@ -51,8 +51,9 @@ RULES: dict[str, Rule] = {
         Rule("RG0004", "notice", "presence", "A mapped REDCap field is absent from the records export",
              "Export the form that holds the field, or remove the field from the REDCap mapping",
              raised_by="ingest"),
-        Rule("RG0005", "notice", "format", "A text file is not UTF-8 and was read as UTF-16, cp1252 or latin-1",
-             "None needed; to avoid it, save the export as UTF-8",
+        Rule("RG0005", "notice", "format", "A text file was read in its writer's dialect: not UTF-8 (read as UTF-16, cp1252 or "
+             "latin-1), NA or '.' for missing, decimal commas, a row-index column",
+             "None needed; the notice names what was read how (set na_values or decimal in the trial sheet to decide it)",
              raised_by="ingest"),
         Rule("RG0006", "notice", "presence", "A source row is carried into no table (not SALT, no mapped data)",
              "None needed if the record is not meant for analysis; otherwise check its test code or event",
