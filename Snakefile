@@ -15,6 +15,7 @@ include: "workflow/rules/split.smk"
 include: "workflow/rules/check.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/summarize.smk"
+include: "workflow/rules/compare.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
 
@@ -24,6 +25,7 @@ localrules:
     all,
     rule_graph,
     combine_tables,
+    compare_drugs,
     collect_checks,
     report,
     provenance,

@@ -213,3 +213,157 @@ def test_roche_maic_vignette_weights_ess_and_odds_ratio():
     assert odds_ratio == pytest.approx((3.786515, 2.558141, 5.604732), rel=1e-6)
     robust = unanchored_binary(y, w, comparator_responders=120, comparator_n=300)
     assert robust.log_or == model.log_or and robust.log_or_se > model.log_or_se  # the weights are not frequencies
+
+
+# --- the evidence table and the comparison stage ---------------------------------------------------
+
+from regrowth.compare.evidence import count_from_percent, evidence_table  # noqa: E402
+from regrowth.compare.stage import maic_tables, network_tables  # noqa: E402
+
+PUBLISHED_HEADER = ["trial", "nct_id", "drug", "treatment", "is_control", "n", "percent", "responders", "endpoint",
+                    "week", "analysis_set", "imputation", "source", "source_url", "checked"]
+
+
+def published(*rows):
+    return pd.DataFrame([dict(zip(PUBLISHED_HEADER, r)) for r in rows], columns=PUBLISHED_HEADER).astype(str)
+
+
+def efficacy(*rows):
+    """(trial_id, arm, endpoint, timepoint, responders, n)"""
+    return pd.DataFrame([{"trial_id": t, "arm": a, "subgroup": "Overall", "endpoint": e, "timepoint": tp,
+                          "n_responders": x, "n_subjects": n, "pct": 100 * x / n, "imputation": "NRI"}
+                         for t, a, e, tp, x, n in rows])
+
+
+@pytest.mark.parametrize("percent,n,want", [
+    ("38.8", 281, (109, "")),  # 109/281 = 38.79 %
+    ("22", 130, (29, "22 % of 130 fits 28, 29: the nearest used")),  # 28.6 -> 22.0 %, 29 -> 22.3 %
+    ("6.2", 189, (12, "6.2 % is no whole count of 189 (the nearest, 12/189, is 6.3 %): the published denominator or "
+                      "imputation may differ")),
+    ("0", 140, (0, "")),
+])
+def test_counts_back_computed_from_printed_percentages(percent, n, want):
+    responders, kind, note = count_from_percent(percent, n)
+    assert (responders, note) == want and kind == "back-computed from %"
+
+
+TRIALS = [{"trial_id": "R1", "label": "Randomised 1", "design": "randomized", "control": "Placebo"},
+          {"trial_id": "S1", "label": "Single arm", "design": "single-arm", "control": None}]
+
+
+def test_evidence_rows_and_which_enter_the_network():
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 5, 100),
+                   ("R1", "Drug A", "SALTLE20", "W36", 35, 100), ("R1", "Placebo", "SALTLE20", "W36", 6, 100),
+                   ("S1", "Drug S", "SALTLE20", "W24", 10, 20), ("S1", "Drug S", "SALTLE20", "EOT", 10, 20))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "200", "25.0", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "100", "4.0", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P2", "NCT2", "c", "Drug C", "no", "150", "", "45", "SALTLE20", "36", "ITT", "NRI", "x", "", ""),
+                    ("P2", "NCT2", "p", "Placebo", "yes", "150", "", "3", "SALTLE20", "36", "ITT", "NRI", "x", "", ""),
+                    ("R1 pub", "R1", "a", "Drug A", "no", "100", "30", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("R1 pub", "R1", "p", "Placebo", "yes", "100", "5", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    ev = evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False)
+    used = ev[ev.in_network]
+    assert sorted(zip(used.trial, used.treatment, used.responders, used.n)) == [
+        ("P1", "Drug B", 50, 200), ("P1", "Placebo", 4, 100), ("Randomised 1", "Drug A", 30, 100),
+        ("Randomised 1", "Placebo", 5, 100)]
+    notes = dict(zip(ev.trial + "/" + ev.week.astype(str), ev.network_note))
+    assert notes["Single arm/24"] == "not in the network: not a randomised trial (sheet column design)"
+    assert notes["P2/36"].startswith("not in the network: reports week 36, not 24")
+    assert notes["R1 pub/24"] == "not used: the trial's patient-level data are processed"
+    assert set(ev[ev.trial == "P2"]["count"]) == {"reported"} and set(ev[ev.trial == "P1"]["count"]) == {"back-computed from %"}
+    with_other = evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=True)
+    p2 = with_other[with_other.trial == "P2"]
+    assert p2.in_network.all() and set(p2.network_note) == {"at week 36, not 24 (comparison.other_weeks)"}
+
+
+def test_the_configured_week_changes_the_network():
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 5, 100),
+                   ("R1", "Drug A", "SALTLE20", "W36", 35, 100), ("R1", "Placebo", "SALTLE20", "W36", 6, 100))
+    pub = published(("P2", "NCT2", "c", "Drug C", "no", "150", "", "45", "SALTLE20", "36", "ITT", "NRI", "x", "", ""),
+                    ("P2", "NCT2", "p", "Placebo", "yes", "150", "", "3", "SALTLE20", "36", "ITT", "NRI", "x", "", ""))
+    at24 = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False), ["OR"])
+    at36 = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=36, other_weeks=False), ["OR"])
+    assert set(at24["nma_effects"].treatment) == {"Drug A"}
+    assert set(at36["nma_effects"].treatment) == {"Drug A", "Drug C"}
+    a36 = at36["nma_effects"].query("model == 'common' and treatment == 'Drug A'").iloc[0]
+    assert a36.estimate == pytest.approx((35 / 65) / (6 / 94))  # the week-36 counts
+
+
+def test_network_tables_of_a_star_by_hand():
+    """Two placebo-controlled trials: every estimate is the trial's own, Bucher equals the NMA,
+    heterogeneity is not estimable."""
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "100", "", "40", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    out = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False),
+                         ["OR", "RD"])
+    e = out["nma_effects"].set_index(["measure", "model", "treatment"])
+    assert e.loc[("OR", "random", "Drug A"), "estimate"] == pytest.approx((30 / 70) / (10 / 90))
+    assert e.loc[("RD", "common", "Drug B"), "estimate"] == pytest.approx(28.0)
+    assert e.loc[("RD", "common", "Drug B"), "nnt"] == pytest.approx(1 / 0.28)
+    b = out["bucher"].query("measure == 'OR'").iloc[0]
+    odds_ratio = {"Drug A": (30 / 70) / (10 / 90), "Drug B": (40 / 60) / (12 / 88)}
+    assert (b.treatment, b.comparator) == ("Drug B", "Drug A") and b.common_arm == "Placebo"
+    assert b.estimate == pytest.approx(b.nma_estimate) and b.estimate == pytest.approx(odds_ratio["Drug B"] / odds_ratio["Drug A"])
+    fit = out["nma_fit"].set_index(["measure", "model"])
+    assert fit.loc[("OR", "random"), "note"].startswith("heterogeneity not estimable")
+    ranks = out["nma_ranking"].query("measure == 'OR' and model == 'common'").set_index("treatment")["rank"]
+    assert ranks["Placebo"] == 3 and ranks["Drug B"] < ranks["Drug A"]  # OR 4.55 > 3.86
+
+
+def test_a_zero_cell_trial_gets_its_sensitivity_analyses():
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 12, 140), ("R1", "Placebo", "SALTLE20", "W24", 0, 140))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "100", "", "40", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    out = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False), ["OR"])
+    a = out["nma_effects"].query("model == 'common' and treatment == 'Drug A'").iloc[0]
+    assert a.estimate == pytest.approx((12.5 / 128.5) / (0.5 / 140.5))
+    s = out["nma_sensitivity"]
+    assert set(s.analysis) == {"increment 0.05 instead of 0.5", "without Randomised 1"}
+    tenth = s.query("analysis == 'increment 0.05 instead of 0.5' and model == 'common' and treatment == 'Drug A'").iloc[0]
+    assert tenth.estimate == pytest.approx((12.05 / 128.05) / (0.05 / 140.05))
+    assert set(s.query("analysis == 'without Randomised 1'").treatment) == {"Drug B"}
+
+
+def subjects(trial, rows):
+    """rows: (AGE, female, responder)"""
+    return pd.DataFrame([{"trial_id": trial, "USUBJID": f"{trial}-{k}", "arm": f"{trial} drug", "AGE": a, "female": f,
+                          "SALTBL": 80.0, "at_au": 0.0, "DURDIS": 5.0, "endpoint": "SALT50", "timepoint": "EOT",
+                          "responder": y} for k, (a, f, y) in enumerate(rows)])
+
+
+def test_maic_of_a_trial_against_another_trials_aggregate_data_by_hand():
+    """Target: 75 % women (3 of 4) with 2 of 4 responders. The IPD: 1 woman of 4 (weights 9:1:1:1),
+    the woman responds, one man does: weighted rate (9 + 1) / 12."""
+    ipd = subjects("T", [(40, 1.0, 1.0), (40, 0.0, 1.0), (40, 0.0, 0.0), (40, 0.0, 0.0)])
+    comparator = subjects("C", [(50, 1.0, 1.0), (50, 1.0, 1.0), (50, 1.0, 0.0), (50, 0.0, 0.0)])
+    out = maic_tables(pd.concat([ipd, comparator]), [{"trial": "T", "comparator": {"trial": "C"},
+                                                      "endpoint": "SALT50", "covariates": ["female"]}], None, {"T", "C"})
+    row = out["maic"].iloc[0]
+    assert row.rate == pytest.approx(100 * 10 / 12) and row.comparator_rate == pytest.approx(50.0)
+    assert row.ess == pytest.approx(144 / 84) and row.rate_unweighted == pytest.approx(50.0)
+    assert row.odds_ratio == pytest.approx((10 / 2) / 1.0) and not row.anchored
+    bal = out["maic_balance"].iloc[0]
+    assert (bal.before, bal.after, bal.target) == pytest.approx((0.25, 0.75, 0.75))
+
+
+def test_maic_of_a_trial_not_in_the_run_is_listed_not_run():
+    out = maic_tables(subjects("T", [(40, 1.0, 1.0), (41, 0.0, 0.0)]),
+                      [{"trial": "T", "comparator": {"trial": "GONE"}, "endpoint": "SALT50", "covariates": ["female"]}],
+                      None, {"T"})
+    assert out["maic"].iloc[0].note == "not run: GONE not in this run's trial sheet"
+
+
+def test_maic_against_a_published_population():
+    ipd = subjects("T", [(25, 1.0, 1.0), (30, 0.0, 1.0), (35, 1.0, 0.0), (40, 0.0, 0.0), (45, 1.0, 1.0),
+                         (50, 0.0, 0.0), (55, 1.0, 0.0), (60, 0.0, 1.0)])
+    targets = pd.DataFrame([{"comparator": "Pub", "treatment": "Drug P", "n": 100, "responders": 30, "endpoint": "SALT50",
+                             "age": 42.0, "age_sd": 10.0, "female": 0.6, "baseline_salt": None, "at_au": None,
+                             "disease_duration": None, "source": "a publication"}])
+    out = maic_tables(ipd, [{"trial": "T", "comparator": {"published": "Pub"}, "endpoint": "SALT50",
+                             "covariates": ["age", "age_sd", "female"]}], targets, {"T"})
+    bal = out["maic_balance"].set_index("covariate")
+    assert bal.loc["Age (years, mean)", "after"] == pytest.approx(42.0, abs=1e-6)
+    assert bal.loc["Age (years, SD)", "after"] == pytest.approx(10.0, abs=1e-6)
+    assert bal.loc["Female (proportion)", "after"] == pytest.approx(0.6, abs=1e-6)
+    assert out["maic"].iloc[0].comparator_rate == pytest.approx(30.0)

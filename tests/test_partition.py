@@ -180,7 +180,7 @@ def test_changed_definition_reruns_the_same_jobs_of_every_part_split_or_not(spli
     derived = {f"derive_adtte[part={p},trial=SPLIT]" for p in ("000", "001", "002", "003")}
     derived |= {"derive_adtte[part=000,trial=WHOLE]"}
     summaries = {f"summarize_tte[trial={t}]" for t in ("SPLIT", "WHOLE")}
-    aggregates = {"combine_tables", "report", "provenance", "all"}
+    aggregates = {"combine_tables", "compare_drugs", "report", "provenance", "all"}
     assert jobs == derived | summaries | aggregates
     assert not any(j.startswith(("split_export", "check")) for j in jobs)  # the split and the checks stand
 

@@ -34,7 +34,7 @@ import yaml
 from regrowth.errors import InputError
 from regrowth.ingest import ingest_trial
 from regrowth.ingest.reading import Reading
-from regrowth.trial import run_trial
+from regrowth.trial import check_trial, run_trial
 
 DATA = Path(__file__).parent / "data"
 CLASSIC, TWO_ARM = DATA / "redcap_classic", DATA / "redcap_two_arm"
@@ -126,9 +126,12 @@ def test_arm_names_from_redcaps_arms_file(tmp_path):
     folder = copy_of(TWO_ARM, tmp_path)
     edit_mapping(folder / "mapping.yaml", lambda m: m.pop("arms"))
     (folder / "AATwoArm_Arms_2024-10-01.csv").write_text("arm_num,name\n1,Drug B 4 mg QD\n2,Placebo\n")
-    dm = ingest_trial(folder, "redcap").tables["dm"]
-    assert column(dm, "ARM") == ["Drug B 4 mg QD"] * 3 + ["Placebo"] * 3
-    assert column(dm, "ARMCD") == [None] * 6  # the arms file names arms; codes only the mapping gives
+    checked = check_trial(folder, "redcap")  # through the gate: the arms file holds no records to account for
+    dm = checked.gated.tables["dm"]
+    assert dm["ARM"].tolist() == ["Drug B 4 mg QD"] * 3 + ["Placebo"] * 3
+    assert dm["ARMCD"].isna().all()  # the arms file names arms; codes only the mapping gives
+    accounting = checked.gated.accounting.set_index("file")
+    assert "AATwoArm_Arms_2024-10-01.csv" not in accounting.index and accounting["rows_in"].sum() == 25
 
 
 def test_two_arms_without_names_stop_naming_the_key(tmp_path):
@@ -252,6 +255,15 @@ def test_a_mapping_code_that_is_no_dictionary_choice_names_the_key(tmp_path):
     with pytest.raises(InputError, match=r"codes.sex.F: not a code or label of field sex \(its choices: 1 \(Male\); "
                                          r"2 \(Female\)\)"):
         ingest_trial(folder, "redcap")
+
+
+def test_a_used_label_that_is_no_cdisc_term_stops_naming_the_codes_key(tmp_path):
+    folder = copy_of(CLASSIC, tmp_path)
+    edit_mapping(folder / CLASSIC_MAPPING, lambda m: m["codes"].pop("eos_status"))  # 104 withdrew consent
+    with pytest.raises(InputError, match=r"choice 3 \(Withdrew consent\) of field end_reason gives DS.DSDECOD 'WITHDREW "
+                                         r"CONSENT', not a CDISC term; add codes: \{eos_status: \{\"3\": <one of "
+                                         r"COMPLETED, ADVERSE EVENT"):
+        ingest_trial(folder, "redcap", classic_reading(folder))
 
 
 def test_record_id_named_in_the_mapping(tmp_path):

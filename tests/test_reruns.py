@@ -18,7 +18,7 @@ from tests.conftest import copy_workflow, finished_copy, snakemake
 
 pytestmark = pytest.mark.workflow
 TRIALS = ["NCT01950780", "NCT02197455", "NCT03570749"]
-AGGREGATES = {"combine_tables", "report", "provenance", "all"}
+AGGREGATES = {"combine_tables", "compare_drugs", "report", "provenance", "all"}
 
 
 def planned(work, *args) -> set[str]:

@@ -71,7 +71,7 @@ def test_every_non_local_job_went_through_sbatch(runs):
     assert batch_jobs == ["group_part_SPLIT_000", "group_part_SPLIT_001", "group_part_SPLIT_002",
                           "group_part_SPLIT_003", "group_part_WHOLE_000", "group_summaries",
                           "rule_split_export/SPLIT"], batch_jobs
-    local_rules = {"collect_checks", "combine_tables", "rule_graph", "report", "provenance"}
+    local_rules = {"collect_checks", "combine_tables", "compare_drugs", "rule_graph", "report", "provenance"}
     ran_here = set(re.findall(r"localrule (\w+):", log))
     assert ran_here <= local_rules | {"all"}
 

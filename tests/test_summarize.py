@@ -242,3 +242,20 @@ def test_summaries_without_intervals_do_not_import_scipy():
     code = "import sys; import regrowth.summarize.tables; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _eot_efficacy(*arms):
+    return pd.DataFrame([{"trial_id": "T", "arm": a, "subgroup": "Overall", "endpoint": "SALT50", "timepoint": "EOT",
+                          "n_responders": x, "n_subjects": n} for a, x, n in arms])
+
+
+def test_within_trial_comparisons_follow_the_declared_design_not_arm_names():
+    from regrowth.summarize.tables import comparisons_table
+
+    eff = _eot_efficacy(("Drug", 30, 100), ("Placebo", 10, 100), ("Vehicle", 12, 100))
+    assert comparisons_table(eff).empty  # single-arm by default: no randomized difference, whatever the names
+    got = comparisons_table(eff, "randomized", "Vehicle")
+    assert set(got.arm) == {"Drug", "Placebo"} and set(got.control) == {"Vehicle"}
+    assert got.set_index("arm").loc["Drug", "difference"] == pytest.approx(18.0)
+    with pytest.raises(ValueError, match="control arm 'Sham' .sheet column control. is not one of its planned arms"):
+        comparisons_table(eff, "randomized", "Sham")

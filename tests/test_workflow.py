@@ -103,7 +103,9 @@ def test_summaries_read_only_the_records_they_use_and_count_the_same(run_dir):
     definitions = yaml.safe_load((run_dir / "config/config.yaml").read_text())["definitions"]
     settings = {"efficacy": {"endpoints": definitions["endpoints"], "weeks": definitions["report_weeks"],
                              "imputation": definitions["imputation"]},
-                "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]}}
+                "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]},
+                "comparison_subjects": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]}}
+    declared = {BARI: {"design": "randomized", "control": "Placebo"}}  # config/trials.tsv
     for trial in (RUX, TOFA, BARI):
         whole = {n: read_table(run_dir / f"results/{trial}/adam/{n}") for n in ("adsl", "adsalt", "adtte", "adae")}
         whole["validation"] = read_table(run_dir / f"results/{trial}/validation.parquet")
@@ -111,7 +113,8 @@ def test_summaries_read_only_the_records_they_use_and_count_the_same(run_dir):
         assert 0 < len(eot) < (whole["adsalt"]["PARAMCD"] == "SALT").sum()  # a selection, not every total record
         for table in SUMMARY_TABLES:
             written = read_table(run_dir / f"results/{trial}/tables/{table}.parquet")
-            from_whole = summarize_trial_table(table, trial, whole, **settings.get(table, {}))
+            extra = declared.get(trial, {}) if table == "comparisons" else {}
+            from_whole = summarize_trial_table(table, trial, whole, **settings.get(table, {}), **extra)
             pd.testing.assert_frame_equal(written, from_whole, obj=table)
 
 
@@ -414,3 +417,29 @@ def test_a_figure_that_fails_in_a_worker_fails_the_report():
 
     with pytest.raises(ValueError, match="no data for this figure"):
         figures.render({"a": (figures.forest, []), "b": (broken,)}, workers=2)
+
+
+def test_the_drugs_are_compared_by_network_meta_analysis_and_maic(run_dir):
+    """SALT <= 20 at week 24: BRAVE-AA1's simulated patients at week 24 (103/281, 34/184, 10/189)
+    with ALLEGRO-2b/3 and THRIVE-AA1 as published; BRAVE-AA2 (week 36 only) listed, not used."""
+    effects = read_table(run_dir / "results/tables/nma_effects.parquet")
+    bari = effects.query("measure == 'OR' and model == 'common' and treatment == 'Baricitinib 4 mg QD'").iloc[0]
+    assert bari.reference == "Placebo" and bari.estimate == pytest.approx((103 / 178) / (10 / 179))
+    assert set(effects.treatment) >= {"Ritlecitinib 50 mg QD", "Deuruxolitinib 8 mg BID", "Baricitinib 2 mg QD"}
+    evidence = read_table(run_dir / "results/tables/evidence.parquet")
+    brave2 = evidence[(evidence.trial == "BRAVE-AA2") & (evidence.endpoint == "SALTLE20")]
+    assert not brave2.in_network.any() and brave2.network_note.str.startswith("not in the network: reports week 36").all()
+    assert set(evidence[evidence.in_network].trial) == {"Baricitinib BRAVE-AA1", "ALLEGRO-2b/3", "THRIVE-AA1"}
+    maic = read_table(run_dir / "results/tables/maic.parquet").iloc[0]
+    assert (maic.trial, maic.comparator, maic.n) == (RUX, TOFA, 12) and 0 < maic.ess < 12
+    balance = read_table(run_dir / "results/tables/maic_balance.parquet")
+    assert (balance.after - balance.target).abs().max() < 1e-6
+    text = (run_dir / "results/report.html").read_text()
+    assert "Comparative effectiveness" in text and "Matching-adjusted indirect comparison" in text
+
+
+def test_a_randomized_trial_without_its_control_is_rejected_at_parse_time(run_dir):
+    (run_dir / "nocontrol.tsv").write_text("trial_id\tformat\tpath\tlabel\tdesign\n"
+                                           "NCT03570749\tdataset-json\tresources/trials/NCT03570749\tB\trandomized\n")
+    msg = rejected_at_parse_time(run_dir, "--config", "trials=nocontrol.tsv")
+    assert "trial NCT03570749: design randomized needs the sheet column control" in msg

@@ -75,11 +75,17 @@ def find_redcap_export(folder: Path, mapping: Path | None = None) -> RedcapExpor
                                  ("data dictionary", dictionary, "<Project>_DataDictionary_<date>.csv or *_dictionary.csv")):
         if len(paths) != 1:
             listed = f": {', '.join(p.name for p in paths)}" if paths else ""
-            raise InputError(f"{folder}: a REDCap export needs exactly one {kind} ({pattern}); found {len(paths)}{listed}")
+            hint = "; keep one (each data cut in a folder of its own)" if len(paths) > 1 else ""
+            raise InputError(f"{folder}: a REDCap export needs exactly one {kind} ({pattern}); found {len(paths)}"
+                             f"{listed}{hint}")
     if len(arms) > 1:
         raise InputError(f"{folder}: more than one REDCap arms file: {', '.join(p.name for p in arms)}")
-    return RedcapExport(records[0], dictionary[0], Path(mapping) if mapping else folder / "mapping.yaml",
-                        arms[0] if arms else None)
+    mapping_path = Path(mapping) if mapping else folder / "mapping.yaml"
+    if not mapping_path.is_file():
+        where = ("the trial sheet's mapping column names it, relative to the working directory or absolute"
+                 if mapping else "put mapping.yaml in the export folder, or name the file in the sheet's mapping column")
+        raise InputError(f"{mapping_path}: REDCap mapping file not found ({where})")
+    return RedcapExport(records[0], dictionary[0], mapping_path, arms[0] if arms else None)
 
 
 def export_files(folder: str | Path, fmt: str, mapping: str | Path | None = None) -> list[Path]:

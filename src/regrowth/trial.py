@@ -17,7 +17,7 @@ from regrowth.check import Checked, check_part
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 SUMMARY_TABLES = ["efficacy", "regrowth_bands", "relapse", "safety", "demographics", "disposition", "comparisons",
-                  "km_curves", "salt_by_visit", "best_change", "populations", "denominators"]
+                  "km_curves", "salt_by_visit", "best_change", "populations", "denominators", "comparison_subjects"]
 
 
 def check_trial(folder: str | Path, fmt: str, policy: str = "quarantine", window_days: int = 14,
@@ -55,7 +55,7 @@ class TrialRun:
 
 def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, eot_week: int | None = None,
               policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None,
-              reading=None) -> TrialRun:
+              reading=None, design: str = "single-arm", control: str | None = None) -> TrialRun:
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
     eot_week, data_cut, policy and reading settings (regrowth.ingest.reading.Reading); the tables
     are those of results/{trial}/tables/."""
@@ -72,7 +72,8 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
     derive_analysis_tables(dict(checked.gated.tables), settings,
                            lambda name, table: adam.__setitem__(name, as_pandas(table)))
     trial_id = trial_id or Path(folder).name
-    summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"]}
+    summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"],
+                        "design": design, "control": control}
     inputs = {**adam, "validation": checked.issues}  # the denominators' notes read the issues
     tables = {name: summarize_trial_table(name, trial_id, inputs, **summary_settings) for name in SUMMARY_TABLES}
     return TrialRun(checked, adam, tables)

@@ -184,6 +184,7 @@ SUMMARY_TABLES = [
     "best_change",
     "populations",
     "denominators",
+    "comparison_subjects",
 ]
 
 
@@ -275,13 +276,37 @@ def summary_inputs(wildcards, tables):
     return out
 
 
+def design_of(trial_id):
+    """The sheet's design and control arm of a trial (a control only for a randomized trial)."""
+    row = TRIALS.loc[trial_id]
+    design = row.get("design") if isinstance(row.get("design"), str) and row.get("design") else "single-arm"
+    control = row.get("control") if isinstance(row.get("control"), str) and row.get("control") else None
+    if design == "randomized" and control is None:
+        raise ValueError(f"trial {trial_id}: design randomized needs the sheet column control (its control arm, "
+                         "as its planned arm is named, e.g. Placebo)")
+    if design != "randomized" and control is not None:
+        raise ValueError(f"trial {trial_id}: a control arm ({control}) is given for a {design} trial; set design "
+                         "randomized or leave control empty")
+    return {"design": design, "control": control}
+
+
+def summary_settings(table, trial_id):
+    """A summary table's settings (SUMMARY_PARAMS, summarize.smk); the within-trial comparisons
+    also take the trial's declared design and control arm (sheet columns design, control)."""
+    settings = dict(SUMMARY_PARAMS.get(table, {}))
+    if table == "comparisons":
+        settings.update(design_of(trial_id))
+    return settings
+
+
 def trial_meta():
-    keep = ["trial_id", "label", "format", "path", "drug", "eot_week", "simulated"]
+    keep = ["trial_id", "label", "format", "path", "drug", "eot_week", "simulated", "design", "control"]
     out = []
     for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
         meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}
         meta["data_cut"] = data_cut(r)
         meta["policy"] = policy_of(r["trial_id"])
+        meta.update(design_of(r["trial_id"]))
         out.append(meta)
     return out
 
@@ -303,6 +328,7 @@ def output_rules():
         out.update({f"results/{t}/tables/{n}.parquet": f"summarize_{g}" for g, names in SUMMARY_GROUPS.items()
                     for n in names})
     out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
+    out.update({f"results/tables/{n}.parquet": "compare_drugs" for n in COMPARE_TABLES})  # compare.smk
     out["results/report.html"] = "report"
     out["results/provenance/rulegraph.dot"] = "rule_graph"
     return out
@@ -324,7 +350,7 @@ def final_outputs():
             per_trial += [sdtm(d, t, part) for d in DOMAIN_NAMES]
             per_trial += [adam(n, t, part) for n in ADAM_TABLES]
         per_trial += list(trial_checks(t).values())
-    tables = [f"results/tables/{n}.parquet" for n in SUMMARY_TABLES]
+    tables = [f"results/tables/{n}.parquet" for n in [*SUMMARY_TABLES, *COMPARE_TABLES]]  # compare.smk
     provenance = [
         "results/provenance/manifest.json",
         "results/provenance/ro-crate-metadata.json",

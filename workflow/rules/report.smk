@@ -3,7 +3,7 @@
 
 rule report:
     input:
-        tables=expand("results/tables/{table}.parquet", table=SUMMARY_TABLES),
+        tables=expand("results/tables/{table}.parquet", table=[*SUMMARY_TABLES, *COMPARE_TABLES]),
         validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
         inputs=expand("results/{trial}/files.parquet", trial=TRIAL_IDS),
         accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),

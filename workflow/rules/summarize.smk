@@ -15,6 +15,7 @@ SUMMARY_INPUTS = {
     "best_change": ["adsalt"],
     "populations": ["adsl", "adsalt"],
     "denominators": ["adsl", "adsalt", "validation"],
+    "comparison_subjects": ["adsl", "adsalt"],
 }
 SUMMARY_PARAMS = {
     "efficacy": {
@@ -26,13 +27,18 @@ SUMMARY_PARAMS = {
         "endpoints": DEFS["endpoints"],
         "imputation": DEFS["imputation"],
     },
+    "comparison_subjects": {
+        "endpoints": DEFS["endpoints"],
+        "imputation": DEFS["imputation"],
+    },
 }
+
 # One job per ADaM table the summaries are built from: twelve one-second jobs per trial spent
 # most of their time starting Python; grouped by source, a changed derivation or definition
 # still reruns only the tables that read what changed (tests/test_reruns.py).
 SUMMARY_GROUPS = {
     "salt": ["efficacy", "best_change", "salt_by_visit", "regrowth_bands", "comparisons", "populations",
-             "denominators"],
+             "denominators", "comparison_subjects"],
     "tte": ["relapse", "km_curves"],
     "safety": ["safety"],
     "subjects": ["demographics", "disposition"],
@@ -60,7 +66,7 @@ for _group, _tables in SUMMARY_GROUPS.items():
             runtime=10,
         params:
             code=code("summarize_trial.py"),
-            settings={t: SUMMARY_PARAMS.get(t, {}) for t in _tables},
+            settings=lambda w, tables=_tables: {t: summary_settings(t, w.trial) for t in tables},
         run:
             run_script("summarize_trial.py", input, output, params, wildcards, threads, resources, log, rule)
 

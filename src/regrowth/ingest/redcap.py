@@ -221,6 +221,37 @@ def _text_issues(raw, field: Field, file) -> list[dict]:
     return out
 
 
+def _role_codelists() -> dict[str, tuple[str, list[str], dict[str, str]]]:
+    """role -> (variable, its CDISC codelist, synonyms) for the choice roles whose variable has one."""
+    from regrowth.ingest.contract import TERM_SYNONYMS
+    from regrowth.model import NCOMPLT_CT
+    from regrowth.validate.checks import AESEV_CT, SEX_CT
+
+    return {"sex": ("DM.SEX", SEX_CT, TERM_SYNONYMS.get("SEX", {})), "eos_status": ("DS.DSDECOD", NCOMPLT_CT, {}),
+            "ae_severity": ("AE.AESEV", AESEV_CT, {})}
+
+
+def _check_terms(ex: "_Export", mapping_path: Path) -> None:
+    """A choice the export uses must decode to a term of its variable's codelist: a label that is
+    none ('Withdrew consent') stops here naming the codes key to add, not later as a value of
+    the canonical table nobody can find in the export."""
+    problems = []
+    for role, (variable, codelist, synonyms) in _role_codelists().items():
+        field = ex.field(role)
+        if field is None or not field.choices or field.name not in ex.raw.columns:
+            continue
+        terms = ex.terms(role)
+        used = [c for c in field.choices if c in set(ex.raw[field.name].dropna())]
+        for code in used:
+            term = str(terms[code]).strip().upper()
+            if synonyms.get(term, term) not in codelist:
+                problems.append(f"choice {code} ({field.choices[code]}) of field {field.name} gives {variable} "
+                                f"'{term}', not a CDISC term; add codes: {{{role}: {{\"{code}\": <one of "
+                                f"{', '.join(codelist)}>}}}}")
+    if problems:
+        raise InputError(f"{mapping_path}: " + "; ".join(problems) + f" ({MAPPING_HELP})")
+
+
 def _refuse_labels_export(raw: pd.DataFrame, fields: dict[str, Field], mapping: dict, path: Path) -> None:
     """REDCap can export choice labels instead of codes: refused with that reason (a label read as a
     code would be reported as hundreds of unknown codes)."""
@@ -372,6 +403,7 @@ def ingest_redcap(folder: Path, mapping_path: Path | None = None) -> tuple[Assem
             issues.append(read_issue("RG0004", "REDCAP", file, field,
                                      f"field {field} (role '{role}') is not in the records export; its variables stay empty"))
     issues += dictionary_issues(raw, fields, file)
+    _check_terms(ex, mapping_path)
     _check_salt_visits(ex, mapping_path)
     arms = _planned_arms(ex, mapping_path)
     tables = {"dm": _dm(ex, arms, record_id), "ex": _ex(ex), "ds": _ds(ex), "ae": _ae(ex), "sv": _sv(ex),
@@ -424,9 +456,10 @@ def _check_salt_visits(ex: _Export, mapping_path: Path) -> None:
     keys = ex.visit_keys(scored)
     unlisted = sorted({str(k) for k in keys.dropna() if ex.visit_of(k) is None})
     if unlisted:
+        key = ARM_SUFFIX.sub("", unlisted[0])  # an event name without _arm_N serves every arm
         raise InputError(f"{mapping_path}: SALT scores at {'event' if not ex.has('visit') else 'visit code'}(s) "
-                         f"{', '.join(unlisted)} not listed under visits; add each (e.g. visits: {{{unlisted[0]}: "
-                         f"{{VISITNUM: 3, VISIT: WEEK 4}}}}) ({MAPPING_HELP})")
+                         f"{', '.join(unlisted)} not listed under visits; add each (e.g. visits: {{{key}: "
+                         f"{{VISITNUM: <a number no other visit has>, VISIT: <its name>}}}}) ({MAPPING_HELP})")
     if keys.isna().any():
         row = int(scored.loc[keys.isna(), "SRCROW"].iloc[0])
         what = f"field {ex.mapping['fields']['visit']} is empty" if ex.has("visit") else \

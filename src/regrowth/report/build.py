@@ -255,6 +255,77 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
     return rows
 
 
+MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference (% points)"}
+
+
+def _ratio_text(estimate, low, high, measure: str) -> str:
+    if estimate is None or (isinstance(estimate, float) and np.isnan(estimate)):
+        return NOT_AVAILABLE
+    digits = 1 if measure == "RD" else 2
+    return f"{format_half_up(estimate, digits)} ({format_half_up(low, digits)} to {format_half_up(high, digits)})"
+
+
+def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None) -> dict | None:
+    """The comparative-effectiveness section's rows from the compare tables (None without them)."""
+    if comparison is None or "nma_effects" not in tables:
+        return None
+    measures = list(comparison["measures"])
+    first = measures[0]
+    effects, fit, league = tables["nma_effects"], tables["nma_fit"], tables["nma_league"]
+    ranking, evidence = tables["nma_ranking"], tables["evidence"]
+    random = effects[effects["model"] == "random"]
+    ranks = ranking[(ranking["model"] == "random") & (ranking["measure"] == first)].set_index("treatment")
+    order = list(ranks.sort_values("rank").index) if len(ranks) else []
+    rows = []
+    for t in [t for t in order if t in set(random["treatment"])]:
+        cells = {}
+        for m in measures:
+            r = random[(random["treatment"] == t) & (random["measure"] == m)]
+            if len(r):
+                r = r.iloc[0]
+                cells[m] = _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], m)
+                if m == "RD":  # patients to treat for one more responder than on the reference
+                    cells["NNT"] = format_half_up(100 / r["estimate"], 0) if r["estimate"] > 0 else "no benefit"
+        top = random[random["treatment"] == t].iloc[0]
+        rows.append({"treatment": t, "reference": top["reference"], "trials": top["trials"], "cells": cells,
+                     "pscore": format_half_up(ranks.loc[t, "pscore"], 2), "rank": int(ranks.loc[t, "rank"])})
+    fits = fit[fit["measure"] == first].to_dict("records")
+    league_rows, league_headers = [], order
+    lf = league[(league["model"] == "random") & (league["measure"] == first)]
+    cell = {(r["treatment"], r["comparator"]): _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], first)
+            for r in lf.to_dict("records")}
+    for a in order:
+        league_rows.append({"treatment": a, "cells": [("" if a == b else cell.get((a, b), "")) for b in order]})
+    used = evidence[evidence["in_network"]]
+    sources = {"patient-level": int((used["evidence"] == "patient-level").sum()),
+               "published": int((used["evidence"] == "published").sum())}
+    ev_rows = [{**r, "percent_text": format_half_up(r["percent"], 1) if r["percent"] == r["percent"] else ""}
+               for r in evidence[evidence["endpoint"] == comparison["endpoint"]].to_dict("records")]
+    maic = tables.get("maic", pd.DataFrame())
+    maic_rows = [{**r, "or_text": _ratio_text(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"], "OR"),
+                  "rd_text": _ratio_text(r["risk_difference"], r["rd_ci_low"], r["rd_ci_high"], "RD"),
+                  "ess_text": format_half_up(r["ess"], 1) if r.get("ess") == r.get("ess") and r.get("ess") is not None else "",
+                  "rates": (f"{format_half_up(r['rate'], 1)} % weighted ({format_half_up(r['rate_unweighted'], 1)} % "
+                            f"unweighted) vs {format_half_up(r['comparator_rate'], 1)} %") if r.get("rate") is not None
+                  and r.get("rate") == r.get("rate") else ""}
+                 for r in maic.to_dict("records")]
+    balance = tables.get("maic_balance", pd.DataFrame())
+    balance_rows = [{**r, "before_text": format_half_up(r["before"], 2), "after_text": format_half_up(r["after"], 2),
+                     "target_text": format_half_up(r["target"], 2)} for r in balance.to_dict("records")]
+    sensitivity = tables.get("nma_sensitivity", pd.DataFrame())
+    return {"endpoint": comparison["endpoint"], "week": comparison["week"], "measure": first,
+            "measure_name": MEASURE_NAMES[first], "measures": measures, "rows": rows, "fits": fits,
+            "league_headers": league_headers, "league_rows": league_rows, "sources": sources,
+            "n_trials": int(used["trial"].nunique()), "simulated": sorted(set(used.loc[used["simulated"], "trial"])),
+            "evidence": ev_rows, "maic": maic_rows, "balance": balance_rows,
+            "sensitivity": sensitivity.to_dict("records"), "other_weeks": comparison["other_weeks"],
+            "forest": [{"label": r["treatment"], "reference": r["reference"],
+                        **{k: float(v) for k, v in random[(random["treatment"] == r["treatment"])
+                                                          & (random["measure"] == first)]
+                           .iloc[0][["estimate", "ci_low", "ci_high"]].rename({"ci_low": "low", "ci_high": "high"}).items()}}
+                       for r in rows]}
+
+
 def _trial_sections(trials: list[TrialData], counts: dict[str, dict], populations: pd.DataFrame) -> list[dict]:
     out = []
     for t in trials:
@@ -314,7 +385,7 @@ def _figure_jobs(trials: list[TrialData], tables: dict[str, pd.DataFrame], defin
 
 def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], published: pd.DataFrame,
                  definitions: dict, versions: dict, provenance: dict | Callable[[], dict] | None = None,
-                 workers: int = 1) -> str:
+                 workers: int = 1, comparison: dict | None = None) -> str:
     """The report's HTML from the summary tables (`tables`, by name: results/tables/*.parquet)
     and each trial's sheet metadata, validation issues, accounting and files; `workers`
     processes render its figures. `provenance` may be a function, called once the figures are
@@ -325,6 +396,9 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
     counts = _counts_by_trial(tables["denominators"], trials)
     forest_rows = _forest_rows(efficacy, published)
     jobs = _figure_jobs(trials, tables, definitions, forest_rows)
+    comparative = comparative_section(tables, comparison)
+    if comparative and comparative["forest"]:
+        jobs["nma_forest"] = (figures.nma_forest, comparative["forest"], comparative["measure"])
     has_salt = "salt" in jobs
     figs = {name: svg for name, svg in figures.render(jobs, workers).items() if svg}  # "": nothing to show
     if callable(provenance):
@@ -362,5 +436,5 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
         inputs=[{"trial_id": t.trial_id, "data_cut": t.data_cut or "not stated", **r}
                 for t in trials for r in t.inputs.to_dict("records")],
         provenance=provenance or {"code": {}, "config": "", "rules": []},
-        definitions=definitions, versions=versions, figs=figs, has_salt=has_salt,
+        definitions=definitions, versions=versions, figs=figs, has_salt=has_salt, comparative=comparative,
     )

@@ -233,6 +233,25 @@ def forest(rows: list[dict]) -> str:
     return _svg(fig)
 
 
+def nma_forest(rows: list[dict], measure: str) -> str:
+    """Each treatment against the reference from the network meta-analysis: estimate and 95 % CI
+    (log axis for a ratio), rows ordered as given: label, estimate, low, high."""
+    ratio = measure != "RD"
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(rows) + 1.0))
+    for y, r in enumerate(reversed(rows)):
+        ax.plot([r["low"], r["high"]], [y, y], color="#1b6ca8", lw=1.4)
+        ax.plot([r["estimate"]], [y], "s", color="#1b6ca8", ms=5)
+    ax.axvline(1.0 if ratio else 0.0, color="#555555", lw=0.8, ls="--")
+    if ratio:
+        ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=8)
+    name = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference, % points"}[measure]
+    ax.set_xlabel(f"{name} vs {rows[0]['reference']} (95% CI){', log scale' if ratio else ''}")
+    ax.grid(axis="x", color="#eeeeee")
+    return _svg(fig)
+
+
 def ae_incidence(table: pd.DataFrame, top: int = 10) -> str:
     """Subjects with each of the most frequent TEAE preferred terms, % of each arm."""
     pts = table[table["pt"] != ""]

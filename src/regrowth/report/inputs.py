@@ -33,7 +33,8 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
     return build_report(trials=data, tables={Path(p).stem: read_table(p) for p in tables},
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions(),
-                        provenance=lambda: provenance_appendix(rule_graph(), config, workflow_dir), workers=workers)
+                        provenance=lambda: provenance_appendix(rule_graph(), config, workflow_dir), workers=workers,
+                        comparison=config.get("comparison"))
 
 
 def rule_edges(dot: str) -> list[tuple[str, str]]:

@@ -251,22 +251,21 @@ def demographics_table(trial_id: str, adsl) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-PLACEBO = "placebo"
-
-
-def comparisons_table(efficacy: pd.DataFrame) -> pd.DataFrame:
-    """Each active arm against placebo, per endpoint at EOT (overall): difference in response
-    rate (percentage points) with Newcombe's hybrid score 95 % interval. Trials without a
-    placebo arm give no rows."""
+def comparisons_table(efficacy: pd.DataFrame, design: str = "single-arm", control: str | None = None) -> pd.DataFrame:
+    """Each active arm of a randomized trial (sheet column design) against its declared control
+    arm (sheet column control), per endpoint at EOT (overall): difference in response rate
+    (percentage points) with Newcombe's hybrid score 95 % interval. A single-arm trial gives no
+    rows, whatever its arms are called; a control arm the trial does not have is an error."""
     columns = ["trial_id", "arm", "control", "endpoint", "timepoint", "n_responders", "n_subjects",
                "control_responders", "control_subjects", "difference", "ci_low", "ci_high"]
     e = efficacy[(efficacy["subgroup"] == OVERALL) & (efficacy["timepoint"] == "EOT")] if len(efficacy) else efficacy
     rows = []
+    if design != "randomized":
+        return pd.DataFrame(rows, columns=columns)
     for trial_id, t in (e.groupby("trial_id", sort=True) if len(e) else []):
-        controls = sorted(a for a in t["arm"].unique() if PLACEBO in a.lower())
-        if not controls:
-            continue
-        control = controls[0]
+        if control not in set(t["arm"]):
+            raise ValueError(f"trial {trial_id}: control arm {control!r} (sheet column control) is not one of its "
+                             f"planned arms: {', '.join(sorted(t['arm'].unique()))}")
         for arm in sorted(a for a in t["arm"].unique() if a != control):
             for endpoint in t["endpoint"].unique():
                 a = t[(t["arm"] == arm) & (t["endpoint"] == endpoint)].iloc[0]
@@ -320,7 +319,11 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
         return disposition_table(trial_id, adsl)
     if table == "comparisons":
         eff = efficacy_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], [], settings["imputation"])
-        return comparisons_table(eff)
+        return comparisons_table(eff, settings.get("design", "single-arm"), settings.get("control"))
+    if table == "comparison_subjects":
+        from regrowth.summarize.subjects import comparison_subjects_table
+
+        return comparison_subjects_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], settings["imputation"])
     if table == "km_curves":
         return figures_data.km_curves_table(trial_id, inputs["adtte"])
     if table == "salt_by_visit":

@@ -27,7 +27,7 @@ from regrowth.validate import polars_frame, polars_tables
 from regrowth.validate.rules import RULES
 
 SHOW_AT_MOST = 20
-METADATA_FORMATS = ["redcap-dictionary", "redcap-mapping"]  # describe the data; hold no records
+METADATA_FORMATS = ["redcap-dictionary", "redcap-mapping", "redcap-arms"]  # describe the data; hold no records
 ACCOUNTING_COLUMNS = ["file", "rows_in", "rows_accepted", "rows_quarantined"]
 DM_QUARANTINED = ("RG0708", "the subject's DM record is quarantined")
 

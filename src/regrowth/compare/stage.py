@@ -1,0 +1,285 @@
+"""The comparison stage: the evidence table to network meta-analysis tables, and the
+patient-level summary tables to matching-adjusted indirect comparisons. pandas in, pandas out
+(small tables); the statistics are regrowth.compare.nma, .effects and .maic."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from regrowth.compare.effects import number_needed_to_treat, pairwise, zero_cell_studies
+from regrowth.compare.evidence import network_arms
+from regrowth.compare.maic import CannotMatch, maic_weights, weighted_mean, weighted_sd
+from regrowth.compare.nma import bucher, network_meta_analysis
+
+Z95 = float(stats.norm.ppf(0.975))
+MODELS = ("common", "random")
+EFFECT_COLUMNS = ["measure", "model", "treatment", "reference", "estimate", "ci_low", "ci_high", "log_estimate", "se",
+                  "nnt", "trials"]
+FIT_COLUMNS = ["measure", "model", "trials", "treatments", "comparisons", "Q", "df", "Q_pvalue", "tau2", "I2", "note"]
+LEAGUE_COLUMNS = ["measure", "model", "treatment", "comparator", "estimate", "ci_low", "ci_high"]
+RANK_COLUMNS = ["measure", "model", "treatment", "pscore", "rank"]
+BUCHER_COLUMNS = ["measure", "treatment", "trial", "comparator", "comparator_trial", "common_arm", "estimate", "ci_low",
+                  "ci_high", "nma_estimate"]
+SENSITIVITY_COLUMNS = ["analysis", "measure", "model", "treatment", "reference", "estimate", "ci_low", "ci_high"]
+
+
+def _natural(measure: str, log_value: float) -> float:
+    return log_value * 100 if measure == "RD" else math.exp(log_value)
+
+
+def _reference(arms: pd.DataFrame) -> str:
+    controls = Counter(arms.loc[arms["is_control"], "treatment"])
+    return controls.most_common(1)[0][0]
+
+
+def network_tables(evidence: pd.DataFrame, measures: list[str], increment: float = 0.5) -> dict[str, pd.DataFrame]:
+    """nma_effects (each treatment vs the reference, the most common control), nma_fit,
+    nma_league, nma_ranking (P-scores, higher response better), bucher (active arms of two
+    trials through their shared control), nma_sensitivity (zero cells)."""
+    arms = network_arms(evidence)
+    empty = {"nma_effects": EFFECT_COLUMNS, "nma_fit": FIT_COLUMNS, "nma_league": LEAGUE_COLUMNS,
+             "nma_ranking": RANK_COLUMNS, "bucher": BUCHER_COLUMNS, "nma_sensitivity": SENSITIVITY_COLUMNS}
+    out = {name: pd.DataFrame(columns=cols) for name, cols in empty.items()}
+    if arms["study"].nunique() < 1 or len(arms) < 2:
+        out["nma_fit"] = pd.DataFrame([{**{c: None for c in FIT_COLUMNS}, "measure": m, "model": model,
+                                        "note": "no randomised trial enters the network"}
+                                       for m in measures for model in MODELS], columns=FIT_COLUMNS)
+        return out
+    reference = _reference(arms)
+    trials_of = arms.groupby("treatment")["study"].apply(lambda s: ", ".join(sorted(s)))
+    effects, fits, league, ranks, buch, sens = [], [], [], [], [], []
+    for measure in measures:
+        contrasts = pairwise(arms, measure, increment)
+        common, random = network_meta_analysis(contrasts, reference=reference)
+        for fit in (common, random):
+            for t in fit.treatments:
+                if t == reference:
+                    continue
+                est, se = fit.effect(t, reference)
+                effects.append({"measure": measure, "model": fit.model, "treatment": t, "reference": reference,
+                                "estimate": _natural(measure, est), "ci_low": _natural(measure, est - Z95 * se),
+                                "ci_high": _natural(measure, est + Z95 * se), "log_estimate": est, "se": se,
+                                "nnt": number_needed_to_treat(est) if measure == "RD" else None,
+                                "trials": trials_of.get(t, "")})
+            fits.append(_fit_row(measure, fit, arms, contrasts))
+            league += [{"measure": measure, "model": fit.model, **r,
+                        "estimate": _natural(measure, r["estimate"]), "ci_low": _natural(measure, r["ci_low"]),
+                        "ci_high": _natural(measure, r["ci_high"])}
+                       for r in fit.league().drop(columns="se").to_dict("records")]
+            scores = fit.pscores(larger_is_better=True)
+            order = sorted(scores, key=lambda t: -scores[t])
+            ranks += [{"measure": measure, "model": fit.model, "treatment": t, "pscore": scores[t],
+                       "rank": order.index(t) + 1} for t in fit.treatments]
+        buch += _bucher_rows(measure, contrasts, arms, common)
+        sens += _zero_cell_sensitivity(arms, measure, increment, reference)
+    out.update(nma_effects=pd.DataFrame(effects, columns=EFFECT_COLUMNS), nma_fit=pd.DataFrame(fits, columns=FIT_COLUMNS),
+               nma_league=pd.DataFrame(league, columns=LEAGUE_COLUMNS),
+               nma_ranking=pd.DataFrame(ranks, columns=RANK_COLUMNS), bucher=pd.DataFrame(buch, columns=BUCHER_COLUMNS),
+               nma_sensitivity=pd.DataFrame(sens, columns=SENSITIVITY_COLUMNS))
+    return out
+
+
+def _fit_row(measure, fit, arms, contrasts) -> dict:
+    note = ""
+    if fit.df <= 0:
+        note = ("heterogeneity not estimable: each comparison has one trial (tau2 = 0; random = common effect)"
+                if fit.model == "random" else "Q has no degrees of freedom: each comparison has one trial")
+    return {"measure": measure, "model": fit.model, "trials": int(arms["study"].nunique()),
+            "treatments": len(fit.treatments), "comparisons": len(contrasts), "Q": fit.Q if fit.df > 0 else None,
+            "df": fit.df, "Q_pvalue": fit.Q_pvalue, "tau2": fit.tau2 if fit.df > 0 else None,
+            "I2": fit.I2, "note": note}
+
+
+def _bucher_rows(measure, contrasts, arms, common) -> list[dict]:
+    """Each pair of active arms of two different trials sharing a control arm: the indirect
+    estimate through that control (on a star network of two-arm trials it equals the NMA)."""
+    controls = arms.loc[arms["is_control"]].set_index("study")["treatment"]
+    direct = {}
+    for r in contrasts.itertuples():
+        if r.treat2 == controls.get(r.study):
+            direct[(r.study, r.treat1)] = (r.TE, r.seTE, r.treat2)
+        elif r.treat1 == controls.get(r.study):
+            direct[(r.study, r.treat2)] = (-r.TE, r.seTE, r.treat1)
+    rows = []
+    for (s1, a), (s2, b) in combinations(sorted(direct), 2):
+        if s1 == s2 or direct[(s1, a)][2] != direct[(s2, b)][2] or a == b:
+            continue
+        est, se = bucher(direct[(s1, a)][0], direct[(s1, a)][1], direct[(s2, b)][0], direct[(s2, b)][1])
+        rows.append({"measure": measure, "treatment": a, "trial": s1, "comparator": b, "comparator_trial": s2,
+                     "common_arm": direct[(s1, a)][2], "estimate": _natural(measure, est),
+                     "ci_low": _natural(measure, est - Z95 * se), "ci_high": _natural(measure, est + Z95 * se),
+                     "nma_estimate": _natural(measure, common.effect(a, b)[0])})
+    return rows
+
+
+def _zero_cell_sensitivity(arms, measure, increment, reference) -> list[dict]:
+    """With zero cells (an arm with no or only responders): the ratio measures again with a
+    tenth of the increment, and without those trials; the risk difference needs no increment."""
+    zero = zero_cell_studies(arms.drop(columns="is_control"))
+    if not zero or measure == "RD":
+        return []
+    rows = []
+    analyses = [(f"increment {increment / 10:g} instead of {increment:g}", arms, increment / 10),
+                (f"without {', '.join(sorted(zero))}", arms[~arms["study"].isin(zero)], increment)]
+    for label, data, inc in analyses:
+        if data["study"].nunique() == 0 or reference not in set(data["treatment"]):
+            continue
+        try:
+            common, random = network_meta_analysis(pairwise(data, measure, inc), reference=reference)
+        except ValueError as exc:
+            rows.append({"analysis": label, "measure": measure, "model": None, "treatment": str(exc), "reference": reference,
+                         "estimate": None, "ci_low": None, "ci_high": None})
+            continue
+        for fit in (common, random):
+            for t in fit.treatments:
+                if t != reference:
+                    est, se = fit.effect(t, reference)
+                    rows.append({"analysis": label, "measure": measure, "model": fit.model, "treatment": t,
+                                 "reference": reference, "estimate": _natural(measure, est),
+                                 "ci_low": _natural(measure, est - Z95 * se),
+                                 "ci_high": _natural(measure, est + Z95 * se)})
+    return rows
+
+
+# --- matching-adjusted indirect comparison ---------------------------------------------------------------
+
+COVARIATES = {  # config name -> (column of the comparison subjects table, label, kind)
+    "age": ("AGE", "Age (years, mean)", "mean"),
+    "age_sd": ("AGE", "Age (years, SD)", "sd"),
+    "female": ("female", "Female (proportion)", "mean"),
+    "baseline_salt": ("SALTBL", "Baseline SALT (mean)", "mean"),
+    "at_au": ("at_au", "Alopecia totalis/universalis (proportion)", "mean"),
+    "disease_duration": ("DURDIS", "Disease duration (years, mean)", "mean"),
+}
+TARGET_COLUMNS = ["comparator", "treatment", "n", "responders", "endpoint", *COVARIATES, "source"]
+MAIC_COLUMNS = ["trial", "treatment", "comparator", "comparator_treatment", "comparator_source", "endpoint",
+                "anchored", "covariates", "n", "n_excluded", "ess", "rate", "rate_unweighted", "comparator_rate",
+                "odds_ratio", "or_ci_low", "or_ci_high", "risk_difference", "rd_ci_low", "rd_ci_high", "weight_max_share",
+                "assumption", "note"]
+BALANCE_COLUMNS = ["trial", "comparator", "covariate", "before", "after", "target"]
+UNANCHORED = ("unanchored: no common comparator arm; assumes every prognostic factor and effect modifier is "
+              "among the matched covariates, and that the outcome is defined and timed alike")
+
+
+def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: list[str]) -> dict:
+    """A processed trial's patients summarised as a publication would report them (each arm
+    pooled): N, responders and the covariates' means (or SD)."""
+    rows = subjects[(subjects["trial_id"] == trial) & (subjects["endpoint"] == endpoint)]
+    if rows.empty:
+        raise ValueError(f"MAIC comparator {trial}: no patients with endpoint {endpoint} in its comparison subjects")
+    out = {"comparator": trial, "treatment": ", ".join(sorted(rows["arm"].unique())), "n": len(rows),
+           "responders": float(rows["responder"].sum()), "source": f"{trial}: this workflow's patient-level tables"}
+    for name in covariates:
+        column, _, kind = COVARIATES[name]
+        values = rows[column].dropna()
+        out[name] = float(values.std(ddof=1) if kind == "sd" else values.mean())
+    return out
+
+
+def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFrame | None = None,
+                processed: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """maic (one row per configured comparison) and maic_balance (each covariate before and
+    after weighting, and the target). entries: config comparison.maic; a comparison of a trial
+    not in this run (processed) is listed as not run, with the reason."""
+    results, balance = [], []
+    for entry in entries:
+        trial, endpoint, covariates = entry["trial"], entry.get("endpoint", "SALT50"), entry["covariates"]
+        comparator = entry["comparator"]
+        absent = [t for t in (trial, comparator.get("trial")) if t and processed is not None and t not in processed]
+        if absent:
+            results.append({c: None for c in MAIC_COLUMNS} | {
+                "trial": trial, "comparator": comparator.get("trial") or comparator.get("published"),
+                "endpoint": endpoint, "covariates": ", ".join(covariates),
+                "note": f"not run: {', '.join(absent)} not in this run's trial sheet"})
+            continue
+        if "trial" in comparator:
+            target = aggregate_of(subjects, comparator["trial"], endpoint, covariates)
+        else:
+            target = _published_target(targets, comparator["published"], endpoint)
+        ipd = subjects[(subjects["trial_id"] == trial) & (subjects["endpoint"] == endpoint)]
+        if ipd.empty:
+            raise ValueError(f"MAIC: trial {trial} has no patients with endpoint {endpoint}")
+        row, bal = _one_maic(trial, ipd, target, covariates, endpoint)
+        results.append(row)
+        balance += bal
+    return {"maic": pd.DataFrame(results, columns=MAIC_COLUMNS), "maic_balance": pd.DataFrame(balance, columns=BALANCE_COLUMNS)}
+
+
+def _published_target(targets: pd.DataFrame | None, name: str, endpoint: str) -> dict:
+    if targets is None or targets.empty:
+        raise ValueError(f"MAIC comparator {name!r}: no published targets file rows (comparison.maic_targets)")
+    rows = targets[(targets["comparator"] == name) & (targets["endpoint"] == endpoint)]
+    if len(rows) != 1:
+        raise ValueError(f"MAIC comparator {name!r}, endpoint {endpoint}: {len(rows)} rows in the targets file, 1 needed")
+    return rows.iloc[0].to_dict()
+
+
+def _one_maic(trial, ipd, target, covariates, endpoint):
+    from regrowth.compare.maic import unanchored_binary
+
+    columns, goals, names = [], [], []
+    for name in covariates:
+        column, label, kind = COVARIATES[name]
+        value = target.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ValueError(f"MAIC {trial} vs {target['comparator']}: the comparator gives no {name}")
+        if kind == "sd":  # match the mean of AGE^2 to sd^2 + mean^2
+            if "age" not in covariates:
+                raise ValueError("MAIC: age_sd needs age among the covariates too")
+            columns.append(("sq", column))
+            goals.append(float(value) ** 2 + float(target["age"]) ** 2)
+        else:
+            columns.append(("raw", column))
+            goals.append(float(value))
+        names.append(label)
+    needed = sorted({c for _, c in columns})
+    complete = ipd.dropna(subset=[*needed, "responder"])
+    X = np.column_stack([complete[c].to_numpy(float) ** (2 if how == "sq" else 1) for how, c in columns])
+    try:
+        w = maic_weights(X, np.array(goals), names=names)
+    except CannotMatch as exc:
+        raise ValueError(f"MAIC {trial} vs {target['comparator']}: {exc}") from None
+    y = complete["responder"].to_numpy(float)
+    result = unanchored_binary(y, w, float(target["responders"]), float(target["n"]))
+    lo, hi = result.ci()
+    rd_lo, rd_hi = result.ci(scale="rd")
+    row = {"trial": trial, "treatment": ", ".join(sorted(complete["arm"].unique())),
+           "comparator": target["comparator"], "comparator_treatment": target["treatment"],
+           "comparator_source": target["source"], "endpoint": endpoint, "anchored": False,
+           "covariates": ", ".join(covariates), "n": len(complete), "n_excluded": len(ipd) - len(complete),
+           "ess": w.ess, "rate": 100 * result.rate, "rate_unweighted": 100 * float(y.mean()),
+           "comparator_rate": 100 * float(target["responders"]) / float(target["n"]),
+           "odds_ratio": math.exp(result.log_or), "or_ci_low": math.exp(lo), "or_ci_high": math.exp(hi),
+           "risk_difference": 100 * result.risk_difference, "rd_ci_low": 100 * rd_lo, "rd_ci_high": 100 * rd_hi,
+           "weight_max_share": float(w.weights.max() / w.weights.sum()), "assumption": UNANCHORED,
+           "note": f"{len(ipd) - len(complete)} patient(s) without a matched covariate left out" if len(ipd) > len(complete)
+           else ""}
+    balance = []
+    for (how, column), name, goal in zip(columns, covariates, goals):
+        values = complete[column].to_numpy(float)
+        if how == "sq":
+            before, after, shown = values.std(ddof=1), weighted_sd(values, w.weights), float(target[name])
+        else:
+            before, after, shown = values.mean(), weighted_mean(values, w.weights), goal
+        balance.append({"trial": trial, "comparator": target["comparator"], "covariate": COVARIATES[name][1],
+                        "before": float(before), "after": float(after), "target": shown})
+    return row, balance
+
+
+def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms, targets: pd.DataFrame,
+                  trials: list[dict], comparison: dict) -> dict[str, pd.DataFrame]:
+    """Every table of the compare_drugs job (workflow/rules/compare.smk) by its output name."""
+    from regrowth.compare.evidence import evidence_table, read_published_arms
+
+    evidence = evidence_table(efficacy, trials, read_published_arms(published_arms), endpoint=comparison["endpoint"],
+                              week=int(comparison["week"]), other_weeks=bool(comparison["other_weeks"]))
+    out = {"evidence": evidence}
+    out.update(network_tables(evidence, list(comparison["measures"]), float(comparison["zero_cell_increment"])))
+    out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}))
+    return out
