@@ -299,8 +299,12 @@ def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None
     used = evidence[evidence["in_network"]]
     sources = {"patient-level": int((used["evidence"] == "patient-level").sum()),
                "published": int((used["evidence"] == "published").sum())}
+    # the processed trials at the analysis week, every published arm (the table has every week)
+    shown = evidence[(evidence["endpoint"] == comparison["endpoint"])
+                     & ((evidence["evidence"] == "published") | (evidence["week"] == int(comparison["week"]))
+                        | evidence["in_network"])]
     ev_rows = [{**r, "percent_text": format_half_up(r["percent"], 1) if r["percent"] == r["percent"] else ""}
-               for r in evidence[evidence["endpoint"] == comparison["endpoint"]].to_dict("records")]
+               for r in shown.to_dict("records")]
     maic = tables.get("maic", pd.DataFrame())
     maic_rows = [{**r, "or_text": _ratio_text(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"], "OR"),
                   "rd_text": _ratio_text(r["risk_difference"], r["rd_ci_low"], r["rd_ci_high"], "RD"),
