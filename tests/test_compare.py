@@ -367,3 +367,26 @@ def test_maic_against_a_published_population():
     assert bal.loc["Age (years, SD)", "after"] == pytest.approx(10.0, abs=1e-6)
     assert bal.loc["Female (proportion)", "after"] == pytest.approx(0.6, abs=1e-6)
     assert out["maic"].iloc[0].comparator_rate == pytest.approx(30.0)
+
+
+def test_anchored_maic_through_the_common_control_by_hand():
+    """Trial T (randomised, control Placebo): its Drug and Placebo patients weighted to a published
+    trial's 50 % women. Half of T's patients are women, so every weight is 1 (ESS 8) and the
+    anchored odds ratio is T's own (3/1 over 1/3) divided by the published one (40/60 over 10/90)."""
+    rows = [(40, 1.0, 1.0), (40, 0.0, 1.0), (40, 1.0, 0.0), (40, 0.0, 1.0)]  # Drug: 3 of 4 respond
+    drug = subjects("T", rows).assign(arm="Drug")
+    placebo = subjects("T", [(40, 1.0, 0.0), (40, 0.0, 1.0), (40, 1.0, 0.0), (40, 0.0, 0.0)]).assign(arm="Placebo")
+    placebo["USUBJID"] = placebo["USUBJID"] + "p"
+    targets = pd.DataFrame([{"comparator": "Pub", "treatment": "Drug P", "n": 100, "responders": 40,
+                             "control_treatment": "Placebo", "control_n": 100, "control_responders": 10,
+                             "endpoint": "SALT50", "age": None, "age_sd": None, "female": 0.5, "baseline_salt": None,
+                             "at_au": None, "disease_duration": None, "source": "a publication"}])
+    out = maic_tables(pd.concat([drug, placebo]), [{"trial": "T", "arm": "Drug", "comparator": {"published": "Pub"},
+                                                    "endpoint": "SALT50", "covariates": ["female"]}],
+                      targets, {"T"}, {"T": "Placebo"})
+    row = out["maic"].iloc[0]
+    assert bool(row.anchored) and row.treatment == "Drug vs Placebo" and row.ess == pytest.approx(8.0)
+    trial_or = (3 / 1) / (1 / 3)
+    published_or = (40 / 60) / (10 / 90)
+    assert row.odds_ratio == pytest.approx(trial_or / published_or)
+    assert row.assumption.startswith("anchored on the common control arm")

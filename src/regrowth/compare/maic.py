@@ -137,3 +137,48 @@ def unanchored_binary(responded: np.ndarray, weights: Weights, comparator_respon
     se_log_or = float(np.sqrt(var_p / (p * (1 - p)) ** 2 + 1 / x_c + 1 / (n_c - x_c)))
     rd_se = float(np.sqrt(var_p + p_c * (1 - p_c) / n_c))
     return UnanchoredResult(p, float(np.sqrt(var_p)), log_or, se_log_or, p - p_c, rd_se, weights.ess)
+
+
+@dataclass(frozen=True)
+class AnchoredResult:
+    log_or: float  # trial's active arm vs the comparator's active arm, through the common control
+    log_or_se: float
+    trial_log_or: float  # the weighted trial: active vs control
+    comparator_log_or: float  # the comparator trial, as published: active vs control
+    ess: float
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        z = stats.norm.ppf(0.5 + level / 2)
+        return self.log_or - z * self.log_or_se, self.log_or + z * self.log_or_se
+
+
+def _weighted_logit(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """logit of the weighted rate and its robust (sandwich) variance by the delta method."""
+    p = weighted_mean(y, w)
+    if not 0 < p < 1:
+        raise ValueError(f"MAIC: weighted responder rate {p:g} in an arm: an odds ratio needs responders and "
+                         "non-responders")
+    var_p = float((w ** 2 * (y - p) ** 2).sum() / w.sum() ** 2)
+    return float(np.log(p / (1 - p))), var_p / (p * (1 - p)) ** 2
+
+
+def anchored_binary(responded: np.ndarray, active: np.ndarray, weights: Weights, comparator: tuple[float, float],
+                    comparator_control: tuple[float, float]) -> AnchoredResult:
+    """Anchored MAIC (TSD 18): the weighted trial's log odds ratio of its active arm vs its control
+    minus the comparator trial's published one vs the same control. Both trials' control arms
+    anchor the comparison; only effect modifiers need be matched."""
+    y = np.asarray(responded, dtype=float)
+    active = np.asarray(active, dtype=bool)
+    if active.all() or not active.any():
+        raise ValueError("MAIC: an anchored comparison needs patients of the trial's active and control arms")
+    w = weights.weights
+    la, va = _weighted_logit(y[active], w[active])
+    lc, vc = _weighted_logit(y[~active], w[~active])
+    (xb, nb), (xc, nc) = comparator, comparator_control
+    if not (0 < xb < nb and 0 < xc < nc):
+        raise ValueError("MAIC: the comparator's arms need responders and non-responders for an odds ratio")
+    comparator_log_or = float(np.log(xb / (nb - xb)) - np.log(xc / (nc - xc)))
+    comparator_var = 1 / xb + 1 / (nb - xb) + 1 / xc + 1 / (nc - xc)
+    trial_log_or = la - lc
+    return AnchoredResult(trial_log_or - comparator_log_or, float(np.sqrt(va + vc + comparator_var)), trial_log_or,
+                          comparator_log_or, weights.ess)

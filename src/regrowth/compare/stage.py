@@ -157,14 +157,17 @@ COVARIATES = {  # config name -> (column of the comparison subjects table, label
     "at_au": ("at_au", "Alopecia totalis/universalis (proportion)", "mean"),
     "disease_duration": ("DURDIS", "Disease duration (years, mean)", "mean"),
 }
-TARGET_COLUMNS = ["comparator", "treatment", "n", "responders", "endpoint", *COVARIATES, "source"]
+TARGET_COLUMNS = ["comparator", "treatment", "n", "responders", "control_treatment", "control_n", "control_responders",
+                  "endpoint", *COVARIATES, "source"]
 MAIC_COLUMNS = ["trial", "treatment", "comparator", "comparator_treatment", "comparator_source", "endpoint",
                 "anchored", "covariates", "n", "n_excluded", "ess", "rate", "rate_unweighted", "comparator_rate",
                 "odds_ratio", "or_ci_low", "or_ci_high", "risk_difference", "rd_ci_low", "rd_ci_high", "weight_max_share",
-                "assumption", "note"]
+                "weight_min", "weight_median", "weight_max", "assumption", "note"]
 BALANCE_COLUMNS = ["trial", "comparator", "covariate", "before", "after", "target"]
 UNANCHORED = ("unanchored: no common comparator arm; assumes every prognostic factor and effect modifier is "
               "among the matched covariates, and that the outcome is defined and timed alike")
+ANCHORED = ("anchored on the common control arm: assumes every effect modifier is among the matched covariates "
+            "and the control arms are alike; prognostic factors need not all be matched")
 
 
 def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: list[str]) -> dict:
@@ -183,11 +186,14 @@ def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: 
 
 
 def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFrame | None = None,
-                processed: set[str] | None = None) -> dict[str, pd.DataFrame]:
+                processed: set[str] | None = None, controls: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """maic (one row per configured comparison) and maic_balance (each covariate before and
     after weighting, and the target). entries: config comparison.maic; a comparison of a trial
-    not in this run (processed) is listed as not run, with the reason."""
+    not in this run (processed) is listed as not run, with the reason. controls: the control arm
+    of each randomized trial: an entry naming its `arm`, against a published comparator that
+    gives its control arm's result, is anchored on that control."""
     results, balance = [], []
+    controls = controls or {}
     for entry in entries:
         trial, endpoint, covariates = entry["trial"], entry.get("endpoint", "SALT50"), entry["covariates"]
         comparator = entry["comparator"]
@@ -203,9 +209,19 @@ def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFra
         else:
             target = _published_target(targets, comparator["published"], endpoint)
         ipd = subjects[(subjects["trial_id"] == trial) & (subjects["endpoint"] == endpoint)]
+        control = controls.get(trial)
+        arm = entry.get("arm")
+        if arm is not None:
+            if arm not in set(ipd["arm"]):
+                raise ValueError(f"MAIC: trial {trial} has no arm {arm!r} (config comparison.maic arm); its arms: "
+                                 f"{', '.join(sorted(ipd['arm'].unique()))}")
+            anchored = control is not None and _gives_control(target)
+            ipd = ipd[ipd["arm"].isin([arm, control] if anchored else [arm])]
+        else:
+            anchored = False
         if ipd.empty:
             raise ValueError(f"MAIC: trial {trial} has no patients with endpoint {endpoint}")
-        row, bal = _one_maic(trial, ipd, target, covariates, endpoint)
+        row, bal = _one_maic(trial, ipd, target, covariates, endpoint, (arm, control) if anchored else None)
         results.append(row)
         balance += bal
     return {"maic": pd.DataFrame(results, columns=MAIC_COLUMNS), "maic_balance": pd.DataFrame(balance, columns=BALANCE_COLUMNS)}
@@ -220,8 +236,13 @@ def _published_target(targets: pd.DataFrame | None, name: str, endpoint: str) ->
     return rows.iloc[0].to_dict()
 
 
-def _one_maic(trial, ipd, target, covariates, endpoint):
-    from regrowth.compare.maic import unanchored_binary
+def _gives_control(target: dict) -> bool:
+    value = target.get("control_n")
+    return value is not None and value == value and str(value) != ""
+
+
+def _one_maic(trial, ipd, target, covariates, endpoint, anchor=None):
+    from regrowth.compare.maic import anchored_binary, unanchored_binary
 
     columns, goals, names = [], [], []
     for name in covariates:
@@ -246,6 +267,24 @@ def _one_maic(trial, ipd, target, covariates, endpoint):
     except CannotMatch as exc:
         raise ValueError(f"MAIC {trial} vs {target['comparator']}: {exc}") from None
     y = complete["responder"].to_numpy(float)
+    if anchor is not None:
+        arm, control = anchor
+        active = (complete["arm"] == arm).to_numpy()
+        result = anchored_binary(y, active, w, (float(target["responders"]), float(target["n"])),
+                                 (float(target["control_responders"]), float(target["control_n"])))
+        lo, hi = result.ci()
+        row = {c: None for c in MAIC_COLUMNS} | {
+            "trial": trial, "treatment": f"{arm} vs {control}", "comparator": target["comparator"],
+            "comparator_treatment": f"{target['treatment']} vs {target['control_treatment']}",
+            "comparator_source": target["source"], "endpoint": endpoint, "anchored": True,
+            "covariates": ", ".join(covariates), "n": len(complete), "n_excluded": len(ipd) - len(complete),
+            "ess": w.ess, "rate": 100 * weighted_mean(y[active], w.weights[active]),
+            "rate_unweighted": 100 * float(y[active].mean()),
+            "comparator_rate": 100 * float(target["responders"]) / float(target["n"]),
+            "odds_ratio": math.exp(result.log_or), "or_ci_low": math.exp(lo), "or_ci_high": math.exp(hi),
+            "weight_max_share": float(w.weights.max() / w.weights.sum()), **_weight_summary(w),
+            "assumption": ANCHORED, "note": ""}
+        return row, _balance_rows(trial, target, complete, columns, covariates, goals, w)
     result = unanchored_binary(y, w, float(target["responders"]), float(target["n"]))
     lo, hi = result.ci()
     rd_lo, rd_hi = result.ci(scale="rd")
@@ -257,9 +296,19 @@ def _one_maic(trial, ipd, target, covariates, endpoint):
            "comparator_rate": 100 * float(target["responders"]) / float(target["n"]),
            "odds_ratio": math.exp(result.log_or), "or_ci_low": math.exp(lo), "or_ci_high": math.exp(hi),
            "risk_difference": 100 * result.risk_difference, "rd_ci_low": 100 * rd_lo, "rd_ci_high": 100 * rd_hi,
-           "weight_max_share": float(w.weights.max() / w.weights.sum()), "assumption": UNANCHORED,
+           "weight_max_share": float(w.weights.max() / w.weights.sum()), **_weight_summary(w), "assumption": UNANCHORED,
            "note": f"{len(ipd) - len(complete)} patient(s) without a matched covariate left out" if len(ipd) > len(complete)
            else ""}
+    return row, _balance_rows(trial, target, complete, columns, covariates, goals, w)
+
+
+def _weight_summary(w) -> dict:
+    """The weights' distribution, rescaled to sum to the number of patients (1 = unweighted)."""
+    r = w.rescaled
+    return {"weight_min": float(r.min()), "weight_median": float(np.median(r)), "weight_max": float(r.max())}
+
+
+def _balance_rows(trial, target, complete, columns, covariates, goals, w) -> list[dict]:
     balance = []
     for (how, column), name, goal in zip(columns, covariates, goals):
         values = complete[column].to_numpy(float)
@@ -269,7 +318,7 @@ def _one_maic(trial, ipd, target, covariates, endpoint):
             before, after, shown = values.mean(), weighted_mean(values, w.weights), goal
         balance.append({"trial": trial, "comparator": target["comparator"], "covariate": COVARIATES[name][1],
                         "before": float(before), "after": float(after), "target": shown})
-    return row, balance
+    return balance
 
 
 def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms, targets: pd.DataFrame,
@@ -281,5 +330,6 @@ def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms
                               week=int(comparison["week"]), other_weeks=bool(comparison["other_weeks"]))
     out = {"evidence": evidence}
     out.update(network_tables(evidence, list(comparison["measures"]), float(comparison["zero_cell_increment"])))
-    out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}))
+    controls = {t["trial_id"]: t["control"] for t in trials if t.get("design") == "randomized" and t.get("control")}
+    out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}, controls))
     return out
