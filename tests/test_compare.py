@@ -390,3 +390,21 @@ def test_anchored_maic_through_the_common_control_by_hand():
     published_or = (40 / 60) / (10 / 90)
     assert row.odds_ratio == pytest.approx(trial_or / published_or)
     assert row.assumption.startswith("anchored on the common control arm")
+
+
+def test_a_processed_trial_off_drug_at_the_week_stays_out_of_the_network():
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 5, 100))
+    eff["phase"] = ["off drug", "on drug"]  # R1's drug arm stopped before week 24
+    ev = evidence_table(eff, TRIALS, published(), endpoint="SALTLE20", week=24, other_weeks=False)
+    assert not ev.in_network.any()
+    assert set(ev.network_note) == {"not in the network: week 24 is (partly) after the last dose (response off drug "
+                                    "is not response on treatment)"}
+
+
+def test_maic_against_a_processed_trial_of_several_arms_is_refused():
+    ipd = subjects("T", [(40, 1.0, 1.0), (41, 0.0, 0.0)])
+    other = pd.concat([subjects("C", [(50, 1.0, 1.0)]), subjects("C", [(51, 0.0, 0.0)]).assign(arm="C placebo")])
+    with pytest.raises(ValueError, match="MAIC comparator C has arms C drug, C placebo: a processed comparator must be a "
+                                         "single-arm trial"):
+        maic_tables(pd.concat([ipd, other]), [{"trial": "T", "comparator": {"trial": "C"}, "endpoint": "SALT50",
+                                               "covariates": ["female"]}], None, {"T", "C"})

@@ -20,6 +20,7 @@ PATIENT_LEVEL, PUBLISHED = "patient-level", "published"
 RANDOMIZED, SINGLE_ARM = "randomized", "single-arm"
 DESIGNS = (RANDOMIZED, SINGLE_ARM)
 OVERALL = "Overall"
+OFF_DRUG_NOTE = "response off drug is not response on treatment"
 
 
 def read_published_arms(path) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def patient_level_rows(efficacy: pd.DataFrame, trials: list[dict]) -> pd.DataFra
                      "is_control": design == RANDOMIZED and r["arm"] == t.get("control"), "endpoint": r["endpoint"],
                      "week": int(r["timepoint"][1:]), "responders": int(r["n_responders"]), "n": int(r["n_subjects"]),
                      "percent": float(r["pct"]) if r["n_subjects"] else math.nan, "analysis_set": "FAS",
-                     "imputation": r["imputation"], "count": "counted", "count_note": "",
+                     "imputation": r["imputation"], "count": "counted", "count_note": "", "phase": r.get("phase"),
                      "source": "this workflow's efficacy table", "source_url": ""})
     return pd.DataFrame(rows)
 
@@ -141,6 +142,9 @@ def _network_choice(rows: pd.DataFrame, kind: str, processed: bool, week: int, o
         at = min(weeks, key=lambda w: (abs(w - week), w))
         note = f"at week {at}, not {week} (comparison.other_weeks)"
     chosen = rows[rows["week"] == at]
+    if "phase" in chosen.columns and chosen["phase"].isin(["off drug", "on and off drug"]).any():
+        # the published trials report response on drug: a week after the last dose is another endpoint
+        return f"not in the network: week {at} is (partly) after the last dose ({OFF_DRUG_NOTE})", None
     controls = chosen[chosen["is_control"]]
     if len(controls) != 1:
         return (f"not in the network: {len(controls)} control arms at week {at} (sheet column control names one)"

@@ -176,6 +176,9 @@ def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: 
     rows = subjects[(subjects["trial_id"] == trial) & (subjects["endpoint"] == endpoint)]
     if rows.empty:
         raise ValueError(f"MAIC comparator {trial}: no patients with endpoint {endpoint} in its comparison subjects")
+    if rows["arm"].nunique() > 1:  # pooled arms would be no treatment's population or result
+        raise ValueError(f"MAIC comparator {trial} has arms {', '.join(sorted(rows['arm'].unique()))}: a processed "
+                         "comparator must be a single-arm trial (compare randomised trials in the network instead)")
     out = {"comparator": trial, "treatment": ", ".join(sorted(rows["arm"].unique())), "n": len(rows),
            "responders": float(rows["responder"].sum()), "source": f"{trial}: this workflow's patient-level tables"}
     for name in covariates:
