@@ -87,6 +87,9 @@ def sorted_dictionaries(table: pa.Table) -> pa.Table:
             column = column.unify_dictionaries() if column.num_chunks > 1 else column
             chunks = []
             for chunk in column.chunks:
+                if _is_sorted(chunk.dictionary):  # a flag's one value, or already in order: nothing to remap
+                    chunks.append(chunk)
+                    continue
                 order = pc.array_sort_indices(chunk.dictionary)
                 new_code = pc.array_sort_indices(order)  # old code -> its rank
                 indices = pc.take(new_code, chunk.indices).cast(chunk.indices.type)
@@ -96,11 +99,19 @@ def sorted_dictionaries(table: pa.Table) -> pa.Table:
     return pa.table(columns, schema=table.schema)
 
 
+def _is_sorted(values: pa.Array) -> bool:
+    """Strictly ascending (a dictionary holds each value once); nulls are not in dictionaries."""
+    if len(values) < 2:
+        return True
+    return bool(pc.all(pc.less(values.slice(0, len(values) - 1), values.slice(1))).as_py())
+
+
 def writer_options(schema: pa.Schema) -> dict:
     """The options of every Parquet write. Min/max statistics for numbers, dates and USUBJID
-    (tables are in subject order: a reader skips row groups by subject), not for other text:
-    comparing every string took ~0.3 s of a 1.1 s write of 3 million RS records."""
-    stats = [f.name for f in schema if f.name == "USUBJID" or not _is_text(f)]
+    (tables are in subject order: a reader skips row groups by subject), not for other text,
+    dictionary-encoded or not: comparing every string took ~0.3 s of a 1.1 s write of 3 million
+    RS records, and the dictionary columns' statistics 1.1 s of a 2.4 s write of an ADSALT part."""
+    stats = [f.name for f in schema if f.name == "USUBJID" or not (_is_text(f) or pa.types.is_dictionary(f.type))]
     return {"compression": "zstd", "use_dictionary": True, "write_statistics": stats}
 
 
