@@ -408,3 +408,32 @@ def test_maic_against_a_processed_trial_of_several_arms_is_refused():
                                          "single-arm trial"):
         maic_tables(pd.concat([ipd, other]), [{"trial": "T", "comparator": {"trial": "C"}, "endpoint": "SALT50",
                                                "covariates": ["female"]}], None, {"T", "C"})
+
+
+def test_a_zero_cell_risk_ratio_adds_the_increment_to_n_once_as_meta_does():
+    rr = pairwise(arms(("T1", "A", 12, 140), ("T1", "P", 0, 140)), "RR").iloc[0]
+    assert rr.TE == pytest.approx(math.log((12.5 / 140.5) / (0.5 / 140.5)))
+    assert rr.seTE == pytest.approx(math.sqrt(1 / 12.5 - 1 / 140.5 + 1 / 0.5 - 1 / 140.5))
+
+
+def test_maic_bootstrap_is_seeded_and_counts_the_weights_uncertainty():
+    """Six patients, half women, matched to 80 % women: the bootstrap (weights re-estimated)
+    is the same on a second run and wider than the sandwich, which treats the weights as known."""
+    ipd = subjects("T", [(40, 1.0, 1.0), (41, 1.0, 1.0), (42, 1.0, 0.0), (43, 0.0, 0.0), (44, 0.0, 1.0),
+                         (45, 0.0, 0.0)])
+    comparator = subjects("C", [(50, 1.0, 1.0)] * 4 + [(50, 0.0, 0.0)] * 1 + [(50, 1.0, 0.0)] * 5)
+    entry = [{"trial": "T", "comparator": {"trial": "C"}, "endpoint": "SALT50", "covariates": ["female"]}]
+    first = maic_tables(pd.concat([ipd, comparator]), entry, None, {"T", "C"}, eot_weeks={"T": 24, "C": 12})
+    again = maic_tables(pd.concat([ipd, comparator]), entry, None, {"T", "C"}, eot_weeks={"T": 24, "C": 12})
+    a, b = first["maic"].iloc[0], again["maic"].iloc[0]
+    assert (a.or_boot_low, a.or_boot_high) == (b.or_boot_low, b.or_boot_high) and a.boot_resamples > 500
+    assert a.or_boot_high / a.or_boot_low > a.or_ci_high / a.or_ci_low
+    assert a.timing == "end of treatment: week 24 (T) vs week 12 (C): not timed alike"
+
+
+def test_a_processed_comparators_rate_counts_only_assessed_patients_under_observed_imputation():
+    from regrowth.compare.stage import aggregate_of
+
+    c = subjects("C", [(50, 1.0, 1.0), (51, 0.0, 1.0), (52, 1.0, None), (53, 0.0, None)])
+    got = aggregate_of(c, "C", "SALT50", ["female"])
+    assert (got["n"], got["responders"], got["female"]) == (2, 2.0, 0.5)

@@ -1,9 +1,12 @@
 """Responder counts per trial arm to pairwise comparisons on an analysis scale.
 
 Odds ratio and risk ratio on the log scale, risk difference as it is. Zero cells: a study in
-which any arm has no responders or only responders gets 0.5 added to every cell of every arm
-(netmeta's pairwise() default, incr = 0.5 for studies with a zero cell); the risk difference
-takes the increment only where its variance would otherwise be 0. Every study's arms give all
+which any arm has no responders or only responders gets 0.5 added to the responders and
+non-responders of every arm (netmeta's pairwise() default, incr = 0.5 for studies with a zero
+cell); for the risk ratio the arm size takes the increment once, as meta's default
+(RR.Cochrane = FALSE). The risk difference takes the increment only where its variance would
+otherwise be 0 (meta uses it in every zero-cell study's variance: its SE is then slightly
+larger). Studies with no responders in any arm are kept (netmeta drops them for OR and RR). Every study's arms give all
 k(k-1)/2 pairs (network_meta_analysis handles the multi-arm correlation).
 """
 
@@ -71,7 +74,7 @@ def _contrast(x1, n1, x2, n2, measure, add, increment):
     c, d = x2 + add, n2 - x2 + add
     if measure == "OR":
         return float(np.log(a * d / (b * c))), float(np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)), add > 0
-    n1a, n2a = a + b, c + d  # RR
+    n1a, n2a = n1 + add, n2 + add  # RR: the increment added to n once (meta's default, RR.Cochrane = FALSE)
     return float(np.log((a / n1a) / (c / n2a))), float(np.sqrt(1 / a - 1 / n1a + 1 / c - 1 / n2a)), add > 0
 
 

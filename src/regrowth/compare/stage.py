@@ -161,11 +161,12 @@ TARGET_COLUMNS = ["comparator", "treatment", "n", "responders", "control_treatme
                   "endpoint", *COVARIATES, "source"]
 MAIC_COLUMNS = ["trial", "treatment", "comparator", "comparator_treatment", "comparator_source", "endpoint",
                 "anchored", "covariates", "n", "n_excluded", "ess", "rate", "rate_unweighted", "comparator_rate",
-                "odds_ratio", "or_ci_low", "or_ci_high", "risk_difference", "rd_ci_low", "rd_ci_high", "weight_max_share",
-                "weight_min", "weight_median", "weight_max", "assumption", "note"]
+                "odds_ratio", "or_ci_low", "or_ci_high", "risk_difference", "rd_ci_low", "rd_ci_high", "or_boot_low", "or_boot_high", "boot_resamples",
+                "weight_max_share", "weight_min", "weight_median", "weight_max", "timing", "assumption", "note"]
 BALANCE_COLUMNS = ["trial", "comparator", "covariate", "before", "after", "target"]
 UNANCHORED = ("unanchored: no common comparator arm; assumes every prognostic factor and effect modifier is "
-              "among the matched covariates, and that the outcome is defined and timed alike")
+              "among the matched covariates, and that the outcome is defined and timed alike; the estimate is for "
+              "the comparator's population (the trial's patients reweighted to it)")
 ANCHORED = ("anchored on the common control arm: assumes every effect modifier is among the matched covariates "
             "and the control arms are alike; prognostic factors need not all be matched")
 
@@ -179,8 +180,10 @@ def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: 
     if rows["arm"].nunique() > 1:  # pooled arms would be no treatment's population or result
         raise ValueError(f"MAIC comparator {trial} has arms {', '.join(sorted(rows['arm'].unique()))}: a processed "
                          "comparator must be a single-arm trial (compare randomised trials in the network instead)")
-    out = {"comparator": trial, "treatment": ", ".join(sorted(rows["arm"].unique())), "n": len(rows),
-           "responders": float(rows["responder"].sum()), "source": f"{trial}: this workflow's patient-level tables"}
+    assessed = rows["responder"].notna()  # under observed imputation a missing response is no patient of n
+    out = {"comparator": trial, "treatment": ", ".join(sorted(rows["arm"].unique())), "n": int(assessed.sum()),
+           "responders": float(rows.loc[assessed, "responder"].sum()),
+           "source": f"{trial}: this workflow's patient-level tables"}
     for name in covariates:
         column, _, kind = COVARIATES[name]
         values = rows[column].dropna()
@@ -189,7 +192,8 @@ def aggregate_of(subjects: pd.DataFrame, trial: str, endpoint: str, covariates: 
 
 
 def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFrame | None = None,
-                processed: set[str] | None = None, controls: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+                processed: set[str] | None = None, controls: dict[str, str] | None = None,
+                eot_weeks: dict[str, int | None] | None = None) -> dict[str, pd.DataFrame]:
     """maic (one row per configured comparison) and maic_balance (each covariate before and
     after weighting, and the target). entries: config comparison.maic; a comparison of a trial
     not in this run (processed) is listed as not run, with the reason. controls: the control arm
@@ -225,6 +229,7 @@ def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFra
         if ipd.empty:
             raise ValueError(f"MAIC: trial {trial} has no patients with endpoint {endpoint}")
         row, bal = _one_maic(trial, ipd, target, covariates, endpoint, (arm, control) if anchored else None)
+        row["timing"] = _timing(trial, comparator.get("trial"), eot_weeks or {})
         results.append(row)
         balance += bal
     return {"maic": pd.DataFrame(results, columns=MAIC_COLUMNS), "maic_balance": pd.DataFrame(balance, columns=BALANCE_COLUMNS)}
@@ -239,13 +244,24 @@ def _published_target(targets: pd.DataFrame | None, name: str, endpoint: str) ->
     return rows.iloc[0].to_dict()
 
 
+def _timing(trial: str, comparator: str | None, eot_weeks: dict) -> str:
+    """When each side's response is measured: end of treatment, the sheet's eot_week."""
+    def week(t):
+        w = eot_weeks.get(t)
+        return f"week {w}" if w is not None else "each subject's last on-treatment assessment"
+    if comparator is None:
+        return f"{trial}: end of treatment ({week(trial)}); the comparator: as published"
+    text = f"end of treatment: {week(trial)} ({trial}) vs {week(comparator)} ({comparator})"
+    return text + ("" if eot_weeks.get(trial) == eot_weeks.get(comparator) else ": not timed alike")
+
+
 def _gives_control(target: dict) -> bool:
     value = target.get("control_n")
     return value is not None and value == value and str(value) != ""
 
 
 def _one_maic(trial, ipd, target, covariates, endpoint, anchor=None):
-    from regrowth.compare.maic import anchored_binary, unanchored_binary
+    from regrowth.compare.maic import anchored_binary, bootstrap_unanchored, unanchored_binary
 
     columns, goals, names = [], [], []
     for name in covariates:
@@ -264,6 +280,7 @@ def _one_maic(trial, ipd, target, covariates, endpoint, anchor=None):
         names.append(label)
     needed = sorted({c for _, c in columns})
     complete = ipd.dropna(subset=[*needed, "responder"])
+    no_covariate = int(ipd[needed].isna().any(axis=1).sum())
     X = np.column_stack([complete[c].to_numpy(float) ** (2 if how == "sq" else 1) for how, c in columns])
     try:
         w = maic_weights(X, np.array(goals), names=names)
@@ -300,9 +317,16 @@ def _one_maic(trial, ipd, target, covariates, endpoint, anchor=None):
            "odds_ratio": math.exp(result.log_or), "or_ci_low": math.exp(lo), "or_ci_high": math.exp(hi),
            "risk_difference": 100 * result.risk_difference, "rd_ci_low": 100 * rd_lo, "rd_ci_high": 100 * rd_hi,
            "weight_max_share": float(w.weights.max() / w.weights.sum()), **_weight_summary(w), "assumption": UNANCHORED,
-           "note": f"{len(ipd) - len(complete)} patient(s) without a matched covariate left out" if len(ipd) > len(complete)
-           else ""}
+           "note": _left_out(no_covariate, len(ipd) - len(complete) - no_covariate)}
+    b_lo, b_hi, used = bootstrap_unanchored(X, np.array(goals), y, float(target["responders"]), float(target["n"]))
+    row.update(or_boot_low=math.exp(b_lo), or_boot_high=math.exp(b_hi), boot_resamples=used)
     return row, _balance_rows(trial, target, complete, columns, covariates, goals, w)
+
+
+def _left_out(no_covariate: int, no_response: int) -> str:
+    parts = [f"{no_covariate} patient(s) without a matched covariate" if no_covariate else "",
+             f"{no_response} without a response (observed imputation)" if no_response else ""]
+    return " and ".join(p for p in parts if p) + (" left out" if any(parts) else "")
 
 
 def _weight_summary(w) -> dict:
@@ -334,5 +358,7 @@ def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms
     out = {"evidence": evidence}
     out.update(network_tables(evidence, list(comparison["measures"]), float(comparison["zero_cell_increment"])))
     controls = {t["trial_id"]: t["control"] for t in trials if t.get("design") == "randomized" and t.get("control")}
-    out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}, controls))
+    eot_weeks = {t["trial_id"]: t.get("eot_week") for t in trials}
+    out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}, controls,
+                           eot_weeks))
     return out

@@ -6,6 +6,7 @@ so it is shown as text and never executed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,12 +285,17 @@ def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None
             if len(r):
                 r = r.iloc[0]
                 cells[m] = _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], m)
-                if m == "RD":  # patients to treat for one more responder than on the reference
-                    cells["NNT"] = format_half_up(100 / r["estimate"], 0) if r["estimate"] > 0 else "no benefit"
+                if m == "RD":  # patients to treat for one more responder than on the reference, rounded up
+                    cells["NNT"] = str(math.ceil(100 / r["estimate"] - 1e-9)) if r["estimate"] > 0 else "not estimable"
         top = random[random["treatment"] == t].iloc[0]
         rows.append({"treatment": t, "reference": top["reference"], "trials": top["trials"], "cells": cells,
                      "pscore": format_half_up(ranks.loc[t, "pscore"], 2), "rank": int(ranks.loc[t, "rank"])})
     fits = fit[fit["measure"] == first].to_dict("records")
+    estimable = any((f.get("df") or 0) > 0 for f in fits if f["model"] == "random")
+    model_label = "random effects" if estimable else "common effect (heterogeneity not estimable: one trial per comparison)"
+    simulated_trials = set(evidence.loc[evidence["simulated"].astype(bool), "trial"])
+    for r in rows:
+        r["trials"] = ", ".join(t + (" (simulated)" if t in simulated_trials else "") for t in r["trials"].split(", "))
     league_rows, league_headers = [], order
     lf = league[(league["model"] == "random") & (league["measure"] == first)]
     cell = {(r["treatment"], r["comparator"]): _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], first)
@@ -307,6 +313,8 @@ def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None
                for r in shown.to_dict("records")]
     maic = tables.get("maic", pd.DataFrame())
     maic_rows = [{**r, "or_text": _ratio_text(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"], "OR"),
+                  "boot_text": (f"{format_half_up(r['or_boot_low'], 2)} to {format_half_up(r['or_boot_high'], 2)}"
+                                if r.get("or_boot_low") is not None and r.get("or_boot_low") == r.get("or_boot_low") else ""),
                   "rd_text": _ratio_text(r["risk_difference"], r["rd_ci_low"], r["rd_ci_high"], "RD"),
                   "ess_text": format_half_up(r["ess"], 1) if r.get("ess") == r.get("ess") and r.get("ess") is not None else "",
                   "rates": (f"{format_half_up(r['rate'], 1)} % weighted ({format_half_up(r['rate_unweighted'], 1)} % "
@@ -317,7 +325,7 @@ def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None
     balance_rows = [{**r, "before_text": format_half_up(r["before"], 2), "after_text": format_half_up(r["after"], 2),
                      "target_text": format_half_up(r["target"], 2)} for r in balance.to_dict("records")]
     sensitivity = tables.get("nma_sensitivity", pd.DataFrame())
-    return {"endpoint": comparison["endpoint"], "week": comparison["week"], "measure": first,
+    return {"endpoint": comparison["endpoint"], "week": comparison["week"], "measure": first, "model_label": model_label,
             "measure_name": MEASURE_NAMES[first], "measures": measures, "rows": rows, "fits": fits,
             "league_headers": league_headers, "league_rows": league_rows, "sources": sources,
             "n_trials": int(used["trial"].nunique()), "simulated": sorted(set(used.loc[used["simulated"], "trial"])),
