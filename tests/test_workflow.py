@@ -90,7 +90,7 @@ def test_baricitinib_matches_brave_aa1(run_dir):
     rel = read_table(run_dir / "results/tables/relapse.parquet").query("trial_id == @BARI")
     assert (rel.n_at_risk == 0).all()  # no off-drug follow-up in BRAVE-AA1
     text = (run_dir / "results/report.html").read_text()
-    assert "Randomized comparisons against placebo" in text and "no off-drug follow-up" in text
+    assert "Randomized comparisons against the control arm" in text and "no off-drug follow-up" in text
 
 
 def test_summaries_read_only_the_records_they_use_and_count_the_same(run_dir):
