@@ -48,6 +48,17 @@ def present(frame: pl.DataFrame, column: str) -> pl.Series:
     return s.is_not_null() & ~s.is_nan().fill_null(False) if s.dtype.is_float() else s.is_not_null()
 
 
+def per_distinct(values: pl.Series, compute, dtype) -> pl.Series:
+    """compute(values) through its distinct values: a regular expression extracting over the
+    dozen visit names of millions of records, mapped back onto every record (null stays null).
+    A column of mostly distinct values is computed directly. (Not worth it for a plain
+    str.contains, which polars runs as fast as the mapping back.)"""
+    distinct = values.drop_nulls().unique()
+    if len(distinct) * 4 > len(values):
+        return compute(values).cast(dtype)
+    return values.replace_strict(distinct, compute(distinct).cast(dtype), default=None, return_dtype=dtype)
+
+
 class Trial:
     """The tables validation reads, and what several checks share: which dates are valid ISO
     8601 and their calendar dates, computed once per column."""
@@ -562,7 +573,8 @@ def outside_visit_window(rule, trial: Trial) -> Issues:
     first = (pl.DataFrame({"_key": ex["USUBJID"].cast(pl.String), "_first": trial.full_date("ex", "EXSTDTC")})
              .filter(pl.col("_key").is_not_null() & ~pl.col("_key").is_in(doubtful.implode()))
              .group_by("_key").agg(pl.col("_first").min()))
-    week = text("VISIT").str.extract(WEEK_PATTERN, 1).cast(pl.Float64, strict=False)
+    week = per_distinct(rs.get_column("VISIT").cast(pl.String),
+                        lambda v: v.str.extract(WEEK_PATTERN, 1).cast(pl.Float64, strict=False), pl.Float64)
     rows = (rs.select([c for c in TRACE_COLUMNS if c in rs.columns] + ["VISIT", "RSDTC"])
             .with_columns(_date=trial.full_date("rs", "RSDTC"), _week=week, _key=text("USUBJID"))
             .filter(pl.col("_date").is_not_null() & pl.col("_week").is_not_null())
