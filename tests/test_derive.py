@@ -528,3 +528,17 @@ def test_one_derivation_of_the_salt_records_in_process(monkeypatch):
                            out.__setitem__)
     assert calls == [2]
     assert out["adsl"]["SALTBL"].to_list() == [80.0] and out["adsalt"]["BASE"].to_list() == [80.0, 80.0]
+
+
+def test_unique_keys_on_rows_sorted_by_them_find_adjacent_duplicates_nulls_included():
+    import polars as pl
+
+    from regrowth.derive.verbs import assert_unique_keys
+    from regrowth.errors import ContractError
+
+    ok = pl.DataFrame({"U": ["A", "A", "B", None], "V": [1.0, 2.0, 1.0, None]})
+    assert_unique_keys(ok, ["U", "V"], "t", sorted_by_keys=True)
+    for dup in (pl.DataFrame({"U": ["A", "A", "B"], "V": [1.0, 1.0, 2.0]}),
+                pl.DataFrame({"U": ["A", None, None], "V": [1.0, None, None]})):  # a missing value equals a missing one
+        with pytest.raises(ContractError, match="t: 2 rows share a key"):
+            assert_unique_keys(dup, ["U", "V"], "t", sorted_by_keys=True)

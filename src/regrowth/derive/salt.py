@@ -74,7 +74,7 @@ def salt_records(rs: pl.DataFrame) -> pl.DataFrame:
     rec = rec.sort(RECORD_KEYS, nulls_last=True, maintain_order=True)
     # a derived total is only made for a visit that reports none, so any duplicate is one in RS
     # (RSTESTCD SALTTOT is PARAMCD SALT)
-    assert_unique_keys(rec, RECORD_KEYS, "salt_records (RS)")
+    assert_unique_keys(rec, RECORD_KEYS, "salt_records (RS)", sorted_by_keys=True)
     return rec
 
 

@@ -39,13 +39,18 @@ def require_columns(df: pl.DataFrame, columns: Iterable[str], where: str) -> Non
         raise ContractError(f"{where}: required column(s) missing: {', '.join(missing)}")
 
 
-def assert_unique_keys(df: pl.DataFrame, keys: list[str], where: str) -> None:
+def assert_unique_keys(df: pl.DataFrame, keys: list[str], where: str, sorted_by_keys: bool = False) -> None:
     """Raise naming the first duplicated key values if `keys` do not identify rows (a missing
-    value equals a missing value)."""
+    value equals a missing value). sorted_by_keys: the caller has just sorted `df` by `keys`,
+    so a duplicate is a row equal to the one before it (one pass, no hashing)."""
     require_columns(df, keys, where)
     if df.height < 2:
         return
-    if df.select(pl.struct(keys).n_unique()).item() == df.height:
+    if sorted_by_keys:
+        same = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys]).slice(1).any()
+        if not df.select(same).item():
+            return
+    elif df.select(pl.struct(keys).n_unique()).item() == df.height:
         return
     shared = df.select(keys).filter(df.select(keys).is_duplicated())
     if shared.height:
