@@ -77,20 +77,23 @@ def _newton(Z: np.ndarray, iterations: int = 100) -> np.ndarray:
     for _ in range(iterations):
         w = np.exp(Z @ b)
         gradient = Z.T @ w
+        if np.max(np.abs(gradient)) <= 1e-14 * w.sum():  # balanced: the weighted centred means are 0
+            break
         hessian = (Z * w[:, None]).T @ Z
         try:
             step = np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         t = 1.0
-        while t > 1e-10:
+        while t > 1e-6:  # no descent this close: the target is at the edge of what weights reach
             candidate = b - t * step
             new_value = float(np.exp(Z @ candidate).sum())
             if np.isfinite(new_value) and new_value <= value:
                 break
             t /= 2
+        converged = np.max(np.abs(t * step)) < 1e-13 or value - new_value <= 1e-15 * value
         b, value = candidate, new_value
-        if np.max(np.abs(t * step)) < 1e-13:
+        if converged:  # or stuck: a target on the edge of the patients' range is not reached
             break
     return b
 
