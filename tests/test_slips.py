@@ -393,3 +393,58 @@ def test_responder_endpoint_grid_and_report_weeks_are_definitions(tmp_path):
     e = e.query("subgroup == 'Overall' and endpoint == 'SALT50'").set_index("timepoint")
     assert sorted(e.index) == ["EOT", "W24", "W6"]
     assert (e.loc["EOT", "n_responders"], e.loc["W6", "n_responders"], e.loc["W24", "n_responders"]) == (2, 1, 1)
+
+
+# --- the same trial as R and a European Excel write it: the same numbers ----------------------
+
+
+def _cells(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False
+
+
+def as_r_write_csv(text: str) -> str:
+    """write.csv(df): header and text quoted, numbers bare, missing as a bare NA, row names."""
+    rows = _cells(text)
+    quote = lambda v: '"' + v.replace('"', '""') + '"'  # noqa: E731
+    out = ['"",' + ",".join(quote(h) for h in rows[0])]
+    for n, row in enumerate(rows[1:], start=1):
+        out.append(",".join([quote(str(n)), *("NA" if v == "" else v if _is_number(v) else quote(v) for v in row)]))
+    return "\n".join(out) + "\n"
+
+
+def as_excel_european(text: str) -> bytes:
+    """A German Excel's 'CSV UTF-8': BOM, CRLF, ';' between fields, decimal commas."""
+    rows = _cells(text)
+    lines = [";".join(v.replace(".", ",") if _is_number(v) else v for v in row) for row in rows]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("dialect", ["R write.csv", "European Excel"])
+def test_the_base_trial_written_by_r_or_a_european_excel_gives_the_same_numbers(tmp_path, dialect):
+    base = {**BASE, "ae.csv": AE.replace("2020-04-20,2020-04-22", "2020-04-20,")}  # a missing end date
+    convert = as_r_write_csv if dialect == "R write.csv" else as_excel_european
+    folder = tmp_path / "SLIP"
+    folder.mkdir()
+    for name, text in base.items():
+        data = convert(text)
+        (folder / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    r = run(folder)
+    assert set(r.checked.issues["severity"]) <= {"notice"}, r.checked.issues
+    assert eot(r) == (2, 4) and eot(r, "SALTLE20") == (1, 4)
+    assert safety(r, "ANY") == (3, 4) and safety(r, "ANY SERIOUS") == (1, 4)
+    age = r.tables["demographics"].query("characteristic == 'Age (years)'").iloc[0]
+    assert age["mean"] == pytest.approx((34 + 51 + 47 + 29) / 4)
+    assert r.checked.gated.tables["rs"]["VISITNUM"].tolist().count(1.1) == 1  # S-4's unscheduled visit
+    notes = " ".join(r.checked.issues.query("rule_id == 'RG0005'")["message"])
+    assert ("NA read as missing" in notes) if dialect == "R write.csv" else ("decimal commas read" in notes)
