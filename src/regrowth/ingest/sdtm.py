@@ -22,7 +22,8 @@ import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
 from regrowth.exports import EXTENSIONS, find_domain_files
-from regrowth.ingest.common import file_record, plain_columns, require_file, trimmed_text, type_columns, with_source
+from regrowth.ingest.common import (file_record, plain_columns, read_issue, require_file, trimmed_text, type_columns,
+                                     with_source)
 from regrowth.ingest.csv_dialect import CsvDialect, mark_tokens, quoted_header
 from regrowth.model import DOMAINS, SALT_TESTS
 
@@ -36,8 +37,7 @@ QS_TO_RS = {"QSSEQ": "RSSEQ", "QSCAT": "RSCAT", "QSTESTCD": "RSTESTCD", "QSTEST"
 
 
 def _issue(path: Path, column, message: str, rule: str = "RG0005") -> dict:
-    return {"rule_id": rule, "severity": "notice", "dataset": path.stem.upper(), "file": path.name,
-            "usubjid": None, "row": None, "column": column, "value": None, "message": message}
+    return read_issue(rule, path.stem.upper(), path.name, column, message)
 
 
 def _notice(issues: list[dict], path: Path, column, message: str, rule: str = "RG0005") -> None:
