@@ -437,3 +437,12 @@ def test_a_processed_comparators_rate_counts_only_assessed_patients_under_observ
     c = subjects("C", [(50, 1.0, 1.0), (51, 0.0, 1.0), (52, 1.0, None), (53, 0.0, None)])
     got = aggregate_of(c, "C", "SALT50", ["female"])
     assert (got["n"], got["responders"], got["female"]) == (2, 2.0, 0.5)
+
+
+def test_maic_on_a_covariate_no_patient_has_stops_naming_it():
+    ipd = subjects("T", [(40, 1.0, 1.0), (41, 0.0, 0.0)]).assign(DURDIS=None)
+    comparator = subjects("C", [(50, 1.0, 1.0), (51, 0.0, 0.0)])
+    with pytest.raises(ValueError, match="MAIC T vs C: no patient has every matched covariate and a response .DURDIS "
+                                         "missing for all"):
+        maic_tables(pd.concat([ipd, comparator]), [{"trial": "T", "comparator": {"trial": "C"}, "endpoint": "SALT50",
+                                                    "covariates": ["disease_duration"]}], None, {"T", "C"})

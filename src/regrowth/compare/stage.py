@@ -281,6 +281,11 @@ def _one_maic(trial, ipd, target, covariates, endpoint, anchor=None):
     needed = sorted({c for _, c in columns})
     complete = ipd.dropna(subset=[*needed, "responder"])
     no_covariate = int(ipd[needed].isna().any(axis=1).sum())
+    if complete.empty:
+        absent = [c for c in needed if ipd[c].isna().all()]
+        raise ValueError(f"MAIC {trial} vs {target['comparator']}: no patient has every matched covariate and a response"
+                         + (f" ({', '.join(absent)} missing for all: ADSL has no value; drop it from "
+                            "comparison.maic covariates)" if absent else ""))
     X = np.column_stack([complete[c].to_numpy(float) ** (2 if how == "sq" else 1) for how, c in columns])
     try:
         w = maic_weights(X, np.array(goals), names=names)
