@@ -446,3 +446,12 @@ def test_maic_on_a_covariate_no_patient_has_stops_naming_it():
                                          "missing for all"):
         maic_tables(pd.concat([ipd, comparator]), [{"trial": "T", "comparator": {"trial": "C"}, "endpoint": "SALT50",
                                                     "covariates": ["disease_duration"]}], None, {"T", "C"})
+
+
+def test_a_published_arm_without_a_count_or_percentage_is_named(tmp_path):
+    from regrowth.compare.evidence import read_published_arms
+
+    bad = published(("P1", "NCT1", "b", "Drug B", "no", "200", "", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    bad.to_csv(tmp_path / "arms.csv", index=False)
+    with pytest.raises(ValueError, match=r"arms.csv: row 2 \(P1, Drug B\) needs responders \(a whole number\) or percent"):
+        read_published_arms(tmp_path / "arms.csv")

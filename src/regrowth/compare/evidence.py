@@ -34,6 +34,11 @@ def read_published_arms(path) -> pd.DataFrame:
         bad = df[~df[col].str.fullmatch(r"\d+")]
         if len(bad):
             raise ValueError(f"{path}: {col} must be a whole number; row {bad.index[0] + 2} has {bad[col].iloc[0]!r}")
+    bad = df[~df["responders"].str.fullmatch(r"\d+") & ~df["percent"].str.fullmatch(r"\d+(\.\d+)?")]
+    if len(bad):
+        raise ValueError(f"{path}: row {bad.index[0] + 2} ({bad['trial'].iloc[0]}, {bad['treatment'].iloc[0]}) needs "
+                         f"responders (a whole number) or percent (e.g. 38.8); it has {bad['responders'].iloc[0]!r} and "
+                         f"{bad['percent'].iloc[0]!r}")
     bad = df[~df["is_control"].isin(["yes", "no"])]
     if len(bad):
         raise ValueError(f"{path}: is_control must be yes or no; row {bad.index[0] + 2} has {bad['is_control'].iloc[0]!r}")
