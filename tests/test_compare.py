@@ -455,3 +455,83 @@ def test_a_published_arm_without_a_count_or_percentage_is_named(tmp_path):
     bad.to_csv(tmp_path / "arms.csv", index=False)
     with pytest.raises(ValueError, match=r"arms.csv: row 2 \(P1, Drug B\) needs responders \(a whole number\) or percent"):
         read_published_arms(tmp_path / "arms.csv")
+
+
+@pytest.mark.parametrize("percent,n,want", [
+    ("38.8", 281, (109, 109)),  # one count prints as 38.8 %
+    ("22", 130, (28, 29)),  # 28/130 = 21.5 -> 22, 29/130 = 22.3 -> 22
+    ("2", 131, (2, 3)),  # 2/131 = 1.5 -> 2, 3/131 = 2.3 -> 2
+    ("6.2", 189, (11, 12)),  # no count: 11.7 lies between 11 (5.8 %) and 12 (6.3 %)
+    ("0.8", 140, (1, 2)),  # no count: 1.12 lies between 1 (0.7 %) and 2 (1.4 %)
+    ("0", 140, (0, 0)),
+])
+def test_the_counts_a_printed_percentage_may_stand_for(percent, n, want):
+    from regrowth.compare.evidence import count_range
+
+    assert count_range(percent, n) == want
+
+
+def test_counts_that_fit_several_percentages_get_their_sensitivity_analyses():
+    """R1 counted (30/100 vs 10/100); P1 published as 22 % of 130 (28 or 29) and 2 % of 131
+    (2 or 3). Least favourable to the active arms: 28 vs 3; most: 29 vs 2. On a star network
+    each drug's estimate is its own trial's, so the analyses are the trial's odds ratios."""
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "130", "22", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "131", "2", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    ev = evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False)
+    p1 = ev[ev.trial == "P1"].set_index("treatment")
+    assert p1.loc["Drug B", ["responders", "responders_low", "responders_high"]].tolist() == [29, 28, 29]
+    assert p1.loc["Placebo", ["responders", "responders_low", "responders_high"]].tolist() == [3, 2, 3]
+    out = network_tables(ev, ["OR", "RD"])
+    s = out["nma_sensitivity"].query("model == 'common'").set_index(["measure", "analysis", "treatment"])["estimate"]
+    least, most = ("back-computed counts of P1 least favourable to the active arms",
+                   "back-computed counts of P1 most favourable to the active arms")
+    assert s[("OR", least, "Drug B")] == pytest.approx((28 / 102) / (3 / 128))
+    assert s[("OR", most, "Drug B")] == pytest.approx((29 / 101) / (2 / 129))
+    assert s[("RD", least, "Drug B")] == pytest.approx(100 * (28 / 130 - 3 / 131))
+    assert s[("OR", least, "Drug A")] == pytest.approx((30 / 70) / (10 / 90))  # R1's counts are exact
+
+
+def test_exact_counts_need_no_count_sensitivity_analysis():
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "281", "38.8", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    out = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False), ["OR"])
+    assert out["nma_sensitivity"].empty
+
+
+def test_an_anchored_maic_on_another_control_treatment_stops_naming_both():
+    drug = subjects("T", [(40, 1.0, 1.0), (40, 0.0, 0.0)]).assign(arm="Drug")
+    placebo = subjects("T", [(40, 1.0, 0.0), (40, 0.0, 1.0)]).assign(arm="Placebo")
+    placebo["USUBJID"] = placebo["USUBJID"] + "p"
+    targets = pd.DataFrame([{"comparator": "Pub", "treatment": "Drug P", "n": 100, "responders": 40,
+                             "control_treatment": "Vehicle cream", "control_n": 100, "control_responders": 10,
+                             "endpoint": "SALT50", "age": None, "age_sd": None, "female": 0.5, "baseline_salt": None,
+                             "at_au": None, "disease_duration": None, "source": "a publication"}])
+    entry = {"trial": "T", "arm": "Drug", "comparator": {"published": "Pub"}, "endpoint": "SALT50", "covariates": ["female"]}
+    with pytest.raises(ValueError, match="anchored on the trial's control arm 'Placebo', but the comparator's control is "
+                                         "'Vehicle cream' .comparison.maic_targets, column control_treatment."):
+        maic_tables(pd.concat([drug, placebo]), [entry], targets, {"T"}, {"T": "Placebo"})
+    same = targets.assign(control_treatment="placebo")  # the same treatment, in another case
+    assert bool(maic_tables(pd.concat([drug, placebo]), [entry], same, {"T"}, {"T": "Placebo"})["maic"].iloc[0].anchored)
+
+
+def test_published_nmas_are_shown_beside_this_networks_estimate(tmp_path):
+    from regrowth.compare.evidence import PUBLISHED_NMA_COLUMNS, read_published_nmas
+    from regrowth.compare.stage import published_nma_context
+
+    rows = [["NMA 1", "u", "Bayesian", "t", "SALTLE20", "24", "Drug B", "Drug A", "OR", "1.5", "0.5", "4.0", "CrI", ""],
+            ["NMA 1", "u", "Bayesian", "t", "SALTLE20", "24", "Drug Z", "Drug A", "OR", "2.0", "1.0", "3.0", "CrI", ""],
+            ["NMA 1", "u", "Bayesian", "t", "SALTLE10", "24", "Drug B", "Drug A", "OR", "1.1", "0.5", "2.0", "CrI", ""]]
+    pd.DataFrame(rows, columns=PUBLISHED_NMA_COLUMNS).to_csv(tmp_path / "nmas.csv", index=False)
+    eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
+    pub = published(("P1", "NCT1", "b", "Drug B", "no", "100", "", "40", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
+                    ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
+    league = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False),
+                            ["OR"])["nma_league"]
+    out = published_nma_context(read_published_nmas(tmp_path / "nmas.csv"), league, "SALTLE20", 24)
+    assert out.this_estimate.iloc[0] == pytest.approx(((40 / 60) / (12 / 88)) / ((30 / 70) / (10 / 90)))
+    assert out.this_estimate.iloc[1:].isna().all()  # Drug Z is in no network; SALT <= 10 is not this run's endpoint
+    pd.DataFrame([rows[0][:8] + ["HR"] + rows[0][9:]], columns=PUBLISHED_NMA_COLUMNS).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match="bad.csv: row 2: measure must be OR, RR or RD, not 'HR'"):
+        read_published_nmas(tmp_path / "bad.csv")

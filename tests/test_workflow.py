@@ -430,12 +430,28 @@ def test_the_drugs_are_compared_by_network_meta_analysis_and_maic(run_dir):
     brave2 = evidence[(evidence.trial == "BRAVE-AA2") & (evidence.endpoint == "SALTLE20")]
     assert not brave2.in_network.any() and brave2.network_note.str.startswith("not in the network: reports week 36").all()
     assert set(evidence[evidence.in_network].trial) == {"Baricitinib BRAVE-AA1", "ALLEGRO-2b/3", "THRIVE-AA1"}
-    maic = read_table(run_dir / "results/tables/maic.parquet").iloc[0]
+    maics = read_table(run_dir / "results/tables/maic.parquet")
+    maic = maics.iloc[0]
     assert (maic.trial, maic.comparator, maic.n) == (RUX, TOFA, 12) and 0 < maic.ess < 12
+    thrive = maics[maics.comparator == "THRIVE-AA1"].iloc[0]  # the bundled published population
+    assert thrive.trial == RUX and not thrive.anchored and thrive.comparator_rate == pytest.approx(100 * 104 / 351)
     balance = read_table(run_dir / "results/tables/maic_balance.parquet")
     assert (balance.after - balance.target).abs().max() < 1e-6
+    assert set(balance[balance.comparator == "THRIVE-AA1"].target) == {0.619, 85.9}
+    # ALLEGRO's and THRIVE-AA1's printed percentages fit several counts or none: their sensitivity analyses
+    sensitivity = read_table(run_dir / "results/tables/nma_sensitivity.parquet")
+    assert {"back-computed counts of ALLEGRO-2b/3, THRIVE-AA1 least favourable to the active arms",
+            "back-computed counts of ALLEGRO-2b/3, THRIVE-AA1 most favourable to the active arms"} <= set(sensitivity.analysis)
+    # the published NMA of ritlecitinib 50 mg against baricitinib 4 mg, beside this network's estimate
+    nmas = read_table(run_dir / "results/tables/published_nmas.parquet")
+    ritle = nmas.query("treatment == 'Ritlecitinib 50 mg QD' and endpoint == 'SALTLE20'").iloc[0]
+    league = read_table(run_dir / "results/tables/nma_league.parquet").query(
+        "measure == 'OR' and model == 'random' and treatment == 'Ritlecitinib 50 mg QD' and comparator == 'Baricitinib 4 mg QD'")
+    assert (ritle.estimate, ritle.ci_low, ritle.ci_high) == (2.16, 0.48, 16.46)
+    assert ritle.this_estimate == pytest.approx(league.estimate.iloc[0])
     text = (run_dir / "results/report.html").read_text()
     assert "Comparative effectiveness" in text and "Matching-adjusted indirect comparison" in text
+    assert "Published network meta-analyses" in text and "10.1111/jdv.20372" in text
 
 
 def test_a_randomized_trial_without_its_control_is_rejected_at_parse_time(run_dir):

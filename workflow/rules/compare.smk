@@ -3,7 +3,7 @@
 
 COMPARISON = config["comparison"]
 COMPARE_TABLES = ["evidence", "nma_effects", "nma_fit", "nma_league", "nma_ranking", "bucher", "nma_sensitivity",
-                  "maic", "maic_balance"]
+                  "maic", "maic_balance", "published_nmas"]
 if COMPARISON["endpoint"] not in [e["name"] for e in DEFS["endpoints"]]:
     raise ValueError(f"config comparison.endpoint {COMPARISON['endpoint']!r} is not one of definitions.endpoints: "
                      + ", ".join(e["name"] for e in DEFS["endpoints"]))
@@ -15,6 +15,7 @@ rule compare_drugs:
         subjects="results/tables/comparison_subjects.parquet",
         published=COMPARISON["published_arms"],
         targets=COMPARISON["maic_targets"],
+        published_nmas=COMPARISON["published_nmas"],
     output:
         **{t: f"results/tables/{t}.parquet" for t in COMPARE_TABLES},
     log:

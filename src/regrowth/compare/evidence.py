@@ -12,7 +12,8 @@ from decimal import Decimal
 import pandas as pd
 
 EVIDENCE_COLUMNS = ["trial", "nct_id", "evidence", "simulated", "design", "treatment", "is_control", "endpoint",
-                    "week", "responders", "n", "percent", "analysis_set", "imputation", "count", "count_note",
+                    "week", "responders", "responders_low", "responders_high", "n", "percent", "analysis_set", "imputation",
+                    "count", "count_note",
                     "source", "source_url", "in_network", "network_note"]
 PUBLISHED_COLUMNS = ["trial", "nct_id", "drug", "treatment", "is_control", "n", "percent", "responders", "endpoint",
                      "week", "analysis_set", "imputation", "source", "source_url", "checked"]
@@ -45,6 +46,32 @@ def read_published_arms(path) -> pd.DataFrame:
     return df
 
 
+PUBLISHED_NMA_COLUMNS = ["source", "source_url", "method", "trials", "endpoint", "week", "treatment", "comparator",
+                         "measure", "estimate", "ci_low", "ci_high", "interval", "note"]
+
+
+def read_published_nmas(path) -> pd.DataFrame:
+    """Published network meta-analyses' estimates, as published (for context beside this
+    workflow's). Missing columns, a measure other than OR, RR or RD, or an estimate that is no
+    number stop naming the file and row."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in PUBLISHED_NMA_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: column(s) missing: {', '.join(missing)}")
+    bad = df[~df["measure"].isin(["OR", "RR", "RD"])]
+    if len(bad):
+        raise ValueError(f"{path}: row {bad.index[0] + 2}: measure must be OR, RR or RD, not {bad['measure'].iloc[0]!r}")
+    for col in ("estimate", "ci_low", "ci_high", "week"):
+        bad = df[~df[col].str.fullmatch(r"-?\d+(\.\d+)?")]
+        if len(bad):
+            raise ValueError(f"{path}: row {bad.index[0] + 2}: {col} must be a number, not {bad[col].iloc[0]!r}")
+    df = df[PUBLISHED_NMA_COLUMNS].astype({"estimate": float, "ci_low": float, "ci_high": float, "week": int})
+    bad = df[(df["ci_low"] > df["estimate"]) | (df["estimate"] > df["ci_high"])]
+    if len(bad):
+        raise ValueError(f"{path}: row {bad.index[0] + 2}: the estimate is not inside its interval")
+    return df
+
+
 def count_from_percent(percent: str, n: int) -> tuple[int, str, str]:
     """(responders, count kind, note) for a published percentage printed as `percent` of n
     patients: the count whose percentage rounds to the printed one, or, where none does, the
@@ -62,6 +89,20 @@ def count_from_percent(percent: str, n: int) -> tuple[int, str, str]:
                                              f"{100 * nearest / n:.{decimals}f} %): the published denominator or imputation may differ")
 
 
+def count_range(percent: str, n: int) -> tuple[int, int]:
+    """(lowest, highest) responder count of n a published percentage may stand for: the counts
+    whose percentage prints as `percent`, or, where none does, the two whole counts either side
+    of percent x n (the published denominator or imputation differs: either may be nearer)."""
+    value = Decimal(percent)
+    decimals = max(0, -value.as_tuple().exponent)
+    exact = float(value) * n / 100
+    fitting = [r for r in range(max(0, math.floor(exact) - 2), min(n, math.ceil(exact) + 2) + 1)
+               if _printed(100 * r / n, decimals) == value]
+    if fitting:
+        return min(fitting), max(fitting)
+    return max(0, math.floor(exact)), min(n, math.ceil(exact))
+
+
 def _printed(x: float, decimals: int) -> Decimal:
     """x as printed with `decimals` decimals, half up."""
     return Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
@@ -73,11 +114,14 @@ def published_rows(published: pd.DataFrame) -> pd.DataFrame:
         n = int(r["n"])
         if r["responders"]:
             responders, count, note = int(r["responders"]), "reported", ""
+            low = high = responders
         else:
             responders, count, note = count_from_percent(r["percent"], n)
+            low, high = count_range(r["percent"], n)
         rows.append({"trial": r["trial"], "nct_id": r["nct_id"], "evidence": PUBLISHED, "simulated": False,
                      "design": RANDOMIZED, "treatment": r["treatment"], "is_control": r["is_control"] == "yes",
-                     "endpoint": r["endpoint"], "week": int(r["week"]), "responders": responders, "n": n,
+                     "endpoint": r["endpoint"], "week": int(r["week"]), "responders": responders,
+                     "responders_low": low, "responders_high": high, "n": n,
                      "percent": float(r["percent"]) if r["percent"] else 100 * responders / n,
                      "analysis_set": r["analysis_set"], "imputation": r["imputation"], "count": count,
                      "count_note": note, "source": r["source"], "source_url": r["source_url"]})
@@ -95,7 +139,9 @@ def patient_level_rows(efficacy: pd.DataFrame, trials: list[dict]) -> pd.DataFra
         rows.append({"trial": t.get("label") or r["trial_id"], "nct_id": r["trial_id"], "evidence": PATIENT_LEVEL,
                      "simulated": bool(t.get("simulated")), "design": design, "treatment": r["arm"],
                      "is_control": design == RANDOMIZED and r["arm"] == t.get("control"), "endpoint": r["endpoint"],
-                     "week": int(r["timepoint"][1:]), "responders": int(r["n_responders"]), "n": int(r["n_subjects"]),
+                     "week": int(r["timepoint"][1:]), "responders": int(r["n_responders"]),
+                     "responders_low": int(r["n_responders"]), "responders_high": int(r["n_responders"]),
+                     "n": int(r["n_subjects"]),
                      "percent": float(r["pct"]) if r["n_subjects"] else math.nan, "analysis_set": "FAS",
                      "imputation": r["imputation"], "count": "counted", "count_note": "", "phase": r.get("phase"),
                      "source": "this workflow's efficacy table", "source_url": ""})
@@ -163,4 +209,5 @@ def network_arms(evidence: pd.DataFrame) -> pd.DataFrame:
     """The arms entering the network as regrowth.compare.effects takes them (study = trial)."""
     used = evidence[evidence["in_network"]]
     return pd.DataFrame({"study": used["trial"], "treatment": used["treatment"], "responders": used["responders"],
-                         "n": used["n"], "is_control": used["is_control"]}).reset_index(drop=True)
+                         "n": used["n"], "is_control": used["is_control"], "responders_low": used["responders_low"],
+                         "responders_high": used["responders_high"]}).reset_index(drop=True)

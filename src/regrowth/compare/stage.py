@@ -41,7 +41,8 @@ def _reference(arms: pd.DataFrame) -> str:
 def network_tables(evidence: pd.DataFrame, measures: list[str], increment: float = 0.5) -> dict[str, pd.DataFrame]:
     """nma_effects (each treatment vs the reference, the most common control), nma_fit,
     nma_league, nma_ranking (P-scores, higher response better), bucher (active arms of two
-    trials through their shared control), nma_sensitivity (zero cells)."""
+    trials through their shared control), nma_sensitivity (zero cells; counts back-computed from
+    a percentage that fits several counts or none)."""
     arms = network_arms(evidence)
     empty = {"nma_effects": EFFECT_COLUMNS, "nma_fit": FIT_COLUMNS, "nma_league": LEAGUE_COLUMNS,
              "nma_ranking": RANK_COLUMNS, "bucher": BUCHER_COLUMNS, "nma_sensitivity": SENSITIVITY_COLUMNS}
@@ -78,6 +79,7 @@ def network_tables(evidence: pd.DataFrame, measures: list[str], increment: float
                        "rank": order.index(t) + 1} for t in fit.treatments]
         buch += _bucher_rows(measure, contrasts, arms, common)
         sens += _zero_cell_sensitivity(arms, measure, increment, reference)
+        sens += _count_sensitivity(arms, measure, increment, reference)
     out.update(nma_effects=pd.DataFrame(effects, columns=EFFECT_COLUMNS), nma_fit=pd.DataFrame(fits, columns=FIT_COLUMNS),
                nma_league=pd.DataFrame(league, columns=LEAGUE_COLUMNS),
                nma_ranking=pd.DataFrame(ranks, columns=RANK_COLUMNS), bucher=pd.DataFrame(buch, columns=BUCHER_COLUMNS),
@@ -124,9 +126,31 @@ def _zero_cell_sensitivity(arms, measure, increment, reference) -> list[dict]:
     zero = zero_cell_studies(arms.drop(columns="is_control"))
     if not zero or measure == "RD":
         return []
+    return _refits([(f"increment {increment / 10:g} instead of {increment:g}", arms, increment / 10),
+                    (f"without {', '.join(sorted(zero))}", arms[~arms["study"].isin(zero)], increment)],
+                   measure, reference)
+
+
+def _count_sensitivity(arms, measure, increment, reference) -> list[dict]:
+    """Published percentages that stand for more than one whole count at the stated N, or for
+    none: the network again with each such count at the end of its range least favourable to
+    the active arms (active arms low, controls high), and at the most favourable end."""
+    uncertain = arms["responders_low"] != arms["responders_high"]
+    if not uncertain.any():
+        return []
+    which = ", ".join(sorted(set(arms.loc[uncertain, "study"])))
+    control = arms["is_control"].to_numpy(bool)
+    low, high = arms["responders_low"].to_numpy(), arms["responders_high"].to_numpy()
+    least = arms.assign(responders=np.where(control, high, low))
+    most = arms.assign(responders=np.where(control, low, high))
+    return _refits([(f"back-computed counts of {which} least favourable to the active arms", least, increment),
+                    (f"back-computed counts of {which} most favourable to the active arms", most, increment)],
+                   measure, reference)
+
+
+def _refits(analyses, measure, reference) -> list[dict]:
+    """Each (label, arms, increment): the network fitted again, each treatment against the reference."""
     rows = []
-    analyses = [(f"increment {increment / 10:g} instead of {increment:g}", arms, increment / 10),
-                (f"without {', '.join(sorted(zero))}", arms[~arms["study"].isin(zero)], increment)]
     for label, data, inc in analyses:
         if data["study"].nunique() == 0 or reference not in set(data["treatment"]):
             continue
@@ -223,6 +247,13 @@ def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFra
                 raise ValueError(f"MAIC: trial {trial} has no arm {arm!r} (config comparison.maic arm); its arms: "
                                  f"{', '.join(sorted(ipd['arm'].unique()))}")
             anchored = control is not None and _gives_control(target)
+            if anchored and str(target["control_treatment"]).strip().casefold() != control.strip().casefold():
+                raise ValueError(
+                    f"MAIC {trial} vs {target['comparator']}: anchored on the trial's control arm {control!r}, but the "
+                    f"comparator's control is {target['control_treatment']!r} (comparison.maic_targets, column "
+                    "control_treatment): an anchored comparison needs the same control treatment in both trials; "
+                    "write the trial's control arm name there if it is the same treatment, or leave the comparator's "
+                    "control_n empty for an unanchored comparison")
             ipd = ipd[ipd["arm"].isin([arm, control] if anchored else [arm])]
         else:
             anchored = False
@@ -353,15 +384,48 @@ def _balance_rows(trial, target, complete, columns, covariates, goals, w) -> lis
     return balance
 
 
+PUBLISHED_NMA_CONTEXT = ["this_estimate", "this_ci_low", "this_ci_high"]
+
+
+def published_nma_context(published: pd.DataFrame, league: pd.DataFrame, endpoint: str, week: int) -> pd.DataFrame:
+    """Published NMAs' estimates as published, each with this workflow's random-effects estimate
+    of the same comparison where the endpoint, week and measure are this run's and both
+    treatments are in its network (empty otherwise)."""
+    random = league[league["model"] == "random"].set_index(["measure", "treatment", "comparator"])
+    rows = []
+    for r in published.to_dict("records"):
+        key = (r["measure"], r["treatment"], r["comparator"])
+        same = r["endpoint"] == endpoint and int(r["week"]) == week and key in random.index
+        mine = random.loc[key] if same else None
+        rows.append({**r, "this_estimate": float(mine["estimate"]) if same else None,
+                     "this_ci_low": float(mine["ci_low"]) if same else None,
+                     "this_ci_high": float(mine["ci_high"]) if same else None})
+    return pd.DataFrame(rows, columns=[*published.columns, *PUBLISHED_NMA_CONTEXT])
+
+
+def read_maic_targets(path) -> pd.DataFrame:
+    """The published comparator populations; missing columns name the file."""
+    df = pd.read_csv(path)
+    missing = [c for c in TARGET_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: column(s) missing: {', '.join(missing)}")
+    return df
+
+
 def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms, targets: pd.DataFrame,
-                  trials: list[dict], comparison: dict) -> dict[str, pd.DataFrame]:
+                  trials: list[dict], comparison: dict, published_nmas: pd.DataFrame | None = None
+                  ) -> dict[str, pd.DataFrame]:
     """Every table of the compare_drugs job (workflow/rules/compare.smk) by its output name."""
-    from regrowth.compare.evidence import evidence_table, read_published_arms
+    from regrowth.compare.evidence import PUBLISHED_NMA_COLUMNS, evidence_table, read_published_arms
 
     evidence = evidence_table(efficacy, trials, read_published_arms(published_arms), endpoint=comparison["endpoint"],
                               week=int(comparison["week"]), other_weeks=bool(comparison["other_weeks"]))
     out = {"evidence": evidence}
     out.update(network_tables(evidence, list(comparison["measures"]), float(comparison["zero_cell_increment"])))
+    if published_nmas is None:
+        published_nmas = pd.DataFrame(columns=PUBLISHED_NMA_COLUMNS)
+    out["published_nmas"] = published_nma_context(published_nmas, out["nma_league"], comparison["endpoint"],
+                                                  int(comparison["week"]))
     controls = {t["trial_id"]: t["control"] for t in trials if t.get("design") == "randomized" and t.get("control")}
     eot_weeks = {t["trial_id"]: t.get("eot_week") for t in trials}
     out.update(maic_tables(subjects, comparison.get("maic", []), targets, {t["trial_id"] for t in trials}, controls,
