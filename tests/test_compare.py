@@ -473,7 +473,7 @@ def test_the_counts_a_printed_percentage_may_stand_for(percent, n, want):
 
 def test_counts_that_fit_several_percentages_get_their_sensitivity_analyses():
     """R1 counted (30/100 vs 10/100); P1 published as 22 % of 130 (28 or 29) and 2 % of 131
-    (2 or 3). Least favourable to the active arms: 28 vs 3; most: 29 vs 2. On a star network
+    (2 or 3). Least favourable to the non-control arms: 28 vs 3; most: 29 vs 2. On a star network
     each drug's estimate is its own trial's, so the analyses are the trial's odds ratios."""
     eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
     pub = published(("P1", "NCT1", "b", "Drug B", "no", "130", "22", "", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
@@ -484,8 +484,8 @@ def test_counts_that_fit_several_percentages_get_their_sensitivity_analyses():
     assert p1.loc["Placebo", ["responders", "responders_low", "responders_high"]].tolist() == [3, 2, 3]
     out = network_tables(ev, ["OR", "RD"])
     s = out["nma_sensitivity"].query("model == 'common'").set_index(["measure", "analysis", "treatment"])["estimate"]
-    least, most = ("back-computed counts of P1 least favourable to the active arms",
-                   "back-computed counts of P1 most favourable to the active arms")
+    least, most = ("back-computed counts of P1 least favourable to the non-control arms",
+                   "back-computed counts of P1 most favourable to the non-control arms")
     assert s[("OR", least, "Drug B")] == pytest.approx((28 / 102) / (3 / 128))
     assert s[("OR", most, "Drug B")] == pytest.approx((29 / 101) / (2 / 129))
     assert s[("RD", least, "Drug B")] == pytest.approx(100 * (28 / 130 - 3 / 131))
@@ -510,7 +510,8 @@ def test_an_anchored_maic_on_another_control_treatment_stops_naming_both():
                              "at_au": None, "disease_duration": None, "source": "a publication"}])
     entry = {"trial": "T", "arm": "Drug", "comparator": {"published": "Pub"}, "endpoint": "SALT50", "covariates": ["female"]}
     with pytest.raises(ValueError, match="anchored on the trial's control arm 'Placebo', but the comparator's control is "
-                                         "'Vehicle cream' .comparison.maic_targets, column control_treatment."):
+                                         "'Vehicle cream' .comparison.maic_targets, column control_treatment.: an "
+                                         "anchored comparison needs the same control treatment in both trials"):
         maic_tables(pd.concat([drug, placebo]), [entry], targets, {"T"}, {"T": "Placebo"})
     same = targets.assign(control_treatment="placebo")  # the same treatment, in another case
     assert bool(maic_tables(pd.concat([drug, placebo]), [entry], same, {"T"}, {"T": "Placebo"})["maic"].iloc[0].anchored)
@@ -527,11 +528,53 @@ def test_published_nmas_are_shown_beside_this_networks_estimate(tmp_path):
     eff = efficacy(("R1", "Drug A", "SALTLE20", "W24", 30, 100), ("R1", "Placebo", "SALTLE20", "W24", 10, 100))
     pub = published(("P1", "NCT1", "b", "Drug B", "no", "100", "", "40", "SALTLE20", "24", "ITT", "NRI", "x", "", ""),
                     ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "24", "ITT", "NRI", "x", "", ""))
-    league = network_tables(evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False),
-                            ["OR"])["nma_league"]
-    out = published_nma_context(read_published_nmas(tmp_path / "nmas.csv"), league, "SALTLE20", 24)
+    ev = evidence_table(eff, TRIALS, pub, endpoint="SALTLE20", week=24, other_weeks=False)
+    league = network_tables(ev, ["OR"])["nma_league"]
+    out = published_nma_context(read_published_nmas(tmp_path / "nmas.csv"), league, ev, "SALTLE20", 24)
     assert out.this_estimate.iloc[0] == pytest.approx(((40 / 60) / (12 / 88)) / ((30 / 70) / (10 / 90)))
-    assert out.this_estimate.iloc[1:].isna().all()  # Drug Z is in no network; SALT <= 10 is not this run's endpoint
-    pd.DataFrame([rows[0][:8] + ["HR"] + rows[0][9:]], columns=PUBLISHED_NMA_COLUMNS).to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(ValueError, match="bad.csv: row 2: measure must be OR, RR or RD, not 'HR'"):
-        read_published_nmas(tmp_path / "bad.csv")
+    assert out.this_estimate.iloc[1:].isna().all()
+    assert out.this_note.tolist() == [
+        "", "Drug Z not in this run's network (a treatment named otherwise in the evidence table?)",
+        "this run's network is SALTLE20 at week 24 (comparison.endpoint, comparison.week)"]
+    # a trial taken at another week (comparison.other_weeks): not the published week-24 comparison
+    late = published(("P1", "NCT1", "b", "Drug B", "no", "100", "", "40", "SALTLE20", "36", "ITT", "NRI", "x", "", ""),
+                     ("P1", "NCT1", "p", "Placebo", "yes", "100", "", "12", "SALTLE20", "36", "ITT", "NRI", "x", "", ""))
+    ev36 = evidence_table(eff, TRIALS, late, endpoint="SALTLE20", week=24, other_weeks=True)
+    out36 = published_nma_context(read_published_nmas(tmp_path / "nmas.csv"), network_tables(ev36, ["OR"])["nma_league"],
+                                  ev36, "SALTLE20", 24)
+    assert out36.this_estimate.isna().all()
+    assert out36.this_note.iloc[0] == "not comparable: this network takes P1 at another week (comparison.other_weeks)"
+    for i, (col, value, message) in enumerate([
+            ("measure", "HR", "measure must be OR, RR or RD, not 'HR'"), ("week", "24.5", "week must be a number, not '24.5'"),
+            ("ci_low", "-0.2", "an OR and its interval must be above 0")]):
+        bad = dict(zip(PUBLISHED_NMA_COLUMNS, rows[0])) | {col: value}
+        pd.DataFrame([bad], columns=PUBLISHED_NMA_COLUMNS).to_csv(tmp_path / f"bad{i}.csv", index=False)
+        with pytest.raises(ValueError, match=f"bad{i}.csv: row 2: {message}"):
+            read_published_nmas(tmp_path / f"bad{i}.csv")
+
+
+def test_a_percentage_of_a_large_arm_fits_every_count_it_may_stand_for():
+    from regrowth.compare.evidence import count_range
+
+    # 22 % (0 decimals) stands for 21.5 % to just under 22.5 % of 1000: counts 215 to 224
+    assert count_range("22", 1000) == (215, 224)
+    assert count_from_percent("22", 1000) == (220, "back-computed from %", "22 % of 1000 fits 215 to 224: the nearest used")
+
+
+def test_a_published_percentage_above_100_is_named(tmp_path):
+    from regrowth.compare.evidence import read_published_arms
+
+    published(("P1", "NCT1", "b", "Drug B", "no", "140", "120", "", "SALTLE20", "24", "ITT", "NRI", "x", "", "")
+              ).to_csv(tmp_path / "arms.csv", index=False)
+    with pytest.raises(ValueError, match=r"arms.csv: row 2 \(P1, Drug B\): percent above 100 or responders above n"):
+        read_published_arms(tmp_path / "arms.csv")
+
+
+def test_a_published_control_count_without_its_treatment_is_named(tmp_path):
+    from regrowth.compare.stage import TARGET_COLUMNS, read_maic_targets
+
+    row = dict.fromkeys(TARGET_COLUMNS, "") | {"comparator": "Pub", "treatment": "Drug P", "n": 100, "responders": 40,
+                                               "control_n": 100, "control_responders": 10, "endpoint": "SALT50"}
+    pd.DataFrame([row], columns=TARGET_COLUMNS).to_csv(tmp_path / "targets.csv", index=False)
+    with pytest.raises(ValueError, match=r"targets.csv: row 2 \(Pub\) gives control_n but no control_treatment"):
+        read_maic_targets(tmp_path / "targets.csv")

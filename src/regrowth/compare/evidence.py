@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 
@@ -40,6 +41,13 @@ def read_published_arms(path) -> pd.DataFrame:
         raise ValueError(f"{path}: row {bad.index[0] + 2} ({bad['trial'].iloc[0]}, {bad['treatment'].iloc[0]}) needs "
                          f"responders (a whole number) or percent (e.g. 38.8); it has {bad['responders'].iloc[0]!r} and "
                          f"{bad['percent'].iloc[0]!r}")
+    over = df[(df["percent"].str.fullmatch(r"\d+(\.\d+)?") & (pd.to_numeric(df["percent"], errors="coerce") > 100))
+              | (df["responders"].str.fullmatch(r"\d+") & (pd.to_numeric(df["responders"], errors="coerce")
+                                                           > pd.to_numeric(df["n"], errors="coerce")))]
+    if len(over):
+        raise ValueError(f"{path}: row {over.index[0] + 2} ({over['trial'].iloc[0]}, {over['treatment'].iloc[0]}): "
+                         f"percent above 100 or responders above n ({over['percent'].iloc[0]!r} %, "
+                         f"{over['responders'].iloc[0]!r} of {over['n'].iloc[0]})")
     bad = df[~df["is_control"].isin(["yes", "no"])]
     if len(bad):
         raise ValueError(f"{path}: is_control must be yes or no; row {bad.index[0] + 2} has {bad['is_control'].iloc[0]!r}")
@@ -52,8 +60,9 @@ PUBLISHED_NMA_COLUMNS = ["source", "source_url", "method", "trials", "endpoint",
 
 def read_published_nmas(path) -> pd.DataFrame:
     """Published network meta-analyses' estimates, as published (for context beside this
-    workflow's). Missing columns, a measure other than OR, RR or RD, or an estimate that is no
-    number stop naming the file and row."""
+    workflow's): OR and RR as ratios, RD in percentage points. Missing columns, a measure other
+    than OR, RR or RD, an estimate that is no number or outside its interval, or a ratio not
+    above 0 stop naming the file and row."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in PUBLISHED_NMA_COLUMNS if c not in df.columns]
     if missing:
@@ -61,30 +70,46 @@ def read_published_nmas(path) -> pd.DataFrame:
     bad = df[~df["measure"].isin(["OR", "RR", "RD"])]
     if len(bad):
         raise ValueError(f"{path}: row {bad.index[0] + 2}: measure must be OR, RR or RD, not {bad['measure'].iloc[0]!r}")
-    for col in ("estimate", "ci_low", "ci_high", "week"):
-        bad = df[~df[col].str.fullmatch(r"-?\d+(\.\d+)?")]
+    for col, pattern in (("estimate", r"-?\d+(\.\d+)?"), ("ci_low", r"-?\d+(\.\d+)?"),
+                         ("ci_high", r"-?\d+(\.\d+)?"), ("week", r"\d+")):
+        bad = df[~df[col].str.fullmatch(pattern)]
         if len(bad):
             raise ValueError(f"{path}: row {bad.index[0] + 2}: {col} must be a number, not {bad[col].iloc[0]!r}")
     df = df[PUBLISHED_NMA_COLUMNS].astype({"estimate": float, "ci_low": float, "ci_high": float, "week": int})
     bad = df[(df["ci_low"] > df["estimate"]) | (df["estimate"] > df["ci_high"])]
     if len(bad):
         raise ValueError(f"{path}: row {bad.index[0] + 2}: the estimate is not inside its interval")
+    bad = df[(df["measure"] != "RD") & (df["ci_low"] <= 0)]
+    if len(bad):
+        raise ValueError(f"{path}: row {bad.index[0] + 2}: an {bad['measure'].iloc[0]} and its interval must be above 0 "
+                         "(a ratio, not its logarithm)")
     return df
+
+
+def _fitting_counts(percent: str, n: int) -> tuple[int, int]:
+    """(low, high): the whole counts r of n whose percentage 100 r / n prints, rounded half up
+    at the printed decimals, as `percent`: v - h <= 100 r / n < v + h with h half a unit of the
+    last printed decimal, in exact arithmetic. low > high where no count does."""
+    value = Fraction(Decimal(percent))
+    half = Fraction(1, 2) / 10 ** max(0, -Decimal(percent).as_tuple().exponent)
+    low = math.ceil((value - half) * n / 100)
+    high = math.ceil((value + half) * n / 100) - 1
+    return max(0, low), min(n, high)
 
 
 def count_from_percent(percent: str, n: int) -> tuple[int, str, str]:
     """(responders, count kind, note) for a published percentage printed as `percent` of n
-    patients: the count whose percentage rounds to the printed one, or, where none does, the
-    nearest count with a note saying so."""
-    value = Decimal(percent)
-    decimals = max(0, -value.as_tuple().exponent)
-    nearest = int(round(float(value) * n / 100))
-    candidates = [r for r in range(max(0, nearest - 2), min(n, nearest + 2) + 1)
-                  if _printed(100 * r / n, decimals) == value]
-    if candidates:
-        r = min(candidates, key=lambda c: abs(100 * c / n - float(value)))
-        note = "" if len(candidates) == 1 else f"{percent} % of {n} fits {', '.join(map(str, candidates))}: the nearest used"
+    patients: the count whose percentage rounds to the printed one (the nearest where several
+    do, said in the note), or, where none does, the nearest count with a note saying so."""
+    value = Fraction(Decimal(percent))
+    decimals = max(0, -Decimal(percent).as_tuple().exponent)
+    low, high = _fitting_counts(percent, n)
+    if low <= high:
+        r = min(range(low, high + 1), key=lambda c: (abs(Fraction(100 * c, n) - value), c))
+        note = "" if low == high else (f"{percent} % of {n} fits {low} to {high}: the nearest used" if high - low > 1
+                                       else f"{percent} % of {n} fits {low}, {high}: the nearest used")
         return r, "back-computed from %", note
+    nearest = min(max(0, round(value * n / 100)), n)
     return nearest, "back-computed from %", (f"{percent} % is no whole count of {n} (the nearest, {nearest}/{n}, is "
                                              f"{100 * nearest / n:.{decimals}f} %): the published denominator or imputation may differ")
 
@@ -93,19 +118,11 @@ def count_range(percent: str, n: int) -> tuple[int, int]:
     """(lowest, highest) responder count of n a published percentage may stand for: the counts
     whose percentage prints as `percent`, or, where none does, the two whole counts either side
     of percent x n (the published denominator or imputation differs: either may be nearer)."""
-    value = Decimal(percent)
-    decimals = max(0, -value.as_tuple().exponent)
-    exact = float(value) * n / 100
-    fitting = [r for r in range(max(0, math.floor(exact) - 2), min(n, math.ceil(exact) + 2) + 1)
-               if _printed(100 * r / n, decimals) == value]
-    if fitting:
-        return min(fitting), max(fitting)
+    low, high = _fitting_counts(percent, n)
+    if low <= high:
+        return low, high
+    exact = Fraction(Decimal(percent)) * n / 100
     return max(0, math.floor(exact)), min(n, math.ceil(exact))
-
-
-def _printed(x: float, decimals: int) -> Decimal:
-    """x as printed with `decimals` decimals, half up."""
-    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
 
 
 def published_rows(published: pd.DataFrame) -> pd.DataFrame:

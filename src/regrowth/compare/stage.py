@@ -134,7 +134,7 @@ def _zero_cell_sensitivity(arms, measure, increment, reference) -> list[dict]:
 def _count_sensitivity(arms, measure, increment, reference) -> list[dict]:
     """Published percentages that stand for more than one whole count at the stated N, or for
     none: the network again with each such count at the end of its range least favourable to
-    the active arms (active arms low, controls high), and at the most favourable end."""
+    the non-control arms (those low, control arms high), and at the most favourable end."""
     uncertain = arms["responders_low"] != arms["responders_high"]
     if not uncertain.any():
         return []
@@ -143,8 +143,8 @@ def _count_sensitivity(arms, measure, increment, reference) -> list[dict]:
     low, high = arms["responders_low"].to_numpy(), arms["responders_high"].to_numpy()
     least = arms.assign(responders=np.where(control, high, low))
     most = arms.assign(responders=np.where(control, low, high))
-    return _refits([(f"back-computed counts of {which} least favourable to the active arms", least, increment),
-                    (f"back-computed counts of {which} most favourable to the active arms", most, increment)],
+    return _refits([(f"back-computed counts of {which} least favourable to the non-control arms", least, increment),
+                    (f"back-computed counts of {which} most favourable to the non-control arms", most, increment)],
                    measure, reference)
 
 
@@ -248,12 +248,13 @@ def maic_tables(subjects: pd.DataFrame, entries: list[dict], targets: pd.DataFra
                                  f"{', '.join(sorted(ipd['arm'].unique()))}")
             anchored = control is not None and _gives_control(target)
             if anchored and str(target["control_treatment"]).strip().casefold() != control.strip().casefold():
+                where = (targets.attrs.get("path") if targets is not None else None) or "comparison.maic_targets"
                 raise ValueError(
                     f"MAIC {trial} vs {target['comparator']}: anchored on the trial's control arm {control!r}, but the "
-                    f"comparator's control is {target['control_treatment']!r} (comparison.maic_targets, column "
-                    "control_treatment): an anchored comparison needs the same control treatment in both trials; "
-                    "write the trial's control arm name there if it is the same treatment, or leave the comparator's "
-                    "control_n empty for an unanchored comparison")
+                    f"comparator's control is {target['control_treatment']!r} ({where}, column "
+                    "control_treatment): an anchored comparison needs the same control treatment in both trials. If "
+                    "it is the same treatment under another name, name it as the trial's control arm is named; if "
+                    "not, the comparison cannot be anchored: leave out `arm` in comparison.maic for an unanchored one")
             ipd = ipd[ipd["arm"].isin([arm, control] if anchored else [arm])]
         else:
             anchored = False
@@ -384,31 +385,54 @@ def _balance_rows(trial, target, complete, columns, covariates, goals, w) -> lis
     return balance
 
 
-PUBLISHED_NMA_CONTEXT = ["this_estimate", "this_ci_low", "this_ci_high"]
+PUBLISHED_NMA_CONTEXT = ["this_estimate", "this_ci_low", "this_ci_high", "this_note"]
 
 
-def published_nma_context(published: pd.DataFrame, league: pd.DataFrame, endpoint: str, week: int) -> pd.DataFrame:
+def published_nma_context(published: pd.DataFrame, league: pd.DataFrame, evidence: pd.DataFrame, endpoint: str,
+                          week: int) -> pd.DataFrame:
     """Published NMAs' estimates as published, each with this workflow's random-effects estimate
     of the same comparison where the endpoint, week and measure are this run's and both
-    treatments are in its network (empty otherwise)."""
+    treatments are in its network; this_note says why not otherwise. With trials taken at
+    another week (comparison.other_weeks) this network is not one of week `week` alone, and says so."""
     random = league[league["model"] == "random"].set_index(["measure", "treatment", "comparator"])
+    used = evidence[evidence["in_network"]]
+    in_network = set(used["treatment"])
+    off_week = sorted(set(used.loc[used["week"] != week, "trial"]))
+    measures = set(league["measure"])
     rows = []
     for r in published.to_dict("records"):
         key = (r["measure"], r["treatment"], r["comparator"])
-        same = r["endpoint"] == endpoint and int(r["week"]) == week and key in random.index
-        mine = random.loc[key] if same else None
-        rows.append({**r, "this_estimate": float(mine["estimate"]) if same else None,
-                     "this_ci_low": float(mine["ci_low"]) if same else None,
-                     "this_ci_high": float(mine["ci_high"]) if same else None})
+        absent = [t for t in (r["treatment"], r["comparator"]) if t not in in_network]
+        if r["endpoint"] != endpoint or int(r["week"]) != week:
+            note = f"this run's network is {endpoint} at week {week} (comparison.endpoint, comparison.week)"
+        elif r["measure"] not in measures:
+            note = f"{r['measure']} is not among comparison.measures"
+        elif absent:
+            note = f"{' and '.join(absent)} not in this run's network (a treatment named otherwise in the evidence table?)"
+        elif off_week:
+            note = f"not comparable: this network takes {', '.join(off_week)} at another week (comparison.other_weeks)"
+        else:
+            note = ""
+        mine = random.loc[key] if not note and key in random.index else None
+        rows.append({**r, "this_estimate": float(mine["estimate"]) if mine is not None else None,
+                     "this_ci_low": float(mine["ci_low"]) if mine is not None else None,
+                     "this_ci_high": float(mine["ci_high"]) if mine is not None else None, "this_note": note})
     return pd.DataFrame(rows, columns=[*published.columns, *PUBLISHED_NMA_CONTEXT])
 
 
 def read_maic_targets(path) -> pd.DataFrame:
-    """The published comparator populations; missing columns name the file."""
+    """The published comparator populations. Missing columns, or a control arm's count without
+    the control treatment's name, stop naming the file and row."""
     df = pd.read_csv(path)
     missing = [c for c in TARGET_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: column(s) missing: {', '.join(missing)}")
+    unnamed = df[df["control_n"].notna() & df["control_treatment"].astype("string").fillna("").str.strip().eq("")]
+    if len(unnamed):
+        raise ValueError(f"{path}: row {unnamed.index[0] + 2} ({unnamed['comparator'].iloc[0]}) gives control_n but no "
+                         "control_treatment: name the published control arm's treatment (an anchored comparison "
+                         "needs the same control in both trials)")
+    df.attrs["path"] = str(path)
     return df
 
 
@@ -424,7 +448,7 @@ def compare_drugs(efficacy: pd.DataFrame, subjects: pd.DataFrame, published_arms
     out.update(network_tables(evidence, list(comparison["measures"]), float(comparison["zero_cell_increment"])))
     if published_nmas is None:
         published_nmas = pd.DataFrame(columns=PUBLISHED_NMA_COLUMNS)
-    out["published_nmas"] = published_nma_context(published_nmas, out["nma_league"], comparison["endpoint"],
+    out["published_nmas"] = published_nma_context(published_nmas, out["nma_league"], evidence, comparison["endpoint"],
                                                   int(comparison["week"]))
     controls = {t["trial_id"]: t["control"] for t in trials if t.get("design") == "randomized" and t.get("control")}
     eot_weeks = {t["trial_id"]: t.get("eot_week") for t in trials}

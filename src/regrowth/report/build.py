@@ -325,28 +325,37 @@ def comparative_section(tables: dict[str, pd.DataFrame], comparison: dict | None
     balance_rows = [{**r, "before_text": format_half_up(r["before"], 2), "after_text": format_half_up(r["after"], 2),
                      "target_text": format_half_up(r["target"], 2)} for r in balance.to_dict("records")]
     sensitivity = tables.get("nma_sensitivity", pd.DataFrame())
-    # the shown model's estimates, a column per analysis, a row per treatment as ranked above
-    sensitivity = sensitivity[sensitivity["measure"] == first] if len(sensitivity) else sensitivity
-    analyses = list(dict.fromkeys(sensitivity["analysis"])) if len(sensitivity) else []
-    failed = {r["analysis"]: r["treatment"] for r in sensitivity[sensitivity["model"].isna()].to_dict("records")} \
-        if len(sensitivity) else {}
-    shown = {(r["analysis"], r["treatment"]): _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], first)
-             for r in sensitivity[sensitivity["model"] == "random"].to_dict("records")} if len(sensitivity) else {}
-    sensitivity_rows = [{"treatment": r["treatment"], "main": r["cells"].get(first, ""),
-                         "cells": [failed.get(a) or shown.get((a, r["treatment"]), "not in this analysis")
-                                   for a in analyses]} for r in rows] if analyses else []
+    # per measure, the shown model's estimates: a column per analysis, a row per treatment as ranked above
+    sensitivity_tables = []
+    for m in measures:
+        sm = sensitivity[sensitivity["measure"] == m] if len(sensitivity) else sensitivity
+        if not len(sm):
+            continue
+        analyses = list(dict.fromkeys(sm["analysis"]))
+        failed = {r["analysis"]: r["treatment"] for r in sm[sm["model"].isna()].to_dict("records")}
+        shown = {(r["analysis"], r["treatment"]): _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], m)
+                 for r in sm[sm["model"] == "random"].to_dict("records")}
+        sensitivity_tables.append({
+            "measure": m, "measure_name": MEASURE_NAMES[m], "analyses": analyses,
+            "zero_cells": any(a.startswith(("increment ", "without ")) for a in analyses),
+            "counts": any(a.startswith("back-computed counts") for a in analyses),
+            "rows": [{"treatment": r["treatment"], "main": r["cells"].get(m, ""),
+                      "cells": [failed.get(a) or shown.get((a, r["treatment"]), "not in this analysis")
+                                for a in analyses]} for r in rows]})
     nmas = tables.get("published_nmas", pd.DataFrame())
     nma_rows = [{**r, "published_text": _ratio_text(r["estimate"], r["ci_low"], r["ci_high"], r["measure"]),
                  "this_text": (_ratio_text(r["this_estimate"], r["this_ci_low"], r["this_ci_high"], r["measure"])
                                if r["this_estimate"] == r["this_estimate"] and r["this_estimate"] is not None
-                               else "not in this network")}
+                               else r["this_note"])}
                 for r in nmas.to_dict("records")]
     return {"endpoint": comparison["endpoint"], "week": comparison["week"], "measure": first, "model_label": model_label,
             "measure_name": MEASURE_NAMES[first], "measures": measures, "rows": rows, "fits": fits,
             "league_headers": league_headers, "league_rows": league_rows, "sources": sources,
             "n_trials": int(used["trial"].nunique()), "simulated": sorted(set(used.loc[used["simulated"], "trial"])),
             "evidence": ev_rows, "maic": maic_rows, "balance": balance_rows,
-            "sensitivity": sensitivity_rows, "sensitivity_analyses": analyses, "published_nmas": nma_rows, "other_weeks": comparison["other_weeks"],
+            "sensitivity": sensitivity_tables, "increment": comparison.get("zero_cell_increment", 0.5),
+            "published_nmas": nma_rows, "nma_methods": sorted({r["method"] for r in nma_rows}),
+            "nma_intervals": sorted({r["interval"] for r in nma_rows}), "other_weeks": comparison["other_weeks"],
             "forest": [{"label": r["treatment"], "reference": r["reference"],
                         **{k: float(v) for k, v in random[(random["treatment"] == r["treatment"])
                                                           & (random["measure"] == first)]
