@@ -228,6 +228,16 @@ class TestRelapse:
         rel = self._trial([35.0, 49.9, 40.0])
         assert rel["CNSR"] == 1 and rel["ADT"] == pd.Timestamp("2020-04-22") and rel["AVAL"] == 84
 
+    def test_a_response_first_reached_off_drug_is_no_time_to_response_event(self):
+        # 80 at baseline, 60 at the last dose (-25 %), 30 off drug four weeks later (-62.5 %): the
+        # SALT50 response comes after treatment, so time to response is censored at the last dose
+        rs = rs_totals(("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 60.0), ("S1", 3, "2020-02-26", 30.0))
+        adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
+        adsalt = derive_adsalt(rs, adsl, endpoints=ENDPOINTS, grid_weeks=4, window_days=14, eot_week=4)
+        tte = derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50", fraction_lost=0.5)
+        resp = tte[tte["PARAMCD"] == "TTSALT50"].iloc[0]
+        assert resp["CNSR"] == 1 and resp["AVAL"] == 29 and resp["CNSDTDSC"] == "LAST SALT ASSESSMENT ON TREATMENT"
+
     def test_non_responders_are_not_at_risk(self):
         rs = rs_totals(("S1", 1, "2020-01-01", 80.0), ("S1", 2, "2020-01-29", 60.0), ("S1", 3, "2020-02-26", 80.0))
         adsl = _adsl(["S1"], [("S1", "2020-01-01", "2020-01-29")], rs)
@@ -235,7 +245,8 @@ class TestRelapse:
         tte = derive_adtte(adsl, adsalt, endpoints=ENDPOINTS, responder_endpoint="SALT50", fraction_lost=0.5)
         assert (tte["PARAMCD"] == "TTRELAPS").sum() == 0
         resp = tte[tte["PARAMCD"] == "TTSALT50"].iloc[0]
-        assert resp["CNSR"] == 1 and resp["AVAL"] == 57  # censored at last assessment, day 57
+        # censored at the last assessment on treatment, the last dose's day 29 (day 57 is off drug)
+        assert resp["CNSR"] == 1 and resp["AVAL"] == 29
 
 
 class TestTreatmentEmergence:
@@ -501,8 +512,8 @@ class TestDeclaredSources:
             d[0]["population"]["filter"] = "FASFL = 'Y' AND SAFFL = 'Y'"
             d[0]["events"][0]["filter"] = "ADY > 200"  # no record so late: censored at the last assessment
         t = self.adtte(change)
-        # last post-baseline assessment 2020-04-22: study day 113
-        assert t.loc["TTSALT50", ["AVAL", "CNSR", "CNSDTDSC"]].tolist() == [113.0, 3.0, "LAST SALT ASSESSMENT"]
+        # last assessment on treatment 2020-01-29 (the last dose; the three after it are off drug): day 29
+        assert t.loc["TTSALT50", ["AVAL", "CNSR", "CNSDTDSC"]].tolist() == [29.0, 3.0, "LAST SALT ASSESSMENT ON TREATMENT"]
 
     def test_an_unknown_dataset_is_named(self):
         def wrong(d):

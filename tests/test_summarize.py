@@ -131,13 +131,20 @@ class TestWhatTheFiguresPlot:
         response = km[(km.curve == "response") & (km.arm == "A")]
         assert (response["n_subjects"] == 4).all()
         steps = response[response.n_event + response.n_censor > 0]
-        # weeks 1, 2, 4: S = 3/4, 3/4 * 2/3 = 1/2 (one event, one censoring at week 2), 0
         assert steps[["weeks", "n_at_risk", "n_event", "n_censor"]].values.tolist() == [
             [1, 4, 1, 0], [2, 3, 1, 1], [4, 1, 1, 0]]
-        assert steps["surv"].tolist() == pytest.approx([0.75, 0.5, 0.0])
+        # NRI (the default, as the responder tables): the censored subject never responds, so the
+        # proportion still without a response is 1 - responders so far / 4: 3/4, 2/4, 1/4
+        assert steps["surv"].tolist() == pytest.approx([0.75, 0.5, 0.25])
+        assert set(response["method"]) == {"cumulative proportion of all subjects (NRI: no later response)"}
         ticks = response[response.axis_tick]
         assert ticks["weeks"].tolist() == list(range(0, 41, 4))
-        assert ticks["n_at_risk"].tolist() == [4, 1] + [0] * 9 and ticks["surv"].tolist()[:3] == [1.0, 0.0, 0.0]
+        assert ticks["n_at_risk"].tolist() == [4, 1] + [0] * 9 and ticks["surv"].tolist()[:3] == [1.0, 0.25, 0.25]
+        # observed cases: Kaplan-Meier, the censored subject assumed to respond as those followed
+        # weeks 1, 2, 4: S = 3/4, 3/4 * 2/3 = 1/2 (one event, one censoring at week 2), 0
+        observed = km_curves_table("T", adtte(), "observed").query("curve == 'response' and arm == 'A'")
+        assert observed[observed.n_event + observed.n_censor > 0]["surv"].tolist() == pytest.approx([0.75, 0.5, 0.0])
+        assert set(observed["method"]) == {"Kaplan-Meier (censored)"}
         b = km[(km.curve == "response") & (km.arm == "B")]
         assert b[b.n_censor > 0][["weeks", "surv"]].values.tolist() == [[3, 1.0]]
 

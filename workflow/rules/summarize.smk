@@ -31,6 +31,9 @@ SUMMARY_PARAMS = {
         "endpoints": DEFS["endpoints"],
         "imputation": DEFS["imputation"],
     },
+    "km_curves": {
+        "imputation": DEFS["imputation"],
+    },
 }
 
 # One job per ADaM table the summaries are built from: twelve one-second jobs per trial spent

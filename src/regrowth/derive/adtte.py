@@ -29,19 +29,21 @@ POPULATION_VARS = ["STUDYID", "USUBJID", "TRT01P", "TRT01A", "AATYPE"]
 ALSO_READ = ("STUDYID", "ADT", "BASE", "APHASE")  # besides salt.ANALYSED_COLUMNS
 RESPONDER = "responder"  # in a parameter's endpoints: relapse.responder_endpoint
 
-POST_BASELINE = "PARAMCD = 'SALT' AND ADY > 1 AND AVAL IS NOT NULL AND ADT IS NOT NULL"
+# time to response counts responses on treatment, as the responder tables do (a response first
+# reached after the last dose is no treatment response)
+ON_TREATMENT = "PARAMCD = 'SALT' AND ADY > 1 AND APHASE = 'ON TREATMENT' AND AVAL IS NOT NULL AND ADT IS NOT NULL"
 OFF_DRUG_AFTER_EOT = "PARAMCD = 'SALT' AND APHASE = 'OFF DRUG' AND AVAL IS NOT NULL AND ADT > EOTDT"
 # config definitions.time_to_event when not set (the schema's default is the same: a test checks)
 DEFAULT_TIME_TO_EVENT = [
-    {"paramcd": "TT{endpoint}", "param": "Time to first {endpoint} response (days from first dose)",
+    {"paramcd": "TT{endpoint}", "param": "Time to first {endpoint} response on treatment (days from first dose)",
      "endpoints": [RESPONDER], "population": {"dataset": "adsl", "filter": "FASFL = 'Y'"},
      "start_date": "TRTSDT", "day_one": True,
-     "events": [{"dataset": "adsalt", "filter": POST_BASELINE + " AND {flag} = 'Y'", "date": "ADT",
+     "events": [{"dataset": "adsalt", "filter": ON_TREATMENT + " AND {flag} = 'Y'", "date": "ADT",
                  "set_values": {"EVNTDESC": "{endpoint} RESPONSE"}}],
      "censors": [{"dataset": "adsl", "date": "TRTSDT", "censor": 2,
-                  "set_values": {"CNSDTDSC": "NO POST-BASELINE ASSESSMENT"}},
-                 {"dataset": "adsalt", "filter": POST_BASELINE, "date": "ADT", "censor": 1,
-                  "set_values": {"CNSDTDSC": "LAST SALT ASSESSMENT"}}]},
+                  "set_values": {"CNSDTDSC": "NO POST-BASELINE ASSESSMENT ON TREATMENT"}},
+                 {"dataset": "adsalt", "filter": ON_TREATMENT, "date": "ADT", "censor": 1,
+                  "set_values": {"CNSDTDSC": "LAST SALT ASSESSMENT ON TREATMENT"}}]},
     {"paramcd": "TTRELAPS", "param": "Time to relapse after last dose (days)",
      "population": {"dataset": "eot_responders", "filter": "TRTEDT IS NOT NULL"},
      "start_date": "TRTEDT", "day_one": False,

@@ -151,7 +151,9 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety) -> lis
                 r = rel.iloc[0]
                 med = "not reached" if np.isnan(r.median_weeks) else f"{format_half_up(r.median_weeks, 1)} wk"
                 relapse_text = (f"{int(r.n_relapsed)}/{int(r.n_at_risk)} relapsed; median {med} "
-                                f"[{ci(r.ci_low, r.ci_high)} wk]")
+                                f"[95% CI {ci(r.ci_low, r.ci_high)} wk] after the last dose; followed off drug for "
+                                f"a median {format_half_up(r.followup_median_weeks, 1)} wk "
+                                f"(up to {format_half_up(r.followup_max_weeks, 1)} wk)")
             saf = safety[(safety["trial_id"] == t.trial_id) & (safety["arm"] == arm)]
             n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(p.n_saf_actual)
             any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from regrowth.summarize.figures_data import NON_RESPONDER  # noqa: E402
+
 
 plt.rcParams.update({"svg.hashsalt": "regrowth", "svg.fonttype": "none", "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
@@ -177,7 +179,8 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
 
 
 def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str) -> str:
-    """1 - Kaplan-Meier (cumulative proportion with the event) with censor marks and numbers at risk."""
+    """The cumulative proportion with the event (1 - surv: 1 - Kaplan-Meier with censor marks, or
+    under non-responder imputation the proportion of all subjects) and numbers at risk."""
     return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True)
 
 
@@ -192,7 +195,9 @@ def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool) 
         steps = curve[(curve["n_event"] + curve["n_censor"]) > 0]
         t = np.concatenate([[0], steps["weeks"].to_numpy(dtype=float)])
         y = np.concatenate([[1], steps["surv"].to_numpy(dtype=float)])
-        cens = curve[curve["n_censor"] > 0]
+        # under non-responder imputation an end of follow-up is no censoring: nothing to mark
+        marked = not (curve["method"] == NON_RESPONDER).any() if "method" in curve.columns else True
+        cens = curve[(curve["n_censor"] > 0) & marked]
         cens_y = cens["surv"].to_numpy(dtype=float)
         if cumulative:
             y, cens_y = 1 - y, 1 - cens_y
@@ -206,10 +211,10 @@ def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool) 
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=7, loc="upper left" if cumulative else "upper right")
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside the curves
     for r, (label, counts, colour) in enumerate(risk_rows):
         y = -0.28 - 0.08 * r
-        ax.text(-0.02, y, label[:28], transform=ax.transAxes, ha="right", fontsize=7, color=colour)
+        ax.text(-0.02, y, label, transform=ax.transAxes, ha="right", fontsize=7, color=colour)  # whole: the figure grows left
         for x, c in zip(ticks, counts):
             ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", fontsize=7)
     if risk_rows:

@@ -15,15 +15,23 @@ from regrowth.summarize.tables import OVERALL, RELAPSE, TOTAL_RECORDS, relapse_r
 # given at the ticks. Time to response runs from the first dose, to relapse from the last.
 KM_AXIS_WEEKS = {"response": 40, "relapse": 28}
 KM_TICK_WEEKS = 4
-KM_COLUMNS = ["trial_id", "arm", "curve", "n_subjects", "weeks", "n_at_risk", "n_event", "n_censor", "surv",
+KM_COLUMNS = ["trial_id", "arm", "curve", "method", "n_subjects", "weeks", "n_at_risk", "n_event", "n_censor", "surv",
               "axis_tick"]
+# How each curve counts a subject who stops being assessed without the event
+KAPLAN_MEIER = "Kaplan-Meier (censored)"
+NON_RESPONDER = "cumulative proportion of all subjects (NRI: no later response)"
 
 
-def km_curve_rows(weeks: np.ndarray, event: np.ndarray, max_week: int) -> pd.DataFrame:
+def km_curve_rows(weeks: np.ndarray, event: np.ndarray, max_week: int, *, non_responder: bool = False) -> pd.DataFrame:
     """One row per distinct time and per axis tick (0, KM_TICK_WEEKS, ... max_week): weeks,
-    n_at_risk (times >= weeks), n_event and n_censor at that time, surv (the product-limit
-    estimate just after it; 1 before the first time), axis_tick."""
+    n_at_risk (times >= weeks), n_event and n_censor at that time, surv (the proportion still
+    without the event just after it; 1 before the first time), axis_tick. surv is the
+    product-limit estimate, or with non_responder 1 - events so far / all subjects: a subject
+    whose follow-up ends without the event never has it, as non-responder imputation counts
+    them (the cumulative incidence with stopping as a competing event)."""
     km = kaplan_meier(weeks, event)
+    if non_responder and len(km):
+        km = km.assign(surv=1 - km["n_event"].cumsum().to_numpy() / len(weeks))
     ticks = np.arange(0, max_week + 1, KM_TICK_WEEKS, dtype=float)
     steps = pd.DataFrame({"weeks": km["time"], "n_at_risk": km["n_risk"], "n_event": km["n_event"],
                           "n_censor": km["n_censor"], "surv": km["surv"]})
@@ -37,11 +45,14 @@ def km_curve_rows(weeks: np.ndarray, event: np.ndarray, max_week: int) -> pd.Dat
     return rows
 
 
-def km_curves_table(trial_id: str, adtte) -> pd.DataFrame:
-    """Per arm (planned), the Kaplan-Meier curves the report draws: 'response', time to the first
-    response from the first dose (every ADTTE parameter but TTRELAPS: the FAS), and 'relapse',
-    time to relapse from the last dose among end-of-treatment responders followed off drug
-    (relapse_responders, as in the relapse table). Weeks = AVAL / 7; CNSR 0 is the event."""
+def km_curves_table(trial_id: str, adtte, imputation: str = "NRI") -> pd.DataFrame:
+    """Per arm (planned), the curves the report draws: 'response', time to the first response on
+    treatment from the first dose (every ADTTE parameter but TTRELAPS: the FAS), counted as the
+    responder tables count (imputation NRI: a subject who stops or is not assessed does not
+    respond later, so the curve is the proportion of all subjects; observed: Kaplan-Meier,
+    such subjects censored), and 'relapse', time to relapse from the last dose among
+    end-of-treatment responders followed off drug (relapse_responders, as in the relapse
+    table; Kaplan-Meier). Weeks = AVAL / 7; CNSR 0 is the event."""
     records = read_rows(adtte, ["TRT01P", "PARAMCD", "AVAL", "CNSR"], pl.col("PARAMCD").ne_missing(RELAPSE),
                         name="adtte")
     curves = (("response", records), ("relapse", relapse_responders(adtte).filter("FOLLOWED")))
@@ -52,11 +63,13 @@ def km_curves_table(trial_id: str, adtte) -> pd.DataFrame:
             arm_rows = frame.filter(pl.col("TRT01P") == arm)
             weeks = arm_rows["AVAL"].cast(pl.Float64).to_numpy() / 7
             event = (arm_rows["CNSR"] == 0).fill_null(False).to_numpy()
-            rows = km_curve_rows(weeks, event, KM_AXIS_WEEKS[curve])
-            parts.append(rows.assign(trial_id=trial_id, arm=arm, curve=curve, n_subjects=len(weeks)))
+            non_responder = curve == "response" and imputation == "NRI"
+            rows = km_curve_rows(weeks, event, KM_AXIS_WEEKS[curve], non_responder=non_responder)
+            parts.append(rows.assign(trial_id=trial_id, arm=arm, curve=curve, n_subjects=len(weeks),
+                                     method=NON_RESPONDER if non_responder else KAPLAN_MEIER))
     if not parts:
-        types = {"trial_id": "str", "arm": "str", "curve": "str", "axis_tick": "bool", "weeks": "float64",
-                 "surv": "float64"}
+        types = {"trial_id": "str", "arm": "str", "curve": "str", "method": "str", "axis_tick": "bool",
+                 "weeks": "float64", "surv": "float64"}
         return pd.DataFrame({c: pd.Series(dtype=types.get(c, "int64")) for c in KM_COLUMNS})
     return pd.concat(parts, ignore_index=True)[KM_COLUMNS]
 

@@ -161,8 +161,11 @@ def relapse_table(trial_id: str, adsl, adtte) -> pd.DataFrame:
 
     n_at_risk counts responders with at least one off-drug assessment (the others, CNSR 2,
     carry no information on relapse); n_responders counts all end-of-treatment responders.
+    followup_median_weeks and followup_max_weeks: how long those were followed off drug (to
+    relapse or to their last off-drug assessment), so that "not reached" can be read.
     """
-    columns = ["trial_id", "arm", "n_responders", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high"]
+    columns = ["trial_id", "arm", "n_responders", "n_at_risk", "n_relapsed", "median_weeks", "ci_low", "ci_high",
+               "followup_median_weeks", "followup_max_weeks"]
     if not has_rows(adtte, pl.lit(True)):
         return pd.DataFrame([], columns=columns)
     rel = relapse_responders(adtte).with_columns(pl.col("TRT01P").cast(pl.String))
@@ -176,7 +179,9 @@ def relapse_table(trial_id: str, adsl, adtte) -> pd.DataFrame:
         median, low, high = km_median(weeks, event) if len(sub) else (np.nan,) * 3
         rows.append({"trial_id": trial_id, "arm": arm, "n_responders": len(responders), "n_at_risk": len(sub),
                      "n_relapsed": int(event.sum()), "median_weeks": median,
-                     "ci_low": low, "ci_high": high})
+                     "ci_low": low, "ci_high": high,
+                     "followup_median_weeks": float(np.median(weeks)) if len(weeks) else np.nan,
+                     "followup_max_weeks": float(weeks.max()) if len(weeks) else np.nan})
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -325,7 +330,7 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
 
         return comparison_subjects_table(trial_id, adsl, inputs["adsalt"], settings["endpoints"], settings["imputation"])
     if table == "km_curves":
-        return figures_data.km_curves_table(trial_id, inputs["adtte"])
+        return figures_data.km_curves_table(trial_id, inputs["adtte"], settings.get("imputation", "NRI"))
     if table == "salt_by_visit":
         return figures_data.salt_by_visit_table(trial_id, inputs["adsalt"])
     if table == "best_change":
