@@ -322,12 +322,31 @@ def test_report_in_a_real_browser(run_dir, browser):
     table.locator("thead th", has_text="%").first.click()
     pcts = [float(t) for t in table.locator("tbody tr td:nth-child(5)").all_inner_texts()]
     assert pcts == sorted(pcts) and pcts != [float(t) for t in []]
-    # download a table as CSV from inside the file
+    # download a table as CSV from inside the file, after sorting it: the table's own order, each
+    # value in its own column, UTF-8 with a byte-order mark (Excel reads ≤ and – as written)
+    summary = page.locator("table", has_text="Key results by trial and arm")
+    arms = summary.locator("tbody tr td:nth-child(2)")
+    built = arms.all_inner_texts()
+    summary.locator("thead th", has_text="N (FAS)").first.click()
+    assert arms.all_inner_texts() != built  # sorted by N: another order on screen
     with page.expect_download() as dl:
         page.locator("button.csv").first.click()
-    csv_text = Path(dl.value.path()).read_text()
-    assert csv_text.splitlines()[0].startswith("Trial,Arm,End of treatment,N (FAS)")
-    assert "9/12 (75.0%) [42.8 – 94.5]" in csv_text
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    head = rows[0]
+    assert head[:4] == ["Trial", "Trial (detail)", "Arm", "End of treatment"]
+    salt50 = [i for i, h in enumerate(head) if h.startswith("SALT50 at end of treatment")]
+    assert [head[i].rsplit(": ", 1)[1] for i in salt50] == ["n", "N", "%", "95% CI low", "95% CI high"]
+    rux = next(r for r in rows[1:] if r[1] == "NCT01950780")
+    assert [rux[i] for i in salt50] == ["9", "12", "75.0", "42.8", "94.5"]
+    assert [r[2] for r in rows[1:]] == built  # as built, not as sorted
+    # a rate sorts by its percentage (9/12 = 75 % after 103/281 = 36.7 %), not by its numerator
+    summary.locator("thead th", has_text="SALT50 at end of treatment").first.click()
+    rates = [float(re.search(r"\(([\d.]+)%\)", t).group(1)) for t in summary.locator("tbody tr td:nth-child(5)").all_inner_texts()]
+    assert rates == sorted(rates)
+    # the safety table's rows nest (SOC, then its PTs): not sortable
+    assert page.locator("table.nested th.sortable").count() == 0
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)

@@ -237,8 +237,11 @@ def _arm_switches(trials: list[TrialData], counts: dict[str, dict]) -> list[dict
             if counts[t.trial_id]["n_arm_switched"]]
 
 
-def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
-    """Processed trials' EOT response rates next to the published phase 3 SALT <= 20 rates."""
+def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame, evidence: pd.DataFrame | None = None) -> list[dict]:
+    """Processed trials' EOT response rates next to the published phase 3 SALT <= 20 rates: the
+    evidence table's published arms where the run compared the drugs (drug, dose, week, arm
+    size, the count back-computed where only a percentage is published), else the published
+    results file's rows."""
     rows = []
     e = efficacy[(efficacy["subgroup"] == "Overall") & (efficacy["timepoint"] == "EOT")
                  & efficacy["endpoint"].isin(["SALTLE20", "SALT50"])] if len(efficacy) else efficacy
@@ -246,6 +249,13 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
         name = "SALT ≤ 20" if r.endpoint == "SALTLE20" else "SALT50"
         rows.append({"label": f"{r.arm} ({r.trial_id}), {name} at EOT", "pct": r.pct, "low": r.ci_low,
                      "high": r.ci_high, "group": "processed"})
+    if evidence is not None and len(evidence):
+        pub = evidence[(evidence["evidence"] == "published") & (evidence["endpoint"] == "SALTLE20")]
+        for r in pub.to_dict("records"):
+            low, high = (100 * v for v in clopper_pearson(int(r["responders"]), int(r["n"])))
+            rows.append({"label": f"{r['trial']}: {r['treatment']}, SALT ≤ 20 week {r['week']} (published, n={r['n']})",
+                         "pct": float(r["percent"]), "low": low, "high": high, "group": "published"})
+        return rows
     pub = published[published["endpoint"].str.replace(" ", "") == "SALT<=20"]
     for r in pub.to_dict("records"):
         value = pd.to_numeric(r["value"], errors="coerce")
@@ -253,8 +263,9 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame) -> list[dict]:
         low = high = None
         if pd.notna(n) and n > 0:
             low, high = (100 * v for v in clopper_pearson(int(round(value / 100 * n)), int(n)))
-        rows.append({"label": f"{r['trial']}: {r['arm']}, SALT ≤ 20 {r['timepoint']} (published)", "pct": value,
-                     "low": low, "high": high, "group": "published"})
+        drug = str(r.get("drug") or "").capitalize()
+        rows.append({"label": f"{r['trial']}: {drug} {r['arm']}, SALT ≤ 20 {r['timepoint']} (published)".replace("  ", " "),
+                     "pct": value, "low": low, "high": high, "group": "published"})
     return rows
 
 
@@ -433,7 +444,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
     bands, disposition, comparisons = tables["regrowth_bands"], tables["disposition"], tables["comparisons"]
     populations = tables["populations"]
     counts = _counts_by_trial(tables["denominators"], trials)
-    forest_rows = _forest_rows(efficacy, published)
+    forest_rows = _forest_rows(efficacy, published, tables.get("evidence"))
     jobs = _figure_jobs(trials, tables, definitions, forest_rows)
     comparative = comparative_section(tables, comparison)
     if comparative and comparative["forest"]:
