@@ -481,9 +481,11 @@ def test_relapse_table(name, arm_a, placebo):
 
 INF, NERV, SKIN, INV = ("Infections and infestations", "Nervous system disorders",
                         "Skin and subcutaneous tissue disorders", "Investigations")
-SAFETY_PLACEBO = {("ANY", ""): 2, ("ANY SERIOUS", ""): 0, (INV, ""): 1, (INV, "Alanine aminotransferase increased"): 1,
-                  (NERV, ""): 1, (NERV, "Headache"): 1}
-SAFETY_A = {("ANY", ""): 5, ("ANY SERIOUS", ""): 1, (INF, ""): 3, (INF, "Folliculitis"): 2,
+# 013's AE (AEACN DRUG WITHDRAWN, emergent) leads to discontinuation; nobody died (DS)
+SAFETY_PLACEBO = {("ANY", ""): 2, ("ANY SERIOUS", ""): 0, ("LEADING TO DISCONTINUATION", ""): 1, ("DEATHS", ""): 0,
+                  (INV, ""): 1, (INV, "Alanine aminotransferase increased"): 1, (NERV, ""): 1, (NERV, "Headache"): 1}
+SAFETY_A = {("ANY", ""): 5, ("ANY SERIOUS", ""): 1, ("LEADING TO DISCONTINUATION", ""): 0, ("DEATHS", ""): 0,
+            (INF, ""): 3, (INF, "Folliculitis"): 2,
             (INF, "Upper respiratory tract infection"): 1, (INF, "Cellulitis"): 1, (NERV, ""): 1, (NERV, "Headache"): 1,
             (SKIN, ""): 1, (SKIN, "Acne"): 1}
 
@@ -505,6 +507,20 @@ def _safety(r):
 ])
 def test_safety(name, arm_a):
     assert _safety(run(name)) == {ARM_A: (arm_a, 12), PLACEBO: (SAFETY_PLACEBO, 3)}
+
+
+def test_adverse_events_of_special_interest_are_the_configured_lists():
+    """definitions.aesi changed: acne by its PT (written in lower case: matched ignoring case),
+    serious infections by their SOC. Drug A: one acne TEAE, and the serious cellulitis (004);
+    placebo: neither. With the lists empty (the default) there are no AESI rows."""
+    aesi = [{"name": "Acne", "source": "test", "preferred_terms": ["acne"]},
+            {"name": "Serious infections", "source": "test", "socs": [INF], "serious_only": True},
+            {"name": "Any infection", "source": "test", "socs": [INF]}]
+    got = _safety(run_edge(definitions=_defs(aesi=aesi)))
+    rows = {arm: {pt: n for (soc, pt), n in counts.items() if soc == "AESI"} for arm, (counts, _) in got.items()}
+    assert rows == {ARM_A: {"Acne": 1, "Serious infections": 1, "Any infection": 3},
+                    PLACEBO: {"Acne": 0, "Serious infections": 0, "Any infection": 0}}
+    assert not any(soc == "AESI" for counts, _ in _safety(run("default")).values() for soc, _ in counts)
 
 
 def test_disposition():

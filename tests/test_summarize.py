@@ -240,6 +240,23 @@ class TestSafetyCounting:
         assert t.loc[("A", "ANY SERIOUS", ""), "n_subjects"] == 1
         assert t.loc[("A", "Infections", ""), "n_arm"] == 2 and t.loc[("B", "ANY", ""), "n_arm"] == 1
         assert t.loc[("A", "Infections", ""), "pct"] == 50.0
+        # no AEACN and no end-of-study status in these tables: not collected, so no row (not a 0)
+        assert not {"LEADING TO DISCONTINUATION", "DEATHS"} & set(t.index.get_level_values("soc"))
+
+    def test_discontinuation_and_deaths_by_hand(self):
+        sl = pd.DataFrame({"USUBJID": ["S1", "S2", "S3"], "TRT01A": ["A", "A", "B"], "SAFFL": "Y",
+                           "EOSSTT": ["DISCONTINUED", "COMPLETED", "DISCONTINUED"],
+                           "DCSREAS": ["DEATH", None, "ADVERSE EVENT"]})
+        ae = pd.DataFrame({"USUBJID": ["S1", "S2", "S3", "S3"], "TRTA": ["A", "A", "B", "B"],
+                           "TRTEMFL": ["Y", "Y", "Y", None], "AEBODSYS": ["Cardiac", "Skin", "Skin", "Skin"],
+                           "AEDECOD": ["Myocardial infarction", "Acne", "Acne", "Rash"], "AESER": ["Y", "N", "N", "N"],
+                           "AEACN": ["DOSE NOT CHANGED", "drug withdrawn", "DRUG WITHDRAWN", "DRUG WITHDRAWN"]})
+        t = safety_table("T", sl, ae, [{"name": "MACE", "source": "x", "preferred_terms": ["Myocardial infarction"]}]
+                         ).set_index(["arm", "soc", "pt"])["n_subjects"]
+        # S2's withdrawal (any case) counts; S3's second is not emergent but S3 has an emergent one
+        assert t[("A", "LEADING TO DISCONTINUATION", "")] == 1 and t[("B", "LEADING TO DISCONTINUATION", "")] == 1
+        assert t[("A", "DEATHS", "")] == 1 and t[("B", "DEATHS", "")] == 0
+        assert t[("A", "AESI", "MACE")] == 1 and t[("B", "AESI", "MACE")] == 0
 
 
 def test_summaries_without_intervals_do_not_import_scipy():

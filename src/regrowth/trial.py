@@ -73,7 +73,7 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
                            lambda name, table: adam.__setitem__(name, as_pandas(table)))
     trial_id = trial_id or Path(folder).name
     summary_settings = {"endpoints": defs["endpoints"], "weeks": defs["report_weeks"], "imputation": defs["imputation"],
-                        "design": design, "control": control}
+                        "design": design, "control": control, "aesi": defs["aesi"]}
     inputs = {**adam, "validation": checked.issues}  # the denominators' notes read the issues
     tables = {name: summarize_trial_table(name, trial_id, inputs, **summary_settings) for name in SUMMARY_TABLES}
     return TrialRun(checked, adam, tables)

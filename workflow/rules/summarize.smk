@@ -34,6 +34,9 @@ SUMMARY_PARAMS = {
     "km_curves": {
         "imputation": DEFS["imputation"],
     },
+    "safety": {
+        "aesi": DEFS["aesi"],
+    },
 }
 
 # One job per ADaM table the summaries are built from: twelve one-second jobs per trial spent

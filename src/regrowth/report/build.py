@@ -18,6 +18,8 @@ import pandas as pd
 from regrowth.report import figures
 from regrowth.rounding import format_half_up
 from regrowth.summarize.stats import clopper_pearson
+from regrowth.summarize.tables import (AESI, ANY_SERIOUS, ANY_TEAE, DEATHS, LEADING_TO_DISCONTINUATION,
+                                      SUMMARY_SOCS)
 
 INFECTIONS = "Infections and infestations"
 
@@ -122,7 +124,32 @@ def ci(low, high, digits=1) -> str:
     return f"{format_half_up(low, digits)} – {hi}"
 
 
-def _summary_rows(trials, counts, populations, efficacy, relapse, safety) -> list[dict]:
+def _safety_overview(safety: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """(columns, rows) of the safety overview: a column per trial arm (actual treatment, its
+    safety N), a row per summary count (any, serious, leading to discontinuation, deaths) and per
+    adverse event of special interest."""
+    if not len(safety):
+        return [], []
+    summary = safety[safety["soc"].isin(SUMMARY_SOCS)]
+    arms = list(dict.fromkeys(zip(summary["trial_id"], summary["arm"])))
+    n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in summary.to_dict("records")}
+    columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
+    cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): n_pct(r["n_subjects"], r["n_arm"])
+            for r in summary.to_dict("records")}
+    labels = [(ANY_TEAE, "", "Any TEAE"), (ANY_SERIOUS, "", "Serious TEAE"),
+              (LEADING_TO_DISCONTINUATION, "", "TEAE leading to discontinuation of study drug"),
+              (DEATHS, "", "Deaths (end of study: death)")]
+    aesi = list(dict.fromkeys(summary.loc[summary["soc"] == AESI, "pt"]))
+    absent = {LEADING_TO_DISCONTINUATION: f"{NOT_AVAILABLE} (no AEACN in the AE data)",
+              DEATHS: f"{NOT_AVAILABLE} (no disposition events)"}
+    rows = [{"label": label, "aesi": False, "cells": [cell.get((t, a, soc, pt), absent.get(soc, "")) for t, a in arms]}
+            for soc, pt, label in labels]
+    rows += [{"label": name, "aesi": True, "cells": [cell.get((t, a, AESI, name), "") for t, a in arms]}
+             for name in aesi]
+    return columns, rows
+
+
+def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=None) -> list[dict]:
     rows = []
     for t in trials:
         no_salt = counts[t.trial_id]["n_salt_subjects"] == 0
@@ -156,16 +183,32 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety) -> lis
                                 f"(up to {format_half_up(r.followup_max_weeks, 1)} wk)")
             saf = safety[(safety["trial_id"] == t.trial_id) & (safety["arm"] == arm)]
             n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(p.n_saf_actual)
-            any_te = saf[saf["soc"] == "ANY"]["n_subjects"].sum()
+            any_te = saf[saf["soc"] == ANY_TEAE]["n_subjects"].sum()
             infections = saf[(saf["soc"].str.upper() == INFECTIONS.upper()) & (saf["pt"] == "")]["n_subjects"].sum()
-            serious = saf[saf["soc"] == "ANY SERIOUS"]["n_subjects"].sum()
+            serious = saf[saf["soc"] == ANY_SERIOUS]["n_subjects"].sum()
+            stopped_rows = saf[saf["soc"] == LEADING_TO_DISCONTINUATION]
+            aesi = [f"{r.pt} {n_pct(r.n_subjects, n_saf)}" for r in saf[(saf["soc"] == AESI)
+                                                                          & (saf["n_subjects"] > 0)].itertuples()]
+            band = (bands[(bands["trial_id"] == t.trial_id) & (bands["arm"] == arm) & (bands["band"] == ">95%")]
+                    if bands is not None and len(bands) else pd.DataFrame())
+            if no_salt:
+                complete = "no SALT assessments"
+            elif band.empty or not band.iloc[0].n_subjects:
+                complete = NOT_AVAILABLE
+            else:
+                b = band.iloc[0]
+                low, high = (100 * v for v in clopper_pearson(int(b.n), int(b.n_subjects)))
+                complete = f"{int(b.n)}/{int(b.n_subjects)} ({pct(b.pct)}%) [{ci(low, high)}]"
             rows.append({
                 "trial": t.label, "trial_id": t.trial_id, "arm": arm, "simulated": t.simulated, "eot": t.eot_rule,
                 "n": fas_n, "n_saf": n_saf,
-                "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "relapse": relapse_text,
+                "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "complete": complete, "relapse": relapse_text,
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
-                "infections": n_pct(infections, n_saf),
-                **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections")}
+                "infections": n_pct(infections, n_saf), "stopped": (n_pct(stopped_rows["n_subjects"].sum(), n_saf) if len(stopped_rows)
+                            else f"{NOT_AVAILABLE} (no action taken with study treatment, AEACN, in the AE data)"),
+                "aesi": "; ".join(aesi) if aesi else "none",
+                **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections", "stopped",
+                                                                    "aesi")}
                    if no_ae else {}),
             })
     return rows
@@ -400,7 +443,7 @@ def _figure_jobs(trials: list[TrialData], tables: dict[str, pd.DataFrame], defin
     if forest_rows:
         jobs["forest"] = (figures.forest, forest_rows)
     safety = tables["safety"]
-    te = safety[(safety["soc"] != "ANY") & (safety["soc"] != "ANY SERIOUS")] if len(safety) else safety
+    te = safety[~safety["soc"].isin(SUMMARY_SOCS)] if len(safety) else safety
     if len(te):
         jobs["ae"] = (figures.ae_incidence, te.assign(arm_label=te["arm"] + " (" + te["trial_id"] + ")"))
     arms = []  # (label, trial_id, arm, eot_week) of the arms with SALT records
@@ -454,6 +497,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
     if callable(provenance):
         provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
+    safety_columns, safety_overview = _safety_overview(safety)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -471,7 +515,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                      for r in comparisons.to_dict("records")],
         arm_switches=_arm_switches(trials, counts),
         disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
-        summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety),
+        summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands),
+        safety_columns=safety_columns, safety_overview=safety_overview,
         demo_headers=demo_headers, demo_rows=demo_rows,
         efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
         eot_rules=[(t.trial_id, t.eot_rule) for t in trials],
@@ -480,7 +525,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                              "no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
                              if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),
                   "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
-        safety=safety.assign(pct_text=safety["pct"].map(pct)).to_dict("records") if len(safety) else [],
+        safety=(listing.assign(pct_text=listing["pct"].map(pct)).to_dict("records")
+                if len(listing := safety[~safety["soc"].isin(SUMMARY_SOCS)]) else []),
         published=published.fillna("").to_dict("records"),
         quality=[_validation_summary(t) for t in trials],
         inputs=[{"trial_id": t.trial_id, "data_cut": t.data_cut or "not stated", **r}

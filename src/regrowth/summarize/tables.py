@@ -185,31 +185,63 @@ def relapse_table(trial_id: str, adsl, adtte) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def safety_table(trial_id: str, adsl, adae) -> pd.DataFrame:
+# The safety table's summary rows (soc), before the SOC/PT listing
+ANY_TEAE, ANY_SERIOUS, LEADING_TO_DISCONTINUATION, DEATHS, AESI = (
+    "ANY", "ANY SERIOUS", "LEADING TO DISCONTINUATION", "DEATHS", "AESI")
+SUMMARY_SOCS = (ANY_TEAE, ANY_SERIOUS, LEADING_TO_DISCONTINUATION, DEATHS, AESI)
+DRUG_WITHDRAWN = "DRUG WITHDRAWN"  # AEACN: action taken with study treatment
+
+
+def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd.DataFrame:
     """Subjects with treatment-emergent AEs by actual treatment, SOC and PT (safety population).
 
-    A subject counts once per SOC and once per PT; one row per SOC has pt '' (empty);
-    the first rows count subjects with any TEAE (soc 'ANY') and any serious TEAE
-    (soc 'ANY SERIOUS'). Sorted by descending frequency.
+    A subject counts once per row. The first rows summarise (soc, pt ''): any TEAE ('ANY'), any
+    serious TEAE ('ANY SERIOUS'), a TEAE after which the study drug was withdrawn (AEACN
+    DRUG WITHDRAWN: 'LEADING TO DISCONTINUATION'; no row where no AE record has an AEACN),
+    deaths (ADSL DCSREAS DEATH: 'DEATHS'; no row where no subject has a disposition event, as
+    without DS), then one
+    row per adverse event of special interest (soc 'AESI', pt its name: a TEAE whose preferred
+    term, or system organ class, is one of its lists, matched ignoring case; serious_only
+    counts serious ones only). Then each SOC (pt '') and its PTs, by descending frequency.
     """
     columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
-    saf = read_rows(adsl, ["USUBJID", "TRT01A"], pl.col("SAFFL") == "Y", name="adsl")
-    te = read_rows(adae, ["USUBJID", "TRTA", "AESER", "AEBODSYS", "AEDECOD"], pl.col("TRTEMFL") == "Y", name="adae")
+    saf = read_rows(adsl, ["USUBJID", "TRT01A"], pl.col("SAFFL") == "Y", optional=["DCSREAS", "EOSSTT"], name="adsl")
+    te = read_rows(adae, ["USUBJID", "TRTA", "AESER", "AEBODSYS", "AEDECOD"], pl.col("TRTEMFL") == "Y",
+                   optional=["AEACN"], name="adae")
+    # not collected (no AEACN in the export, no DS): no row, rather than a count of 0
+    action_collected = "AEACN" in te.columns and has_rows(adae, pl.col("AEACN").is_not_null())
+    # ADSL says ONGOING for everyone without a disposition event, DS absent included
+    status_collected = "EOSSTT" in saf.columns and saf["EOSSTT"].cast(pl.String).is_in(["COMPLETED", "DISCONTINUED"]).any()
     saf, te = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (saf, te))
     te = to_pandas(te.join(saf.select("USUBJID"), on="USUBJID", how="semi", maintain_order="left"))
     saf = to_pandas(saf)
+    upper = {c: te[c].astype("string").str.upper() for c in ("AEBODSYS", "AEDECOD", "AEACN") if c in te.columns}
     rows = []
     for arm, arm_adsl in saf.groupby("TRT01A", sort=True):
         n_arm = len(arm_adsl)
-        arm_te = te[te["TRTA"] == arm]
+        in_arm = te["TRTA"] == arm
+        arm_te = te[in_arm]
 
         def row(soc, pt, subjects):
             n = int(subjects.nunique())
             return {"trial_id": trial_id, "arm": arm, "soc": soc, "pt": pt, "n_subjects": n, "n_arm": n_arm,
                     "pct": 100 * n / n_arm if n_arm else np.nan}
 
-        rows.append(row("ANY", "", arm_te["USUBJID"]))
-        rows.append(row("ANY SERIOUS", "", arm_te.loc[arm_te["AESER"] == "Y", "USUBJID"]))
+        rows.append(row(ANY_TEAE, "", arm_te["USUBJID"]))
+        rows.append(row(ANY_SERIOUS, "", arm_te.loc[arm_te["AESER"] == "Y", "USUBJID"]))
+        if action_collected:
+            withdrawn = (upper["AEACN"] == DRUG_WITHDRAWN).fillna(False).astype(bool)
+            rows.append(row(LEADING_TO_DISCONTINUATION, "", te.loc[in_arm & withdrawn, "USUBJID"]))
+        if status_collected:
+            died = (arm_adsl["DCSREAS"].astype("string").str.upper() == "DEATH").fillna(False).astype(bool)
+            rows.append(row(DEATHS, "", arm_adsl.loc[died, "USUBJID"]))
+        for event in aesi:
+            terms = {t.upper() for t in event.get("preferred_terms", [])}
+            socs = {t.upper() for t in event.get("socs", [])}
+            hit = in_arm & (upper["AEDECOD"].isin(terms) | upper["AEBODSYS"].isin(socs)).fillna(False).astype(bool)
+            if event.get("serious_only"):
+                hit &= te["AESER"] == "Y"
+            rows.append(row(AESI, event["name"], te.loc[hit, "USUBJID"]))
         if arm_te.empty:
             continue
         socs = arm_te.assign(AEBODSYS=arm_te["AEBODSYS"].fillna("UNCODED"), AEDECOD=arm_te["AEDECOD"].fillna("UNCODED"))
@@ -317,7 +349,7 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
     if table == "relapse":
         return relapse_table(trial_id, adsl, inputs["adtte"])
     if table == "safety":
-        return safety_table(trial_id, adsl, inputs["adae"])
+        return safety_table(trial_id, adsl, inputs["adae"], settings.get("aesi", ()))
     if table == "demographics":
         return demographics_table(trial_id, adsl)
     if table == "disposition":
