@@ -118,10 +118,22 @@ def test_teae_subject_counts_by_actual_arm(pilot, shared_dir):
     got = safety[safety.soc == "ANY"].set_index("arm")["n_subjects"].to_dict()
     assert got == expected
     # one SOC row per arm with pt empty, and PT rows count each subject once
-    pt_rows = safety[(safety.pt != "") & (safety.arm == "Placebo")]
+    from regrowth.summarize.tables import SUMMARY_SOCS
+
+    pt_rows = safety[(safety.pt != "") & (safety.arm == "Placebo") & ~safety.soc.isin(SUMMARY_SOCS)]
     pbo = te[te["USUBJID"].map(arm) == "Placebo"]
     hand_pt = pbo.groupby(["AEBODSYS", "AEDECOD"])["USUBJID"].nunique()
     assert pt_rows.set_index(["soc", "pt"])["n_subjects"].sort_index().to_dict() == hand_pt.sort_index().to_dict()
+    # the pilot's AEACN is blank on every record: not collected, so no discontinuation row (not 0)
+    assert (ae["AEACN"].str.strip() == "").all()
+    assert not (safety.soc == "LEADING TO DISCONTINUATION").any()
+    # deaths, counted from the pilot's own DS (3 disposition events DEATH)
+    ds = xpt(shared_dir, "ds")
+    dead = set(ds.loc[(ds.DSCAT == "DISPOSITION EVENT") & (ds.DSDECOD == "DEATH"), "USUBJID"])
+    dosed = set(ex["USUBJID"])
+    hand_deaths = pd.Series([arm[u] for u in dead & dosed]).value_counts().to_dict()
+    got_deaths = safety[safety.soc == "DEATHS"].set_index("arm")["n_subjects"]
+    assert {a: int(n) for a, n in got_deaths.items() if n} == hand_deaths and sum(hand_deaths.values()) == len(dead) == 3
 
 
 def test_disposition_counts_screen_failures(pilot, shared_dir):

@@ -104,7 +104,8 @@ def test_summaries_read_only_the_records_they_use_and_count_the_same(run_dir):
     settings = {"efficacy": {"endpoints": definitions["endpoints"], "weeks": definitions["report_weeks"],
                              "imputation": definitions["imputation"]},
                 "comparisons": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]},
-                "comparison_subjects": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]}}
+                "comparison_subjects": {"endpoints": definitions["endpoints"], "imputation": definitions["imputation"]},
+                "km_curves": {"imputation": definitions["imputation"]}, "safety": {"aesi": definitions["aesi"]}}
     declared = {BARI: {"design": "randomized", "control": "Placebo"}}  # config/trials.tsv
     for trial in (RUX, TOFA, BARI):
         whole = {n: read_table(run_dir / f"results/{trial}/adam/{n}") for n in ("adsl", "adsalt", "adtte", "adae")}

@@ -214,6 +214,28 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
     return rows
 
 
+def endpoint_labels(endpoints: list[dict]) -> dict[str, str]:
+    """Each configured endpoint's name as a reader says it: SALT ≤ 20 for AVAL <= 20, SALT50
+    (≥ 50 % improvement) for PCHG <= -50; others by their definition."""
+    symbols = {"<=": "≤", "<": "<", ">=": "≥", ">": ">"}
+    out = {}
+    for e in endpoints:
+        op, value = e["operator"], float(e["value"])
+        shown = format_half_up(abs(value), 0) if value == int(value) else str(abs(value))
+        if e["variable"] == "AVAL":
+            out[e["name"]] = f"SALT {symbols.get(op, op)} {format_half_up(value, 0) if value == int(value) else value}"
+        elif e["variable"] == "PCHG" and op in ("<=", "<") and value < 0:
+            better = "≥" if op == "<=" else ">"
+            out[e["name"]] = f"{e['name']} ({better} {shown} % improvement)"
+        else:
+            out[e["name"]] = f"{e['name']} ({e['variable']} {symbols.get(op, op)} {value:g})"
+    return out
+
+
+SEX_TERMS = {"F": "Female", "M": "Male", "U": "Unknown", "UNDIFFERENTIATED": "Undifferentiated"}
+CATEGORY_ORDER = {"Sex": ["Female", "Male", "Undifferentiated", "Unknown"]}
+
+
 def _design_caveat(trials: list[TrialData], populations: pd.DataFrame) -> str:
     """The cross-trial caveat's first sentence, from the trials shown (arms per trial)."""
     arms = [len(_of_trial(populations, t.trial_id)) for t in trials]
@@ -223,37 +245,86 @@ def _design_caveat(trials: list[TrialData], populations: pd.DataFrame) -> str:
 
 
 def _demographics_matrix(demo: pd.DataFrame) -> tuple[list[str], list[dict]]:
-    """Rows of characteristics, one column per trial arm, with N in the header."""
+    """Rows of characteristics, one column per trial arm, with N in the header: each
+    characteristic once, its categories below it in a fixed order (known terms in their order,
+    then by frequency over all arms), decoded terms (Female, Male); continuous rows n (missing)
+    then mean (SD) and median [min–max]."""
     if demo.empty:
         return [], []
+    demo = demo.assign(category=[SEX_TERMS.get(c, c) if ch == "Sex" else c
+                                 for ch, c in zip(demo["characteristic"], demo["category"])])
     cols = demo[["trial_id", "arm", "n_arm"]].drop_duplicates()
     headers = [f"{r.arm} ({r.trial_id}) N = {int(r.n_arm)}" for r in cols.itertuples()]
-    keys = list(dict.fromkeys(zip(demo["characteristic"], demo["category"])))
+    characteristics = list(dict.fromkeys(demo["characteristic"]))
     out = []
-    for char, cat in keys:
-        cells = []
-        for r in cols.itertuples():
-            m = demo[(demo["trial_id"] == r.trial_id) & (demo["arm"] == r.arm)
-                     & (demo["characteristic"] == char) & (demo["category"] == cat)]
-            if m.empty:
-                cells.append("–")
-            elif cat == "":
+    for char in characteristics:
+        of = demo[demo["characteristic"] == char]
+        totals = of.groupby("category")["n"].sum()
+        fixed = CATEGORY_ORDER.get(char, [])
+        cats = sorted(totals.index, key=lambda c: (fixed.index(c) if c in fixed else len(fixed),
+                                                   c in ("MISSING", ""), -totals[c], c))
+        if cats == [""]:  # a continuous variable: n (missing), then its summary
+            cells_n, cells_stats = [], []
+            for r in cols.itertuples():
+                m = of[(of["trial_id"] == r.trial_id) & (of["arm"] == r.arm)]
+                if m.empty:
+                    cells_n.append("–")
+                    cells_stats.append("–")
+                    continue
                 x = m.iloc[0]
-                cells.append(f"{format_half_up(x['mean'], 1)} ({format_half_up(x['sd'], 1)}); "
-                             f"median {format_half_up(x['median'], 1)} [{format_half_up(x['min'], 0)}–{format_half_up(x['max'], 0)}]")
-            else:
-                cells.append(n_pct(m.iloc[0]["n"], m.iloc[0]["n_arm"]))
-        out.append({"characteristic": char, "category": cat or "mean (SD); median [min–max]", "cells": cells})
+                cells_n.append(f"{int(x['n'])} ({int(x['n_arm']) - int(x['n'])})")
+                cells_stats.append(f"{format_half_up(x['mean'], 1)} ({format_half_up(x['sd'], 1)}); "
+                                   f"median {format_half_up(x['median'], 1)} "
+                                   f"[{format_half_up(x['min'], 0)}–{format_half_up(x['max'], 0)}]")
+            out.append({"characteristic": char, "category": "", "cells": [""] * len(headers), "head": True})
+            out.append({"characteristic": "", "category": "n (missing)", "cells": cells_n, "head": False})
+            out.append({"characteristic": "", "category": "mean (SD); median [min–max]", "cells": cells_stats,
+                        "head": False})
+            continue
+        out.append({"characteristic": char, "category": "", "cells": [""] * len(headers), "head": True})
+        for cat in cats:
+            cells = []
+            for r in cols.itertuples():
+                m = of[(of["trial_id"] == r.trial_id) & (of["arm"] == r.arm) & (of["category"] == cat)]
+                cells.append(n_pct(m.iloc[0]["n"], m.iloc[0]["n_arm"]) if len(m) else n_pct(0, int(r.n_arm)))
+            out.append({"characteristic": "", "category": "Missing" if cat == "MISSING" else cat, "cells": cells,
+                        "head": False})
     return headers, out
 
 
-def _efficacy_rows(efficacy: pd.DataFrame, subgroup: str = "Overall") -> list[dict]:
-    e = efficacy[efficacy["subgroup"] == subgroup]
-    return [{"trial_id": r.trial_id, "arm": r.arm, "endpoint": r.endpoint, "timepoint": r.timepoint,
-             "phase": r.phase, "off_drug": r.phase in ("off drug", "on and off drug"),
-             "n": f"{int(r.n_responders)}/{int(r.n_subjects)}",
-             "pct": pct(r.pct) if r.n_subjects else NOT_AVAILABLE, "ci": ci(r.ci_low, r.ci_high)}
-            for r in e.itertuples()]
+def _timepoint_key(tp: str) -> tuple:
+    return (0, 0) if tp == "EOT" else (1, int(tp[1:])) if tp[1:].isdigit() else (2, tp)
+
+
+def _efficacy_matrix(efficacy: pd.DataFrame, populations: pd.DataFrame,
+                     endpoints: list[str]) -> tuple[list[dict], list[dict]]:
+    """(columns, rows) of the responder table as clinical tables set it: a column per trial arm
+    (planned, FAS N in the header), per endpoint its timepoints (EOT, then the weeks), each cell
+    n/N (%) [exact 95% CI] and whether the assessments were (partly) off drug."""
+    e = efficacy[efficacy["subgroup"] == "Overall"] if len(efficacy) else efficacy
+    if not len(e):
+        return [], []
+    arms = list(dict.fromkeys(zip(e["trial_id"], e["arm"])))
+    fas = {(r.trial_id, r.arm): int(r.n_fas) for r in populations.itertuples()} if len(populations) else {}
+    columns = [{"trial_id": t, "arm": a, "n": fas.get((t, a))} for t, a in arms]
+    cells = {(r.trial_id, r.arm, r.endpoint, r.timepoint): r for r in e.itertuples()}
+    names = [n for n in endpoints if n in set(e["endpoint"])] + sorted(set(e["endpoint"]) - set(endpoints))
+    rows = []
+    for name in names:
+        rows.append({"endpoint": name, "head": True})
+        for tp in sorted(set(e.loc[e["endpoint"] == name, "timepoint"]), key=_timepoint_key):
+            row = []
+            for t, a in arms:
+                r = cells.get((t, a, name, tp))
+                if r is None:
+                    row.append({"text": "–", "off_drug": False, "phase": ""})
+                    continue
+                text = (f"{int(r.n_responders)}/{int(r.n_subjects)} ({pct(r.pct)}%) [{ci(r.ci_low, r.ci_high)}]"
+                        if r.n_subjects else f"{NOT_AVAILABLE} (no one assessed)")
+                row.append({"text": text, "off_drug": r.phase in ("off drug", "on and off drug"), "phase": r.phase})
+            rows.append({"endpoint": name, "timepoint": "end of treatment" if tp == "EOT" else f"week {tp[1:]}",
+                         "head": False, "cells": row})
+    return columns, rows
 
 
 def _subtype_rows(efficacy: pd.DataFrame) -> list[dict]:
@@ -498,10 +569,14 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
         provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
     safety_columns, safety_overview = _safety_overview(safety)
+    efficacy_columns, efficacy_matrix = _efficacy_matrix(efficacy, populations,
+                                                         [e["name"] for e in definitions.get("endpoints", [])])
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+    labels = endpoint_labels(definitions.get("endpoints", []))
+    env.filters["endpoint"] = lambda name: labels.get(name, name)
     template = env.get_template("report.html.j2")
     return template.render(
         trials=trials,
@@ -518,7 +593,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
         summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands),
         safety_columns=safety_columns, safety_overview=safety_overview,
         demo_headers=demo_headers, demo_rows=demo_rows,
-        efficacy_rows=_efficacy_rows(efficacy), subtype_rows=_subtype_rows(efficacy),
+        subtype_rows=_subtype_rows(efficacy),
+        efficacy_columns=efficacy_columns, efficacy_matrix=efficacy_matrix,
         eot_rules=[(t.trial_id, t.eot_rule) for t in trials],
         bands=bands.assign(pct_text=bands["pct"].map(pct)).to_dict("records") if len(bands) else [],
         relapse=[{**r, "median": ("no responder at end of treatment" if r["n_responders"] == 0 else
