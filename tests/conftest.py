@@ -37,30 +37,55 @@ def copy_workflow(dest: Path) -> Path:
     return regrowth_workflow.copy_workflow(ROOT, dest, with_package=True)
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test session for every xdist worker: the first worker to ask
+    builds it under a lock while the others wait, then all share it (the xdist docs' pattern,
+    with fcntl). Without xdist, the session's own temporary folder."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # shared by this session's workers
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory) -> Path:
-    """The bundled trials run once by Snakemake, for every module that needs a finished run. Never
-    changed: a module that runs Snakemake again or edits files works on its own finished_copy."""
-    work = copy_workflow(tmp_path_factory.mktemp("reference"))
-    snakemake(work, check=True)
-    return work
+    """The bundled trials run once by Snakemake, for every module that needs a finished run (one
+    run for both workers: built_once). Never changed: a module that runs Snakemake again or
+    edits files works on its own finished_copy."""
+    def build(folder):
+        work = copy_workflow(folder / "work")
+        snakemake(work, check=True)
+
+    return built_once(tmp_path_factory, "reference", build) / "work"
 
 
 @pytest.fixture(scope="session")
 def split_reference_run(tmp_path_factory) -> tuple[Path, Path]:
     """A messy 40-subject export (tests.builders) run by Snakemake as one part (trial WHOLE) and as
-    four (SPLIT), once, for every module that compares parts or runs them elsewhere (SLURM).
-    Never changed; the sheet is config/partition_trials.tsv. Returns the run and the export."""
+    four (SPLIT), once for both workers (built_once), for every module that compares parts or
+    runs them elsewhere (SLURM). Never changed; the sheet is config/partition_trials.tsv.
+    Returns the run and the export."""
     from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
 
-    base = tmp_path_factory.mktemp("partition")
-    work = copy_workflow(base / "work")
-    export = base / "sim" / "SIM001"
-    messy_partition_trial(export, ROOT / "resources/trials/NCT01950780/mapping.yaml")
-    (work / PARTITION_SHEET).write_text(PARTITION_SHEET_HEADER + partition_sheet_row("WHOLE", export, 1)
-                                        + partition_sheet_row("SPLIT", export, 4), encoding="utf-8")
-    snakemake(work, "--config", f"trials={PARTITION_SHEET}", check=True)
-    return work, export
+    def build(base):
+        work = copy_workflow(base / "work")
+        export = base / "sim" / "SIM001"
+        messy_partition_trial(export, ROOT / "resources/trials/NCT01950780/mapping.yaml")
+        (work / PARTITION_SHEET).write_text(PARTITION_SHEET_HEADER + partition_sheet_row("WHOLE", export, 1)
+                                            + partition_sheet_row("SPLIT", export, 4), encoding="utf-8")
+        snakemake(work, "--config", f"trials={PARTITION_SHEET}", check=True)
+
+    base = built_once(tmp_path_factory, "partition", build)
+    return base / "work", base / "sim" / "SIM001"
 
 
 PARTITION_SHEET = "config/partition_trials.tsv"
