@@ -328,13 +328,14 @@ def test_a_salt_result_only_in_rsorres_is_analysed(tmp_path):
 
 def test_the_infections_column_matches_the_soc_in_any_case(tmp_path):
     r = run(export(tmp_path, **{"ae.csv": AE.replace("Infections and infestations", "INFECTIONS AND INFESTATIONS")}))
-    assert "1 (25.0%)" in report_html({"SLIP": (r, 12)}).split('id="summary"')[1].split("</table>")[0]
+    html = report_html({"SLIP": (r, 12)})
+    assert "1 (25.0%)" in html.split("Key safety results by trial and arm")[1].split("</table>")[0]
 
 
 def test_no_ae_file_is_not_zero_adverse_events(tmp_path):
     html = report_html({"SLIP": (run(export(tmp_path, **{"ae.csv": None})), 12)})
-    summary = html.split('id="summary"')[1].split("</table>")[0]
-    assert "not available (no AE dataset)" in summary and "0 (0.0%)" not in summary
+    safety = html.split("Key safety results by trial and arm")[1].split("</table>")[0]  # the summary's safety table
+    assert "not available (no AE dataset)" in safety and "0 (0.0%)" not in safety
     assert "The export has no AE dataset" in html
 
 
