@@ -329,7 +329,10 @@ def test_a_salt_result_only_in_rsorres_is_analysed(tmp_path):
 def test_the_infections_column_matches_the_soc_in_any_case(tmp_path):
     r = run(export(tmp_path, **{"ae.csv": AE.replace("Infections and infestations", "INFECTIONS AND INFESTATIONS")}))
     html = report_html({"SLIP": (r, 12)})
-    assert "1 (25.0%)" in html.split("Key safety results by trial and arm")[1].split("</table>")[0]
+    safety = html.split("Key safety results by trial and arm")[1].split("</table>")[0]
+    assert "1 (25.0%)" in safety
+    # no adverse event of special interest is configured here: said so, not "none"
+    assert "none configured (definitions.aesi)" in safety
 
 
 def test_no_ae_file_is_not_zero_adverse_events(tmp_path):

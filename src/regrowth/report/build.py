@@ -206,7 +206,8 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
                 "infections": n_pct(infections, n_saf), "stopped": (n_pct(stopped_rows["n_subjects"].sum(), n_saf) if len(stopped_rows)
                             else f"{NOT_AVAILABLE} (no action taken with study treatment, AEACN, in the AE data)"),
-                "aesi": "; ".join(aesi) if aesi else "none",
+                "aesi": ("; ".join(aesi) if aesi else "none" if (saf["soc"] == AESI).any()
+                         else "none configured (definitions.aesi)"),
                 **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections", "stopped",
                                                                     "aesi")}
                    if no_ae else {}),
