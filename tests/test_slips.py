@@ -342,6 +342,26 @@ def test_no_ae_file_is_not_zero_adverse_events(tmp_path):
     assert "The export has no AE dataset" in html
 
 
+def test_an_ae_file_with_empty_socs_gives_no_soc_counts_not_zero(tmp_path):
+    """AEBODSYS in ae.csv but empty on every row (a missing column already stops the run, RG0008):
+    the infections column and an AESI defined by its SOC are not available, an AESI defined by
+    PTs is still counted."""
+    no_soc = "\n".join(",".join("" if i == 6 and k else c for i, c in enumerate(line.split(",")))
+                        for k, line in enumerate(AE.splitlines())) + "\n"
+    aesi = [{"name": "Serious infections", "source": "test", "socs": ["Infections and infestations"],
+             "serious_only": True},
+            {"name": "Pneumonia", "source": "test", "preferred_terms": ["pneumonia"]}]
+    definitions = {"aesi": aesi}
+    r = run(export(tmp_path, **{"ae.csv": no_soc}), definitions=definitions)
+    s = r.tables["safety"]
+    assert set(s.loc[s.soc == "AESI", "pt"]) == {"Pneumonia"}  # no Serious infections row: not a 0
+    html = report_html({"SLIP": (r, 12)}, definitions)
+    safety = html.split("Key safety results by trial and arm")[1].split("</table>")[0]
+    assert "Pneumonia 1 (25.0%)" in safety
+    assert "not available: Serious infections (no system organ class in the AE data)" in safety
+    assert "not available (no system organ class in the AE data)" in safety  # the infections column
+
+
 def test_meddra_terms_in_two_cases_are_one_term(tmp_path):
     ae = AE + "S,AE,S-2,2,headache,HEADACHE,NERVOUS SYSTEM DISORDERS,MILD,N,2020-02-12,2020-02-13\n"
     r = run(export(tmp_path, **{"ae.csv": ae}))

@@ -124,7 +124,7 @@ def ci(low, high, digits=1) -> str:
     return f"{format_half_up(low, digits)} – {hi}"
 
 
-def _safety_overview(safety: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def _safety_overview(safety: pd.DataFrame, aesi_names: list[str]) -> tuple[list[dict], list[dict]]:
     """(columns, rows) of the safety overview: a column per trial arm (actual treatment, its
     safety N), a row per summary count (any, serious, leading to discontinuation, deaths) and per
     adverse event of special interest."""
@@ -139,17 +139,19 @@ def _safety_overview(safety: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     labels = [(ANY_TEAE, "", "Any TEAE"), (ANY_SERIOUS, "", "Serious TEAE"),
               (LEADING_TO_DISCONTINUATION, "", "TEAE leading to discontinuation of study drug"),
               (DEATHS, "", "Deaths (end of study: death)")]
-    aesi = list(dict.fromkeys(summary.loc[summary["soc"] == AESI, "pt"]))
+    aesi = list(dict.fromkeys([*aesi_names, *summary.loc[summary["soc"] == AESI, "pt"]]))  # configured, also where absent
     absent = {LEADING_TO_DISCONTINUATION: f"{NOT_AVAILABLE} (no AEACN in the AE data)",
               DEATHS: f"{NOT_AVAILABLE} (no disposition events)"}
     rows = [{"label": label, "aesi": False, "cells": [cell.get((t, a, soc, pt), absent.get(soc, "")) for t, a in arms]}
             for soc, pt, label in labels]
-    rows += [{"label": name, "aesi": True, "cells": [cell.get((t, a, AESI, name), "") for t, a in arms]}
-             for name in aesi]
+    rows += [{"label": name, "aesi": True,
+              "cells": [cell.get((t, a, AESI, name), f"{NOT_AVAILABLE} (no system organ class in the AE data)")
+                        for t, a in arms]} for name in aesi]
     return columns, rows
 
 
-def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=None) -> list[dict]:
+def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=None,
+                  aesi_names: list[str] = ()) -> list[dict]:
     rows = []
     for t in trials:
         no_salt = counts[t.trial_id]["n_salt_subjects"] == 0
@@ -185,10 +187,15 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
             n_saf = int(saf["n_arm"].iloc[0]) if not saf.empty else int(p.n_saf_actual)
             any_te = saf[saf["soc"] == ANY_TEAE]["n_subjects"].sum()
             infections = saf[(saf["soc"].str.upper() == INFECTIONS.upper()) & (saf["pt"] == "")]["n_subjects"].sum()
+            listed = saf[~saf["soc"].isin(SUMMARY_SOCS)]
+            soc_coded = listed.empty or (listed["soc"] != "UNCODED").any()  # no AEBODSYS: no SOC count is a 0
             serious = saf[saf["soc"] == ANY_SERIOUS]["n_subjects"].sum()
             stopped_rows = saf[saf["soc"] == LEADING_TO_DISCONTINUATION]
             aesi = [f"{r.pt} {n_pct(r.n_subjects, n_saf)}" for r in saf[(saf["soc"] == AESI)
                                                                           & (saf["n_subjects"] > 0)].itertuples()]
+            missing = [n for n in aesi_names if n not in set(saf.loc[saf["soc"] == AESI, "pt"])]
+            if missing:
+                aesi.append(f"{NOT_AVAILABLE}: {', '.join(missing)} (no system organ class in the AE data)")
             band = (bands[(bands["trial_id"] == t.trial_id) & (bands["arm"] == arm) & (bands["band"] == ">95%")]
                     if bands is not None and len(bands) else pd.DataFrame())
             if no_salt:
@@ -204,10 +211,10 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
                 "n": fas_n, "n_saf": n_saf,
                 "salt50": resp("SALT50"), "saltle20": resp("SALTLE20"), "complete": complete, "relapse": relapse_text,
                 "any_teae": n_pct(any_te, n_saf), "serious": n_pct(serious, n_saf),
-                "infections": n_pct(infections, n_saf), "stopped": (n_pct(stopped_rows["n_subjects"].sum(), n_saf) if len(stopped_rows)
+                "infections": (n_pct(infections, n_saf) if soc_coded
+                               else f"{NOT_AVAILABLE} (no system organ class in the AE data)"), "stopped": (n_pct(stopped_rows["n_subjects"].sum(), n_saf) if len(stopped_rows)
                             else f"{NOT_AVAILABLE} (no action taken with study treatment, AEACN, in the AE data)"),
-                "aesi": ("; ".join(aesi) if aesi else "none" if (saf["soc"] == AESI).any()
-                         else "none configured (definitions.aesi)"),
+                "aesi": "; ".join(aesi) if aesi else "none" if aesi_names else "none configured (definitions.aesi)",
                 **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections", "stopped",
                                                                     "aesi")}
                    if no_ae else {}),
@@ -222,12 +229,10 @@ def endpoint_labels(endpoints: list[dict]) -> dict[str, str]:
     out = {}
     for e in endpoints:
         op, value = e["operator"], float(e["value"])
-        shown = format_half_up(abs(value), 0) if value == int(value) else str(abs(value))
         if e["variable"] == "AVAL":
-            out[e["name"]] = f"SALT {symbols.get(op, op)} {format_half_up(value, 0) if value == int(value) else value}"
+            out[e["name"]] = f"SALT {symbols.get(op, op)} {value:g}"
         elif e["variable"] == "PCHG" and op in ("<=", "<") and value < 0:
-            better = "≥" if op == "<=" else ">"
-            out[e["name"]] = f"{e['name']} ({better} {shown} % improvement)"
+            out[e["name"]] = f"{e['name']} ({'≥' if op == '<=' else '>'} {-value:g} % improvement)"
         else:
             out[e["name"]] = f"{e['name']} ({e['variable']} {symbols.get(op, op)} {value:g})"
     return out
@@ -569,7 +574,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
     if callable(provenance):
         provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
-    safety_columns, safety_overview = _safety_overview(safety)
+    aesi_names = [a["name"] for a in definitions.get("aesi", [])]
+    safety_columns, safety_overview = _safety_overview(safety, aesi_names)
     efficacy_columns, efficacy_matrix = _efficacy_matrix(efficacy, populations,
                                                          [e["name"] for e in definitions.get("endpoints", [])])
     env = jinja2.Environment(
@@ -591,7 +597,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                      for r in comparisons.to_dict("records")],
         arm_switches=_arm_switches(trials, counts),
         disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
-        summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands),
+        summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands, aesi_names),
         safety_columns=safety_columns, safety_overview=safety_overview,
         demo_headers=demo_headers, demo_rows=demo_rows,
         subtype_rows=_subtype_rows(efficacy),

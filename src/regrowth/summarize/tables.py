@@ -202,7 +202,7 @@ def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd
     without DS), then one
     row per adverse event of special interest (soc 'AESI', pt its name: a TEAE whose preferred
     term, or system organ class, is one of its lists, matched ignoring case; serious_only
-    counts serious ones only). Then each SOC (pt '') and its PTs, by descending frequency.
+    counts serious ones only; one that names SOCs has no row where no TEAE has a SOC). Then each SOC (pt '') and its PTs, by descending frequency.
     """
     columns = ["trial_id", "arm", "soc", "pt", "n_subjects", "n_arm", "pct"]
     saf = read_rows(adsl, ["USUBJID", "TRT01A"], pl.col("SAFFL") == "Y", optional=["DCSREAS", "EOSSTT"], name="adsl")
@@ -211,6 +211,7 @@ def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd
     # not collected (no AEACN in the export, no DS): no row, rather than a count of 0
     action_collected = "AEACN" in te.columns and has_rows(adae, pl.col("AEACN").is_not_null())
     # ADSL says ONGOING for everyone without a disposition event, DS absent included
+    soc_coded = te.is_empty() or te["AEBODSYS"].is_not_null().any()  # AEBODSYS is expected, not required
     status_collected = "EOSSTT" in saf.columns and saf["EOSSTT"].cast(pl.String).is_in(["COMPLETED", "DISCONTINUED"]).any()
     saf, te = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (saf, te))
     te = to_pandas(te.join(saf.select("USUBJID"), on="USUBJID", how="semi", maintain_order="left"))
@@ -236,6 +237,8 @@ def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd
             died = (arm_adsl["DCSREAS"].astype("string").str.upper() == "DEATH").fillna(False).astype(bool)
             rows.append(row(DEATHS, "", arm_adsl.loc[died, "USUBJID"]))
         for event in aesi:
+            if event.get("socs") and not soc_coded:  # nothing to match a SOC against: no row, not a 0
+                continue
             terms = {t.upper() for t in event.get("preferred_terms", [])}
             socs = {t.upper() for t in event.get("socs", [])}
             hit = in_arm & (upper["AEDECOD"].isin(terms) | upper["AEBODSYS"].isin(socs)).fillna(False).astype(bool)
