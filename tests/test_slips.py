@@ -474,3 +474,17 @@ def test_the_base_trial_written_by_r_or_a_european_excel_gives_the_same_numbers(
     assert r.checked.gated.tables["rs"]["VISITNUM"].tolist().count(1.1) == 1  # S-4's unscheduled visit
     notes = " ".join(r.checked.issues.query("rule_id == 'RG0005'")["message"])
     assert ("NA read as missing" in notes) if dialect == "R write.csv" else ("decimal commas read" in notes)
+
+
+def test_demographics_say_not_collected_where_an_arm_has_no_value_and_0_where_none_is_in_a_category():
+    from regrowth.report.build import _demographics_matrix
+
+    rows = [("T1", "A", "Sex", "F", 2, 3), ("T1", "A", "Sex", "M", 1, 3), ("T1", "A", "Race", "WHITE", 3, 3),
+            ("T2", "B", "Sex", "F", 4, 4)]  # T2 has no race at all, and no male subject
+    demo = pd.DataFrame([{"trial_id": t, "arm": a, "characteristic": c, "category": k, "n": n, "n_arm": na,
+                          "pct": 100 * n / na} for t, a, c, k, n, na in rows])
+    headers, out = _demographics_matrix(demo)
+    cells = {(r["category"] or r["characteristic"]): r["cells"] for r in out}
+    assert headers == ["A (T1) N = 3", "B (T2) N = 4"]
+    assert cells["Female"] == ["2 (66.7%)", "4 (100.0%)"] and cells["Male"] == ["1 (33.3%)", "0 (0.0%)"]
+    assert cells["WHITE"] == ["3 (100.0%)", "–"]

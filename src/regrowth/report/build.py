@@ -291,8 +291,11 @@ def _demographics_matrix(demo: pd.DataFrame) -> tuple[list[str], list[dict]]:
         for cat in cats:
             cells = []
             for r in cols.itertuples():
-                m = of[(of["trial_id"] == r.trial_id) & (of["arm"] == r.arm) & (of["category"] == cat)]
-                cells.append(n_pct(m.iloc[0]["n"], m.iloc[0]["n_arm"]) if len(m) else n_pct(0, int(r.n_arm)))
+                arm_rows = of[(of["trial_id"] == r.trial_id) & (of["arm"] == r.arm)]
+                m = arm_rows[arm_rows["category"] == cat]
+                # none in this category: 0; the characteristic not collected for the arm at all: –
+                cells.append(n_pct(m.iloc[0]["n"], m.iloc[0]["n_arm"]) if len(m)
+                             else n_pct(0, int(r.n_arm)) if len(arm_rows) else "–")
             out.append({"characteristic": "", "category": "Missing" if cat == "MISSING" else cat, "cells": cells,
                         "head": False})
     return headers, out
