@@ -339,6 +339,8 @@ def test_no_ae_file_is_not_zero_adverse_events(tmp_path):
     html = report_html({"SLIP": (run(export(tmp_path, **{"ae.csv": None})), 12)})
     safety = html.split("Key safety results by trial and arm")[1].split("</table>")[0]  # the summary's safety table
     assert "not available (no AE dataset)" in safety and "0 (0.0%)" not in safety
+    overview = html.split("Overview: subjects with treatment-emergent")[1].split("</table>")[0]
+    assert "not available (no AE dataset)" in overview and "0 (0.0%)" not in overview
     assert "The export has no AE dataset" in html
 
 

@@ -124,7 +124,8 @@ def ci(low, high, digits=1) -> str:
     return f"{format_half_up(low, digits)} – {hi}"
 
 
-def _safety_overview(safety: pd.DataFrame, aesi_names: list[str]) -> tuple[list[dict], list[dict]]:
+def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str] = frozenset()
+                     ) -> tuple[list[dict], list[dict]]:
     """(columns, rows) of the safety overview: a column per trial arm (actual treatment, its
     safety N), a row per summary count (any, serious, leading to discontinuation, deaths) and per
     adverse event of special interest."""
@@ -134,7 +135,8 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str]) -> tuple[list[
     arms = list(dict.fromkeys(zip(summary["trial_id"], summary["arm"])))
     n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in summary.to_dict("records")}
     columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
-    cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): n_pct(r["n_subjects"], r["n_arm"])
+    cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): (f"{NOT_AVAILABLE} (no AE dataset)" if r["trial_id"] in no_ae
+                                                           else n_pct(r["n_subjects"], r["n_arm"]))
             for r in summary.to_dict("records")}
     labels = [(ANY_TEAE, "", "Any TEAE"), (ANY_SERIOUS, "", "Serious TEAE"),
               (LEADING_TO_DISCONTINUATION, "", "TEAE leading to discontinuation of study drug"),
@@ -578,7 +580,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
         provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
     aesi_names = [a["name"] for a in definitions.get("aesi", [])]
-    safety_columns, safety_overview = _safety_overview(safety, aesi_names)
+    no_ae = {t.trial_id for t in trials if t.domains is not None and "AE" not in t.domains}
+    safety_columns, safety_overview = _safety_overview(safety, aesi_names, no_ae)
     efficacy_columns, efficacy_matrix = _efficacy_matrix(efficacy, populations,
                                                          [e["name"] for e in definitions.get("endpoints", [])])
     env = jinja2.Environment(
