@@ -22,6 +22,7 @@ import pytest
 
 from regrowth.errors import ValidationFailed
 from regrowth.trial import run_trial
+from tests.reports import report_html
 
 DM = """STUDYID,DOMAIN,USUBJID,SUBJID,SITEID,SEX,AGE,ARM,ACTARM,RFSTDTC,RFENDTC,RFXSTDTC,RFXENDTC,COUNTRY
 S,DM,S-1,1,01,F,34,Drug 5 mg,Drug 5 mg,2020-01-06,2020-06-22,2020-01-06,2020-03-30,USA
@@ -240,28 +241,6 @@ def test_quarantine_that_removes_a_subjects_only_exposure_is_said_beside_the_saf
     t = TrialData("SLIP", "Slip", "sdtm-csv", 12, r.checked.issues, r.checked.ingested.files, policy="quarantine")
     assert denominator_notes(t, r.tables["denominators"].iloc[0].to_dict()) == ["1 subject(s) not in the safety population because their exposure records were "
                                     "quarantined: the safety N is that much smaller, and so is the FAS."]
-
-
-def report_html(runs: dict, definitions: dict | None = None) -> str:
-    """The report of in-process runs {trial_id: (TrialRun, eot_week)}, as the report job builds it."""
-    from regrowth.report.build import TrialData, build_report, eot_description
-    from regrowth.summarize.tables import combine_trials
-    from regrowth.trial import definitions_with_defaults
-
-    defs = definitions_with_defaults(definitions)
-    trials, tables = [], {}
-    for trial_id, (r, eot_week) in runs.items():
-        trials.append(TrialData(trial_id, trial_id, "sdtm-csv", eot_week, r.checked.issues, r.checked.ingested.files,
-                                accounting=r.checked.gated.accounting, eot_rule=eot_description(eot_week, defs)))
-        for name, table in r.tables.items():
-            # the run's tables carry the folder's name as trial_id: as the sheet's trial_id
-            tables.setdefault(name, []).append(table.assign(trial_id=trial_id) if len(table) else table)
-    t = {name: combine_trials(parts) for name, parts in tables.items()}
-    published = pd.read_csv(Path(__file__).parents[1] / "resources/reference/published_results.csv", dtype=str,
-                            keep_default_na=False)
-    return build_report(trials=trials, tables=t, published=published, definitions=defs,
-                        versions={"regrowth": "test"},
-                        provenance={"code": {"git_commit": "test", "git_dirty": False}, "config": "", "rules": []})
 
 
 def test_a_trial_whose_only_issues_are_notices_gets_its_report(tmp_path):
@@ -490,3 +469,27 @@ def test_demographics_say_not_collected_where_an_arm_has_no_value_and_0_where_no
     assert headers == ["A (T1) N = 3", "B (T2) N = 4"]
     assert cells["Female"] == ["2 (66.7%)", "4 (100.0%)"] and cells["Male"] == ["1 (33.3%)", "0 (0.0%)"]
     assert cells["WHITE"] == ["3 (100.0%)", "–"]
+
+
+def test_teae_table_puts_arms_in_columns_and_orders_socs_and_pts_by_highest_percentage():
+    from regrowth.report.build import _soc_pt_matrix, _safety_overview
+
+    # T1 A (N 10): infections 3 (URTI 2, zoster 1), nervous 4 (headache 4); T1 P (N 5): infections 1
+    # (URTI 1); T2 B (N 4), no AE dataset. Highest %: nervous 40 %, infections 30 % (A) -> nervous first.
+    rows = [("T1", "A", "ANY", "", 6, 10), ("T1", "P", "ANY", "", 1, 5), ("T2", "B", "ANY", "", 0, 4),
+            ("T1", "A", "Infections", "", 3, 10), ("T1", "A", "Infections", "URTI", 2, 10),
+            ("T1", "A", "Infections", "Herpes zoster", 1, 10), ("T1", "A", "Nervous", "", 4, 10),
+            ("T1", "A", "Nervous", "Headache", 4, 10), ("T1", "P", "Infections", "", 1, 5),
+            ("T1", "P", "Infections", "URTI", 1, 5)]
+    safety = pd.DataFrame([{"trial_id": t, "arm": a, "soc": s, "pt": p, "n_subjects": n, "n_arm": na,
+                            "pct": 100 * n / na} for t, a, s, p, n, na in rows])
+    columns, _ = _safety_overview(safety, [], no_ae={"T2"})
+    assert [(c["trial_id"], c["arm"], c["n"]) for c in columns] == [("T1", "A", 10), ("T1", "P", 5), ("T2", "B", 4)]
+    out = _soc_pt_matrix(safety, columns, no_ae={"T2"})
+    na = "not available (no AE dataset)"
+    assert [(r["soc"], r["pt"], r["cells"]) for r in out] == [
+        ("Nervous", "", ["4 (40.0%)", "0 (0.0%)", na]),
+        ("Nervous", "Headache", ["4 (40.0%)", "0 (0.0%)", na]),
+        ("Infections", "", ["3 (30.0%)", "1 (20.0%)", na]),
+        ("Infections", "URTI", ["2 (20.0%)", "1 (20.0%)", na]),
+        ("Infections", "Herpes zoster", ["1 (10.0%)", "0 (0.0%)", na])]

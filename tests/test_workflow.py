@@ -278,28 +278,6 @@ def test_unreadable_export_stops_with_one_message_and_no_outputs(run_dir):
     assert not (run_dir / "results/BROKEN1").exists() or not any((run_dir / "results/BROKEN1").rglob("*.parquet"))
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import os
-    import shutil
-
-    if not shutil.which(CHROMIUM) or importlib.util.find_spec("playwright") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but Chromium or Playwright is missing: .ci/run installs both")
-        pytest.skip("Chromium (Debian package chromium) or the playwright package is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def test_report_in_a_real_browser(run_dir, browser):
     report = run_dir / "results/report.html"
     assert report.stat().st_size < 5 * 1024 * 1024

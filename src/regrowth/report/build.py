@@ -152,6 +152,29 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
     return columns, rows
 
 
+def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = frozenset()) -> list[dict]:
+    """The TEAE table as clinical tables set it: a row per system organ class, its preferred terms
+    indented below, a column per trial arm (the overview's columns). SOCs, and PTs within a SOC,
+    by descending highest percentage in any arm (then name). An arm without the term counts 0; a
+    trial without an AE dataset is not available."""
+    listing = safety[~safety["soc"].isin(SUMMARY_SOCS)] if len(safety) else safety
+    if not len(listing):
+        return []
+    arms = [(c["trial_id"], c["arm"]) for c in columns]
+    n_of = {(c["trial_id"], c["arm"]): c["n"] for c in columns}
+    found = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): int(r["n_subjects"]) for r in listing.to_dict("records")}
+    order = (listing.groupby(["soc", "pt"], sort=False)["pct"].max().rename("top").reset_index())
+    soc_top = order[order["pt"] == ""].set_index("soc")["top"]
+    rows = []
+    for soc in sorted(soc_top.index, key=lambda s: (-soc_top[s], s)):
+        pts = order[(order["soc"] == soc) & (order["pt"] != "")]
+        for pt in ["", *sorted(pts["pt"], key=lambda p: (-pts.set_index("pt").loc[p, "top"], p))]:
+            cells = [f"{NOT_AVAILABLE} (no AE dataset)" if t in no_ae else n_pct(found.get((t, a, soc, pt), 0), n_of[(t, a)])
+                     for t, a in arms]
+            rows.append({"soc": soc, "pt": pt, "cells": cells})
+    return rows
+
+
 def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=None,
                   aesi_names: list[str] = ()) -> list[dict]:
     rows = []
@@ -388,8 +411,10 @@ def _forest_rows(efficacy: pd.DataFrame, published: pd.DataFrame, evidence: pd.D
         low = high = None
         if pd.notna(n) and n > 0:
             low, high = (100 * v for v in clopper_pearson(int(round(value / 100 * n)), int(n)))
-        drug = str(r.get("drug") or "").capitalize()
-        rows.append({"label": f"{r['trial']}: {drug} {r['arm']}, SALT ≤ 20 {r['timepoint']} (published)".replace("  ", " "),
+        drug, arm = str(r.get("drug") or ""), str(r["arm"])
+        treatment = (arm if arm.lower().startswith(drug.lower()) else f"{drug} {arm}").strip()  # not "placebo placebo"
+        size = f", n={int(n)}" if pd.notna(n) and n > 0 else ""
+        rows.append({"label": f"{r['trial']}: {treatment[:1].upper() + treatment[1:]}, SALT ≤ 20 {r['timepoint']} (published{size})",
                      "pct": value, "low": low, "high": high, "group": "published"})
     return rows
 
@@ -546,7 +571,10 @@ def _figure_jobs(trials: list[TrialData], tables: dict[str, pd.DataFrame], defin
                  for arm, rows in _of_trial(response_rows, t.trial_id).groupby("arm", sort=False)]
     if responses:
         endpoint = definitions.get("relapse", {}).get("responder_endpoint", "SALT50")
-        jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", f"Proportion with {endpoint}")
+        label = endpoint_labels(definitions.get("endpoints", [])).get(endpoint, endpoint)
+        eot_of = {arm_label: eot for arm_label, *_, eot in arms}
+        jobs["response"] = (figures.km_cumulative, responses, "Weeks since first dose", f"Proportion with {label}",
+                            [eot_of.get(arm_label) for arm_label, _ in responses])
     jobs["salt"] = (figures.salt_over_time, [(label, v[v["subgroup"] == "Overall"] if len(v) else v, eot)
                                              for (label, v), (*_, eot) in zip(arm_visits, arms)])
     jobs["waterfall"] = (figures.waterfall, [(label, of_arm(best, tid, arm)) for label, tid, arm, _ in arms])
@@ -614,8 +642,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                              "no off-drug follow-up" if r["n_at_risk"] == 0 else "not reached"
                              if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),
                   "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
-        safety=(listing.assign(pct_text=listing["pct"].map(pct)).to_dict("records")
-                if len(listing := safety[~safety["soc"].isin(SUMMARY_SOCS)]) else []),
+        soc_pt=_soc_pt_matrix(safety, safety_columns, no_ae),
         published=published.fillna("").to_dict("records"),
         quality=[_validation_summary(t) for t in trials],
         inputs=[{"trial_id": t.trial_id, "data_cut": t.data_cut or "not stated", **r}

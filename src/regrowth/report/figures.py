@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import sys
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 
 import matplotlib
@@ -17,7 +18,13 @@ import pandas as pd  # noqa: E402
 from regrowth.summarize.figures_data import NON_RESPONDER  # noqa: E402
 
 
+# Every figure is FIG_WIDTH wide with its labels inside (constrained layout), so all are drawn at
+# one scale: 8 pt text is 10.7 px on screen and 6 pt on A4 (tests/svg_layout.py checks both).
+FIG_WIDTH = 9.0
+SMALL = 8  # the smallest text: ticks, legends, numbers at risk
 plt.rcParams.update({"svg.hashsalt": "regrowth", "svg.fonttype": "none", "font.size": 9,
+                     "xtick.labelsize": SMALL, "ytick.labelsize": SMALL, "legend.fontsize": SMALL,
+                     "legend.frameon": False, "axes.titlesize": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
 PALETTE = ["#1b6ca8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#577590"]
 SUBTYPE_COLOURS = {"PATCHY AA": "#2a9d8f", "OPHIASIS": "#e9a03b", "ALOPECIA TOTALIS": "#d1495b",
@@ -56,6 +63,41 @@ def _render_job(name: str) -> str:
     return fn(*args)
 
 
+def _figure(height: float, nrows: int = 1, ncols: int = 1, **kwargs):
+    """A figure FIG_WIDTH wide whose layout keeps every label inside it (constrained)."""
+    return plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, height), layout="constrained", squeeze=False, **kwargs)
+
+
+def _legend_above(fig, handles=None, labels=None, ncol: int = 2):
+    """The legend outside the data: above the plotting areas, in reading order."""
+    if handles is None:
+        handles, labels = _unique_handles(fig)
+    if handles:
+        fig.legend(handles, labels, loc="outside upper center", ncol=min(ncol, len(handles)))
+
+
+def _unique_handles(fig):
+    handles, labels = [], []
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    return handles, labels
+
+
+def _mark_eot(ax, eots: list[tuple[float | None, str]]):
+    """A dotted line at each arm's end of treatment in its colour, one "EOT" label per week."""
+    weeks = set()
+    for eot, colour in eots:
+        if eot is not None and not np.isnan(eot):
+            ax.axvline(eot, color=colour, lw=1, ls=":")
+            weeks.add(round(float(eot), 1))
+    for week in sorted(weeks):
+        ax.annotate("EOT", (week, 1), xycoords=("data", "axes fraction"), xytext=(0, 2), textcoords="offset points",
+                    color="#444", fontsize=SMALL, ha="center", va="bottom")
+
+
 def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -67,22 +109,18 @@ def _svg(fig) -> str:
 def salt_over_time(series: list[tuple[str, pd.DataFrame, float | None]]) -> str:
     """Mean SALT by analysis visit with 95 % CI bands, one line per trial arm (observed values):
     series of (label, the arm's overall salt_by_visit rows, the arm's eot_week)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    eot_weeks: set[float] = set()
-    for k, (label, visits, eot) in enumerate(series):
+    fig, axes = _figure(4.2)
+    ax = axes[0][0]
+    for k, (label, visits, _eot) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         week, mean, low, high = (visits[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
         ax.plot(week, mean, marker="o", ms=3, color=colour, label=label)
         ax.fill_between(week, low, high, color=colour, alpha=0.15, lw=0)
-        if eot is not None and not np.isnan(eot):  # after this the arm is off drug
-            ax.axvline(eot, color=colour, lw=1, ls=":")
-            eot_weeks.add(round(eot, 1))
-    for eot in sorted(eot_weeks):  # one label per week, however many arms end there
-        ax.text(eot, 101, "EOT", color="#444", fontsize=7, ha="center", va="bottom")
+    _mark_eot(ax, [(eot, PALETTE[k % len(PALETTE)]) for k, (_, _, eot) in enumerate(series)])
     ax.set_xlabel("Week (dotted lines: end of treatment of the arm of that colour)")
     ax.set_ylabel("Mean SALT (% scalp hair loss)")
     ax.set_ylim(0, 100)
-    ax.legend(frameon=False, fontsize=8)
+    _legend_above(fig)
     return _svg(fig)
 
 
@@ -91,32 +129,54 @@ def _bars(best_change: pd.DataFrame) -> pd.DataFrame:
     return best_change[["best_pchg", "subtype"]].rename(columns={"best_pchg": "PCHG", "subtype": "AATYPE"})
 
 
+NOT_RECORDED = "Subtype not recorded"
+NOT_RECORDED_COLOUR = "#999999"
+WATERFALL_COLUMNS = 3  # panels per row: wider panels keep each arm's title on its own
+
+
+def _wrapped(label: str, width: int = 26) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
 def waterfall(series: list[tuple[str, pd.DataFrame]]) -> str:
     """Best (most negative) percent change from baseline per subject, coloured by subtype; one
-    panel per arm (series of label and the arm's best_change rows). Beyond WATERFALL_MAX_PANELS
-    arms, panels would be unreadable slivers: one axis then shows each arm's sorted best changes
-    as a curve over the arm's subjects."""
+    panel per arm (series of label and the arm's best_change rows), up to WATERFALL_COLUMNS a row.
+    The legend lists the subtypes the bars show. Beyond WATERFALL_MAX_PANELS arms, panels would
+    be unreadable slivers: one axis then shows each arm's sorted best changes as a curve over the
+    arm's subjects."""
     if len(series) > WATERFALL_MAX_PANELS:
         return _waterfall_curves(series)
-    fig, axes = plt.subplots(1, max(len(series), 1), figsize=(7.5, 3.2), sharey=True, squeeze=False)
-    per_panel = min(WATERFALL_MAX_BARS, max(20, WATERFALL_FIGURE_BARS // max(len(series), 1)))
-    for ax, (label, best_change) in zip(axes[0], series):
+    n = max(len(series), 1)
+    ncols = min(n, WATERFALL_COLUMNS)
+    nrows = -(-n // ncols)
+    fig, axes = _figure(0.6 + 2.6 * nrows, nrows, ncols, sharey=True)
+    per_panel = min(WATERFALL_MAX_BARS, max(20, WATERFALL_FIGURE_BARS // n))
+    shown: set[str] = set()
+    for k, ax in enumerate(axes.flat):
+        if k >= len(series):
+            ax.set_axis_off()
+            continue
+        label, best_change = series[k]
         best, per_bar = waterfall_bins(_bars(best_change), per_panel)
-        colours = [SUBTYPE_COLOURS.get(t, "#888888") for t in best["AATYPE"]]
+        subtypes = [t if t in SUBTYPE_COLOURS else NOT_RECORDED for t in best["AATYPE"]]
+        shown.update(subtypes)
+        colours = [SUBTYPE_COLOURS.get(t, NOT_RECORDED_COLOUR) for t in subtypes]
         ax.bar(np.arange(len(best)), best["PCHG"].to_numpy(dtype=float), color=colours, width=0.85 if per_bar == 1 else 1.0)
         ax.axhline(-50, color="#444", lw=0.8, ls="--")
-        ax.set_title(label, fontsize=9)
+        ax.set_title(_wrapped(label))
         ax.set_xticks([])
         ax.set_xlabel("Subjects" if per_bar == 1 else f"Subjects, {per_bar} per bar (median)")
-    axes[0][0].set_ylabel("Best % change in SALT")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in SUBTYPE_COLOURS.values()]
-    fig.legend(handles, [SUBTYPE_LABELS[s] for s in SUBTYPE_COLOURS], loc="lower center", ncol=4, frameon=False, fontsize=8,
-               bbox_to_anchor=(0.5, -0.08))
+        if k % ncols == 0:
+            ax.set_ylabel("Best % change in SALT")
+    names = [s for s in SUBTYPE_COLOURS if s in shown] + ([NOT_RECORDED] if NOT_RECORDED in shown else [])
+    handles = [plt.Rectangle((0, 0), 1, 1, color=SUBTYPE_COLOURS.get(s, NOT_RECORDED_COLOUR)) for s in names]
+    _legend_above(fig, handles, [SUBTYPE_LABELS.get(s, s) for s in names], ncol=5)
     return _svg(fig)
 
 
 def _waterfall_curves(series: list[tuple[str, pd.DataFrame]]) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig, axes = _figure(4.6)
+    ax = axes[0][0]
     for k, (label, best_change) in enumerate(series):
         best = best_change["best_pchg"].to_numpy(dtype=float)
         if len(best):
@@ -125,7 +185,7 @@ def _waterfall_curves(series: list[tuple[str, pd.DataFrame]]) -> str:
     ax.axhline(-50, color="#444", lw=0.8, ls="--")
     ax.set_xlabel("Subjects of the arm, sorted by best change (%)")
     ax.set_ylabel("Best % change in SALT")
-    ax.legend(frameon=False, fontsize=6, ncol=3, loc="lower left")
+    _legend_above(fig, ncol=3)
     return _svg(fig)
 
 
@@ -154,7 +214,7 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
     subtypes = [s for s in SUBTYPE_COLOURS if any((v["subgroup"] == s).any() for _, v in series)]
     if not subtypes:
         return ""
-    fig, axes = plt.subplots(1, len(subtypes), figsize=(7.5, 2.8), sharey=True, squeeze=False)
+    fig, axes = _figure(3.6, 1, len(subtypes), sharey=True)
     for ax, subtype in zip(axes[0], subtypes):
         for k, (label, visits) in enumerate(series):
             g = visits[visits["subgroup"] == subtype]
@@ -164,30 +224,31 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
             week, mean, low, high = (g[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
             ax.plot(week, mean, color=colour, lw=1.2, label=label)
             ax.fill_between(week, low, high, color=colour, alpha=0.12, lw=0)
-        ax.set_title(SUBTYPE_LABELS[subtype], fontsize=8)
+        ax.set_title(SUBTYPE_LABELS[subtype])
         ax.set_ylim(0, 100)
-        ax.set_xlabel("Week", fontsize=8)
+        ax.set_xlabel("Week")
     axes[0][0].set_ylabel("Mean SALT")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    for ax in axes[0][1:]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=7, bbox_to_anchor=(0.5, -0.18))
+    _legend_above(fig)
     return _svg(fig)
 
 
-def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str) -> str:
+def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: str,
+                  eot_weeks: list[float | None] | None = None) -> str:
     """The cumulative proportion with the event (1 - surv: 1 - Kaplan-Meier with censor marks, or
-    under non-responder imputation the proportion of all subjects) and numbers at risk."""
-    return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True)
+    under non-responder imputation the proportion of all subjects) and numbers at risk; each
+    arm's end of treatment (eot_weeks, in series order) marked."""
+    return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True, eot_weeks=eot_weeks)
 
 
-def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool) -> str:
+RISK_ROW = 0.1  # axes heights between rows of the numbers at risk
+
+
+def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool,
+                         eot_weeks: list[float | None] | None = None) -> str:
     """The step curve from (0, 1) through each time with an event or a censoring, a mark per
     time with a censoring, and the numbers at risk at the axis ticks (the rows' axis_tick)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig, axes = _figure(3.4 + 0.3 * len(series))
+    ax = axes[0][0]
     ticks = np.array([0.0])
     risk_rows = []
     for k, (label, curve) in enumerate(series):
@@ -206,32 +267,37 @@ def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool) 
         axis = curve[curve["axis_tick"].astype(bool)]
         ticks = axis["weeks"].to_numpy(dtype=float)
         risk_rows.append((label, [int(n) for n in axis["n_at_risk"]], colour))
+    if eot_weeks:
+        _mark_eot(ax, [(eot, PALETTE[k % len(PALETTE)]) for k, eot in enumerate(eot_weeks)])
     ax.set_xticks(ticks)
     ax.set_xlim(0, ticks[-1])
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside the curves
-    for r, (label, counts, colour) in enumerate(risk_rows):
-        y = -0.28 - 0.08 * r
-        ax.text(-0.02, y, label, transform=ax.transAxes, ha="right", fontsize=7, color=colour)  # whole: the figure grows left
-        for x, c in zip(ticks, counts):
-            ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", fontsize=7)
+    _legend_above(fig)
+    top = -0.3  # below the axis label
     if risk_rows:
-        ax.text(-0.02, -0.20, "At risk", transform=ax.transAxes, ha="right", fontsize=7, weight="bold")
+        ax.text(-0.02, top, "At risk", transform=ax.transAxes, ha="right", va="top", fontsize=SMALL, weight="bold")
+    for r, (label, counts, colour) in enumerate(risk_rows):
+        y = top - RISK_ROW * (r + 1)
+        ax.text(-0.02, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=SMALL, color=colour)
+        for x, c in zip(ticks, counts):
+            ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", va="top", fontsize=SMALL)
     return _svg(fig)
 
 
 def forest(rows: list[dict]) -> str:
     """Response rate with 95 % CI per row: label, pct, low, high, group ('processed'/'published')."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(rows) + 0.9))
+    fig, axes = _figure(0.3 * len(rows) + 0.9)
+    ax = axes[0][0]
     for y, r in enumerate(reversed(rows)):
         colour = "#1b6ca8" if r["group"] == "processed" else "#888888"
         if r["low"] is not None and not np.isnan(r["low"]):
             ax.plot([r["low"], r["high"]], [y, y], color=colour, lw=1.2)
         ax.plot([r["pct"]], [y], "s" if r["group"] == "processed" else "D", color=colour, ms=5)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=7)
+    ax.set_yticklabels([r["label"] for r in reversed(rows)])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Responders, % (95% CI)")
     ax.grid(axis="x", color="#eeeeee")
@@ -242,7 +308,8 @@ def nma_forest(rows: list[dict], measure: str) -> str:
     """Each treatment against the reference from the network meta-analysis: estimate and 95 % CI
     (log axis for a ratio), rows ordered as given: label, estimate, low, high."""
     ratio = measure != "RD"
-    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(rows) + 1.0))
+    fig, axes = _figure(0.3 * len(rows) + 1.0)
+    ax = axes[0][0]
     for y, r in enumerate(reversed(rows)):
         ax.plot([r["low"], r["high"]], [y, y], color="#1b6ca8", lw=1.4)
         ax.plot([r["estimate"]], [y], "s", color="#1b6ca8", ms=5)
@@ -250,7 +317,8 @@ def nma_forest(rows: list[dict], measure: str) -> str:
     if ratio:
         ax.set_xscale("log")
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=8)
+    ax.set_yticklabels([r["label"] for r in reversed(rows)])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
     name = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference, % points"}[measure]
     ax.set_xlabel(f"{name} vs {rows[0]['reference']} (95% CI){', log scale' if ratio else ''}")
     ax.grid(axis="x", color="#eeeeee")
@@ -258,19 +326,22 @@ def nma_forest(rows: list[dict], measure: str) -> str:
 
 
 def ae_incidence(table: pd.DataFrame, top: int = 10) -> str:
-    """Subjects with each of the most frequent TEAE preferred terms, % of each arm."""
+    """Subjects with each of the most frequent TEAE preferred terms, % of each arm: within a term
+    the arms run top to bottom in the legend's order."""
     pts = table[table["pt"] != ""]
     if pts.empty:
         return ""
     arms = list(dict.fromkeys(pts["arm_label"]))
     order = pts.groupby("pt")["pct"].max().sort_values(ascending=False, kind="stable").head(top).index[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(order) * max(1, len(arms) / 2) + 1.0))
+    fig, axes = _figure(0.3 * len(order) * max(1, len(arms) / 2) + 1.2)
+    ax = axes[0][0]
     height = 0.8 / len(arms)
     for k, arm in enumerate(arms):
         vals = pts[pts["arm_label"] == arm].groupby("pt")["pct"].max().reindex(order).fillna(0)
-        ax.barh(np.arange(len(order)) + k * height, vals, height=height, color=PALETTE[k % len(PALETTE)], label=arm)
+        offset = (len(arms) - 1 - k) * height  # the first arm on top of each group
+        ax.barh(np.arange(len(order)) + offset, vals, height=height, color=PALETTE[k % len(PALETTE)], label=arm)
     ax.set_yticks(np.arange(len(order)) + 0.4 - height / 2)
-    ax.set_yticklabels(order, fontsize=7)
+    ax.set_yticklabels(order)
     ax.set_xlabel("Subjects with the event, % of arm")
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    _legend_above(fig)
     return _svg(fig)
