@@ -217,7 +217,7 @@ def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> 
     work = fresh_workflow(workdir / "many")
     local = work / "config" / "bench_trials.tsv"
     shutil.copy(sheet, local)
-    full = snakemake(work, "full", "--config", f"trials={local}")
+    full = snakemake(work, "full", "--config", f"trials={local}", "results=results")
     rows = rows_in(work)
     # one more trial, written beside the others, appended to this run's sheet
     extra = workdir / "data" / "many_extra"
@@ -225,7 +225,7 @@ def case_many_trials(workdir: Path, n_trials: int = 20, patients: int = 500) -> 
                            "--format", "sdtm-csv", "--seed", "3")
     with open(local, "a") as fh:
         fh.write(extra_sheet.read_text().splitlines()[1] + "\n")
-    inc = snakemake(work, "incremental", "--config", f"trials={local}")
+    inc = snakemake(work, "incremental", "--config", f"trials={local}", "results=results")
     full_row = Row(f"3 {n_trials} trials x {patients}: full run", full, rows, None, "< 90 s", met=full.wall_s < 90)
     inc_row = Row("3 ... one trial added: incremental", inc, rows_in(work) - rows, inc.wall_s / full.wall_s,
                   "ratio < 0.12", met=inc.wall_s / full.wall_s < 0.12)
@@ -238,7 +238,7 @@ def case_large(workdir: Path, subjects: int, label: str) -> Row:
                      "--format", "sdtm-csv", "--seed", "11")
     floor = read_floor(data / "SIM001")
     work = fresh_workflow(workdir / f"large_{subjects}")
-    run = snakemake(work, "full", "--config", f"trials={sheet}")
+    run = snakemake(work, "full", "--config", f"trials={sheet}", "results=results")
     written = write_floor(work / "results" / "SIM001")
     return Row(f"{label} {subjects:,} subjects x 13 visits (floor {floor:.2f} s)", run, rows_in(work),
                run.wall_s / floor, "ratio < 5, RSS < 2500 MB",
@@ -252,7 +252,7 @@ def case_dirty(workdir: Path, subjects: int, clean: Row) -> Row:
     sheet = dirty_copy(workdir / "data" / f"large_{subjects}", workdir / "data" / f"dirty_{subjects}")
     work = fresh_workflow(workdir / f"dirty_{subjects}")
     (work / "config" / "quarantine.yaml").write_text("validation:\n  policy: quarantine\n")
-    run = snakemake(work, "full", "--configfile", "config/quarantine.yaml", "--config", f"trials={sheet}")
+    run = snakemake(work, "full", "--configfile", "config/quarantine.yaml", "--config", f"trials={sheet}", "results=results")
     import pandas as pd
 
     accounting = pd.concat(pd.read_parquet(p) for p in (work / "results").glob("*/accounting.parquet"))

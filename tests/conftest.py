@@ -90,6 +90,7 @@ def split_reference_run(tmp_path_factory) -> tuple[Path, Path]:
 
 
 PARTITION_SHEET = "config/partition_trials.tsv"
+PARTITION_RESULTS = regrowth_workflow.output_folders(PARTITION_SHEET)[0]  # results-partition_trials
 
 
 def finished_copy(run: Path, dest: Path) -> Path:

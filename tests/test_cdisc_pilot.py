@@ -21,6 +21,9 @@ def xpt(shared, name):
     return df
 
 
+PILOT_RESULTS = "results-pilot"  # the sheet pilot.tsv's own results folder
+
+
 @pytest.fixture(scope="module")
 def pilot(tmp_path_factory, shared_dir):
     work = copy_workflow(tmp_path_factory.mktemp("pilot"))
@@ -31,7 +34,7 @@ def pilot(tmp_path_factory, shared_dir):
 
 
 def adam(work, name):
-    return read_table(work / f"results/{TRIAL}/adam/{name}")
+    return read_table(work / PILOT_RESULTS / TRIAL / "adam" / name)
 
 
 def test_populations_and_arms(pilot, shared_dir):
@@ -114,7 +117,7 @@ def test_teae_subject_counts_by_actual_arm(pilot, shared_dir):
     te = ae[_hand_teae(ae, ex)]
     arm = dm.set_index("USUBJID")["ACTARM"]
     expected = te.assign(arm=te["USUBJID"].map(arm)).groupby("arm")["USUBJID"].nunique().to_dict()
-    safety = read_table(pilot / "results/tables/safety.parquet")
+    safety = read_table(pilot / PILOT_RESULTS / "tables/safety.parquet")
     got = safety[safety.soc == "ANY"].set_index("arm")["n_subjects"].to_dict()
     assert got == expected
     # one SOC row per arm with pt empty, and PT rows count each subject once
@@ -138,7 +141,7 @@ def test_teae_subject_counts_by_actual_arm(pilot, shared_dir):
 
 def test_disposition_counts_screen_failures(pilot, shared_dir):
     ds = xpt(shared_dir, "ds")
-    disp = read_table(pilot / "results/tables/disposition.parquet")
+    disp = read_table(pilot / PILOT_RESULTS / "tables/disposition.parquet")
     screen = disp[disp.arm.str.startswith("Not assigned")]
     assert screen["n"].sum() == 52 == (ds.DSDECOD == "SCREEN FAILURE").sum()
     # every subject counted once: COMPLETED in DS disposition events = 110
@@ -147,9 +150,9 @@ def test_disposition_counts_screen_failures(pilot, shared_dir):
 
 
 def test_validates_without_errors_and_reports(pilot):
-    issues = read_table(pilot / f"results/{TRIAL}/validation.parquet")
+    issues = read_table(pilot / PILOT_RESULTS / TRIAL / "validation.parquet")
     assert (issues.severity == "error").sum() == 0
-    text = (pilot / "results/report.html").read_text()
+    text = (pilot / PILOT_RESULTS / "report.html").read_text()
     for arm in ("Placebo", "Xanomeline High Dose", "Xanomeline Low Dose"):
         assert arm in text
     assert "no SALT assessments in this trial" in text

@@ -23,7 +23,7 @@ from regrowth.simulate.__main__ import write_trials
 from regrowth.simulate.scale import TEMPLATES, apportion, scaled_design
 from regrowth.validate import validate_trial
 from tests.builders import PARTITION_SHEET_HEADER, messy_partition_trial, partition_sheet_row
-from tests.conftest import PARTITION_SHEET, ROOT, copy_workflow, snakemake
+from tests.conftest import PARTITION_RESULTS, PARTITION_SHEET, ROOT, copy_workflow, snakemake
 
 MAPPING = ROOT / "resources/trials/NCT01950780/mapping.yaml"
 
@@ -129,7 +129,7 @@ def split_run(split_reference_run):
 
 def test_split_run_gives_the_unsplit_tables(split_run):
     work, _ = split_run
-    whole, split = work / "results/WHOLE", work / "results/SPLIT"
+    whole, split = work / PARTITION_RESULTS / "WHOLE", work / PARTITION_RESULTS / "SPLIT"
     datasets = sorted({p.parent.relative_to(whole) for p in whole.glob("*/*/part-*.parquet")})
     assert len(datasets) == 7 + 8 + 4  # sdtm, quarantine (+unmapped), adam
     for rel in datasets:
@@ -146,7 +146,7 @@ def test_split_run_gives_the_unsplit_tables(split_run):
     files = ["file", "format", "domains", "sha256", "rows_in"]
     pd.testing.assert_frame_equal(read_table(whole / "files.parquet")[files], read_table(split / "files.parquet")[files])
     for name in ("efficacy", "relapse", "safety", "demographics", "disposition", "regrowth_bands"):
-        t = read_table(work / f"results/tables/{name}.parquet")
+        t = read_table(work / PARTITION_RESULTS / f"tables/{name}.parquet")
         a = t[t["trial_id"] == "WHOLE"].drop(columns="trial_id").reset_index(drop=True)
         b = t[t["trial_id"] == "SPLIT"].drop(columns="trial_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b, obj=name)
@@ -154,19 +154,19 @@ def test_split_run_gives_the_unsplit_tables(split_run):
 
 def test_split_run_really_split_and_lost_no_row(split_run):
     work, export = split_run
-    parts = sorted(p for p in (work / "results/SPLIT/split/parts").iterdir() if p.is_dir())
+    parts = sorted(p for p in (work / PARTITION_RESULTS / "SPLIT/split/parts").iterdir() if p.is_dir())
     assert [p.name for p in parts] == ["000", "001", "002", "003"]
     dm_sizes = [len(read_part(p.parent, p.name, "dm")) for p in parts]
     assert min(dm_sizes) >= 1 and sum(dm_sizes) == 40
-    accounting = read_table(work / "results/SPLIT/accounting.parquet").set_index("file")
+    accounting = read_table(work / PARTITION_RESULTS / "SPLIT/accounting.parquet").set_index("file")
     for f in ("rs.csv", "ae.csv", "qs.csv", "suppae.csv"):
         lines = (export / f).read_text(encoding="utf-8").count("\n") - 1
         assert accounting.loc[f, "rows_in"] == lines
         assert accounting.loc[f, "rows_accepted"] + accounting.loc[f, "rows_quarantined"] == lines
-    issues = read_table(work / "results/SPLIT/validation.parquet")
+    issues = read_table(work / PARTITION_RESULTS / "SPLIT/validation.parquet")
     assert {"RG0101", "RG0701", "RG0002", "RG0006", "RG0709"} <= set(issues["rule_id"])
-    assert (work / "results/report.html").stat().st_size > 0
-    assert verify_manifest(work / "results/provenance/manifest.json", work) == []  # parts are in the manifest
+    assert (work / PARTITION_RESULTS / "report.html").stat().st_size > 0
+    assert verify_manifest(work / PARTITION_RESULTS / "provenance/manifest.json", work) == []  # parts are in the manifest
 
 
 def test_changed_definition_reruns_the_same_jobs_of_every_part_split_or_not(split_run):

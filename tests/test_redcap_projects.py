@@ -322,12 +322,12 @@ def test_both_projects_through_the_workflow(tmp_path):
         f"AACLASSIC\tredcap\t{CLASSIC}\tClassic project\tdrug c\t24\t2024-09-30\t{CLASSIC / CLASSIC_MAPPING}\n"
         f"AATWOARM\tredcap\t{TWO_ARM}\tTwo-arm project\tdrug b\t24\t2024-10-01\t\n")
     snakemake(work, "--config", "trials=config/redcap_trials.tsv", check=True)
-    efficacy = pl.read_parquet(work / "results/AATWOARM/tables/efficacy.parquet").filter(
+    efficacy = pl.read_parquet(work / "results-redcap_trials/AATWOARM/tables/efficacy.parquet").filter(
         (pl.col("timepoint") == "EOT") & (pl.col("subgroup") == "Overall") & (pl.col("endpoint") == "SALT50"))
     assert dict(zip(efficacy["arm"], efficacy["n_responders"])) == {"Drug B 4 mg QD": 2, "Placebo": 1}
-    adsl = pl.read_parquet(work / "results/AACLASSIC/adam/adsl")
+    adsl = pl.read_parquet(work / "results-redcap_trials/AACLASSIC/adam/adsl")
     assert column(adsl.sort("USUBJID"), "AGE") == [42, 32, 47, 22]
-    assert (work / "results/report.html").read_text().count("Two-arm project") >= 1
+    assert (work / "results-redcap_trials/report.html").read_text().count("Two-arm project") >= 1
 
 
 def test_a_withdrawal_date_is_the_disposition_only_where_no_end_of_study_status_says(tmp_path):

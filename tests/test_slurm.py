@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from regrowth.parquet_io import read_table
-from tests.conftest import PARTITION_SHEET, copy_workflow, snakemake
+from tests.conftest import PARTITION_RESULTS, PARTITION_SHEET, copy_workflow, snakemake
 
 
 
@@ -73,7 +73,7 @@ def runs(split_reference_run, tmp_path_factory) -> ClusterRuns:
     (whole_export / "dm.csv").write_bytes(good[:40])  # a truncated export: the check fails on the cluster
     config = ("--config", f"trials={PARTITION_SHEET}")
     failed = snakemake(cluster, *CLUSTER, "--keep-going", "--retries", "0", *config)
-    split_done = all((cluster / f"results/SPLIT/adam/adtte/part-{i:03d}.parquet").exists() for i in range(4))
+    split_done = all((cluster / PARTITION_RESULTS / f"SPLIT/adam/adtte/part-{i:03d}.parquet").exists() for i in range(4))
     (whole_export / "dm.csv").write_bytes(good)  # mended
     plan = planned(cluster, "--profile", "profiles/slurm", *config)
     resumed = snakemake(cluster, *CLUSTER, *config, check=True)
@@ -111,11 +111,11 @@ def test_every_non_local_job_went_through_sbatch(runs):
 @pytest.mark.slurm
 def test_outputs_equal_the_local_run(runs):
     local, cluster = runs.local, runs.cluster
-    tables = sorted(p.relative_to(local) for p in (local / "results").rglob("*.parquet"))
+    tables = sorted(p.relative_to(local) for p in (local / PARTITION_RESULTS).rglob("*.parquet"))
     assert len(tables) > 40
     for rel in tables:
         pd.testing.assert_frame_equal(read_table(local / rel), read_table(cluster / rel), obj=str(rel))
-    assert (local / "results/report.html").read_bytes() == (cluster / "results/report.html").read_bytes()
+    assert (local / PARTITION_RESULTS / "report.html").read_bytes() == (cluster / PARTITION_RESULTS / "report.html").read_bytes()
 
 
 @pytest.mark.workflow
@@ -131,7 +131,7 @@ def test_failed_cluster_job_is_reported_and_a_rerun_resumes(runs):
     plan = runs.plan_after_fix
     assert any("trial=WHOLE" in j for j in plan), plan
     assert all(j.startswith("summarize_") for j in plan if "trial=SPLIT" in j), plan
-    assert (runs.cluster / "results/report.html").exists()
+    assert (runs.cluster / PARTITION_RESULTS / "report.html").exists()
 
 
 def test_a_foreign_cluster_without_the_partition_is_skipped_with_the_reason(tmp_path, monkeypatch):

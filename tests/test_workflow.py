@@ -1,9 +1,10 @@
 """The workflow end to end, in a fresh copy, as a user runs it."""
 
 import csv
-import importlib.util
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import markupsafe
@@ -135,16 +136,25 @@ def test_quarantine_policy_lets_the_rest_continue(reference_run, tmp_path):
     export_sdtm(truth, run_dir / "q", fmt="csv")
     (run_dir / "q.tsv").write_text("trial_id\tformat\tpath\tlabel\teot_week\tpolicy\n"
                                    "Q1\tsdtm-csv\tq\tQuarantined trial\t24\tquarantine\n")
+    bundled = {p: p.read_bytes() for p in (run_dir / "results").rglob("*") if p.is_file()}
     snakemake(run_dir, "--config", "trials=q.tsv", check=True)
+    out = run_dir / "results-q"  # another sheet, its own results folder (and logs in it)
     bad = truth["dm"].loc[1, "USUBJID"]
-    qdm = read_table(run_dir / "results/Q1/quarantine/dm")
+    qdm = read_table(out / "Q1/quarantine/dm")
     assert qdm.USUBJID.tolist() == [bad] and qdm.QRULES.tolist() == ["RG0201"]
-    assert bad not in set(read_table(run_dir / "results/Q1/adam/adsl").USUBJID)
-    assert set(read_table(run_dir / "results/Q1/quarantine/rs").QRULES) == {"RG0708"}
-    acc = read_table(run_dir / "results/Q1/accounting.parquet").set_index("file")
+    assert bad not in set(read_table(out / "Q1/adam/adsl").USUBJID)
+    assert set(read_table(out / "Q1/quarantine/rs").QRULES) == {"RG0708"}
+    acc = read_table(out / "Q1/accounting.parquet").set_index("file")
     assert acc.loc["dm.csv", "rows_quarantined"] == 1
     assert (acc.rows_in == acc.rows_accepted + acc.rows_quarantined).all()
-    assert "Validation policy: <strong>quarantine</strong>" in (run_dir / "results/report.html").read_text()
+    assert "Validation policy: <strong>quarantine</strong>" in (out / "report.html").read_text()
+    assert (out / "logs/Q1/000/check.log").is_file() and not (run_dir / "logs/Q1").exists()
+    # the bundled sheet's run is untouched, and each run verifies against its own manifest
+    assert {p: p.read_bytes() for p in (run_dir / "results").rglob("*") if p.is_file()} == bundled
+    for manifest in ("results/provenance/manifest.json", "results-q/provenance/manifest.json"):
+        verify = subprocess.run([sys.executable, "-m", "regrowth.provenance", "--manifest", manifest], cwd=run_dir,
+                                capture_output=True, text=True)
+        assert verify.returncode == 0 and verify.stdout.startswith("OK"), (manifest, verify.stdout[-2000:])
 
 
 def test_aa_and_ophiasis_respond_more_than_at_au(run_dir):
@@ -202,14 +212,14 @@ def test_other_sheet_and_hostile_text(reference_run, tmp_path):
     sheet = pd.read_csv(run_dir / "config/trials.tsv", sep="\t", dtype=str)
     sheet.loc[len(sheet)] = {"trial_id": "HOSTILE1", "format": "sdtm-csv", "path": "hostile",
                              "label": "<b>bold</b> trial", "drug": "x", "eot_week": "24"}
-    sheet.to_csv(run_dir / "three.tsv", sep="\t", index=False)
-    plan = snakemake(run_dir, "-n", "--config", "trials=three.tsv", check=True).stdout
+    sheet.to_csv(run_dir / "config/trials.tsv", sep="\t", index=False)  # a trial added to the sheet
+    plan = snakemake(run_dir, "-n", check=True).stdout
     # only the new trial's chain plus the cross-trial tables and the report
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, flags=re.M))
     n_tables = len(list((run_dir / "results/tables").glob("*.parquet")))
     assert planned["check"] == "1" and planned["combine_tables"] == "1" and planned["report"] == "1"
     assert all(planned[f"summarize_{g}"] == "1" for g in ("salt", "tte", "safety", "subjects"))  # the new trial's only
-    snakemake(run_dir, "--config", "trials=three.tsv", check=True)
+    snakemake(run_dir, check=True)
     text = (run_dir / "results/report.html").read_text()
     for raw in (attack, "<img src=x onerror=alert(1)>", "<b>bold</b>"):
         assert raw not in text
@@ -234,10 +244,10 @@ def test_trial_with_errors_stops_with_a_clear_message(run_dir):
     msg = out.stdout + out.stderr
     assert "RG0201" in msg and "dm.csv" in msg and "row 3" in msg and "SEX" in msg
     # the issue list is a log of the stopped job, named by the message
-    assert "logs/BAD1/000/validation.csv" in msg
-    issues = pd.read_csv(run_dir / "logs/BAD1/000/validation.csv", dtype=str)
+    assert "results-bad/logs/BAD1/000/validation.csv" in msg
+    issues = pd.read_csv(run_dir / "results-bad/logs/BAD1/000/validation.csv", dtype=str)
     assert issues.loc[issues.rule_id == "RG0201", "value"].tolist() == ["Q"]
-    assert not (run_dir / "results/BAD1/sdtm/dm").exists()
+    assert not (run_dir / "results-bad/BAD1/sdtm/dm").exists()
 
 
 def rejected_at_parse_time(run_dir, *args) -> str:
@@ -274,8 +284,9 @@ def test_unreadable_export_stops_with_one_message_and_no_outputs(run_dir):
     assert out.returncode != 0
     msg = out.stdout + out.stderr
     assert "dm.xpt: not a readable SAS XPORT file" in msg
-    assert "Traceback" not in (run_dir / "logs/BROKEN1/000/check.log").read_text()
-    assert not (run_dir / "results/BROKEN1").exists() or not any((run_dir / "results/BROKEN1").rglob("*.parquet"))
+    assert "Traceback" not in (run_dir / "results-broken/logs/BROKEN1/000/check.log").read_text()
+    out_dir = run_dir / "results-broken/BROKEN1"
+    assert not out_dir.exists() or not any(out_dir.rglob("*.parquet"))
 
 
 def test_report_in_a_real_browser(run_dir, browser):
@@ -336,9 +347,6 @@ def test_report_in_a_real_browser(run_dir, browser):
 
 
 def test_jobs_take_arrow_memory_from_jemalloc_unless_the_user_chose(monkeypatch):
-    import subprocess
-    import sys
-
     code = "from regrowth.workflow import use_jemalloc; print(use_jemalloc())"
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -457,3 +465,14 @@ def test_a_randomized_trial_without_its_control_is_rejected_at_parse_time(run_di
                                            "NCT03570749\tdataset-json\tresources/trials/NCT03570749\tB\trandomized\n")
     msg = rejected_at_parse_time(run_dir, "--config", "trials=nocontrol.tsv")
     assert "trial NCT03570749: design randomized needs the sheet column control" in msg
+
+
+def test_each_sheet_has_its_own_results_folder():
+    from regrowth.workflow import output_folders
+
+    assert output_folders("config/trials.tsv") == ("results", "logs")
+    assert output_folders("./config/trials.tsv") == ("results", "logs")
+    assert output_folders("config/other.tsv") == ("results-other", "results-other/logs")
+    assert output_folders("/data/sheets/phase 3.tsv") == ("results-phase_3", "results-phase_3/logs")
+    assert output_folders("config/other.tsv", "out/run1/") == ("out/run1", "out/run1/logs")
+    assert output_folders("config/trials.tsv", "results") == ("results", "logs")

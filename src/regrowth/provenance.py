@@ -150,11 +150,13 @@ SNAKEMAKE_MARKER = ".snakemake_timestamp"  # Snakemake's stamp in a directory ou
 def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = ".") -> list[dict]:
     """Differences between the manifest and the files on disk: changed, missing, added.
 
-    'added' covers files under results/ (but results/provenance/) and under each trial's
-    export folder that the manifest does not list.
+    'added' covers files in the manifest's results folder (the folder holding provenance/, but
+    not provenance/ and logs/ in it) and in each trial's export folder that the manifest does
+    not list. Another sheet's results folder is another run's: not scanned.
     """
     root = Path(root)
-    manifest = json.loads(Path(manifest_path).read_text())
+    manifest_path = Path(manifest_path)
+    manifest = json.loads(manifest_path.read_text())
     listed = {e["path"]: e for e in manifest["inputs"] + manifest["outputs"]}
     out = []
     for path, entry in sorted(listed.items()):
@@ -163,19 +165,21 @@ def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = 
             out.append({"status": "missing", "path": path, "rule": entry["rule"]})
         elif p.stat().st_size != entry["bytes"] or sha256_file(p) != entry["sha256"]:
             out.append({"status": "changed", "path": path, "rule": entry["rule"]})
+    results = manifest_path.parent.parent
+    not_outputs = {results / "provenance", results / "logs"}
     folders = {str(Path(e["path"]).parent) for e in manifest["inputs"]}
-    scanned = [root / "results"] + [root / f for f in folders]  # an absolute folder stays absolute
+    scanned = [results] + [root / f for f in folders]  # an absolute folder stays absolute
     for folder in scanned:
         if not folder.is_dir():
             continue
         for p in sorted(folder.rglob("*")):
-            if p.name == SNAKEMAKE_MARKER:
+            if p.name == SNAKEMAKE_MARKER or not p.is_file() or not_outputs.intersection(p.parents):
                 continue
+            if folder != results and p.parent != folder:
+                continue  # trial folders: only their own files, not subfolders
             # listed as the sheet gave it: relative to the root, or absolute
             rel = str(p) if str(p) in listed else os.path.relpath(p, root)
-            if p.is_file() and rel not in listed and not rel.startswith(os.path.join("results", "provenance")):
-                if folder != root / "results" and p.parent != folder:
-                    continue  # trial folders: only their own files, not subfolders
+            if rel not in listed:
                 out.append({"status": "added", "path": rel, "rule": None})
     return out
 
@@ -185,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="regrowth-verify",
                                      description="Check results and inputs against the provenance manifest.")
-    parser.add_argument("--manifest", default="results/provenance/manifest.json")
+    parser.add_argument("--manifest", default="results/provenance/manifest.json",
+                        help="the run's manifest: <results folder>/provenance/manifest.json")
     parser.add_argument("--root", default=".", help="folder the manifest's paths are relative to")
     args = parser.parse_args(argv)
     if not Path(args.manifest).is_file():

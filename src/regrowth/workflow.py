@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import resource
 import sys
 import traceback
@@ -95,6 +96,22 @@ def run(snakemake, main: Callable) -> None:
         log.info("%s", resource_use())
         handler.close()
         root.removeHandler(handler)
+
+
+DEFAULT_SHEET = "config/trials.tsv"
+
+
+def output_folders(trials_sheet: str, results: str | None = None) -> tuple[str, str]:
+    """(results folder, logs folder) of a run, so that runs of different sheets never overwrite
+    each other: config `results` where set, else results/ for the bundled sheet
+    (config/trials.tsv) and results-<sheet name>/ for any other (config/other.tsv ->
+    results-other/). Logs go to logs/ beside results/, and inside any other results folder."""
+    if not results:
+        sheet = Path(trials_sheet)
+        same = Path(os.path.normpath(sheet)) == Path(DEFAULT_SHEET)
+        results = "results" if same else f"results-{re.sub(r'[^A-Za-z0-9_.-]+', '_', sheet.stem)}"
+    results = os.path.normpath(results)
+    return results, ("logs" if results == "results" else os.path.join(results, "logs"))
 
 
 WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles"]

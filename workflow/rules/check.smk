@@ -10,8 +10,8 @@ rule check:
     output:
         **check_outputs(),
     log:
-        job="logs/{trial}/{part}/check.log",
-        issues="logs/{trial}/{part}/validation.csv",  # a log: still there when the strict policy stops the trial
+        job=f"{LOGS}/{{trial}}/{{part}}/check.log",
+        issues=f"{LOGS}/{{trial}}/{{part}}/validation.csv",  # a log: still there when the strict policy stops the trial
     resources:
         # measured: ~3.0 GB peak for a 50,000-subject part (377 MB of CSV); 30 % to spare
         mem_mb=lambda wc, attempt: int((1000 + 8 * part_export_mb(wc.trial)) * attempt),
@@ -32,15 +32,15 @@ rule check:
 # accounting (the parts must add up to each export file) and its export files.
 rule collect_checks:
     input:
-        validation=lambda w: every_part(lambda t, p: f"results/{t}/parts/{p}/validation.parquet", w.trial),
-        accounting=lambda w: every_part(lambda t, p: f"results/{t}/parts/{p}/accounting.parquet", w.trial),
-        files=lambda w: every_part(lambda t, p: f"results/{t}/parts/{p}/files.parquet", w.trial),
+        validation=lambda w: every_part(lambda t, p: f"{RESULTS}/{t}/parts/{p}/validation.parquet", w.trial),
+        accounting=lambda w: every_part(lambda t, p: f"{RESULTS}/{t}/parts/{p}/accounting.parquet", w.trial),
+        files=lambda w: every_part(lambda t, p: f"{RESULTS}/{t}/parts/{p}/files.parquet", w.trial),
         # a split trial's files as the split counted them: the parts must add up to them
-        whole_files=lambda w: [f"results/{w.trial}/split/files.parquet"] if w.trial in SPLIT else [],
+        whole_files=lambda w: [f"{RESULTS}/{w.trial}/split/files.parquet"] if w.trial in SPLIT else [],
     output:
         **trial_checks(),
     log:
-        "logs/{trial}/collect_checks.log",
+        f"{LOGS}/{{trial}}/collect_checks.log",
     resources:
         mem_mb=memory_mb(15),
         runtime=10,

@@ -17,7 +17,7 @@ from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition import SPLITTABLE, part_names, part_path, roles_of, split_memory_mb
 from regrowth.provenance import code_version
-from regrowth.workflow import job_environment
+from regrowth.workflow import job_environment, output_folders
 
 job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
 validate(config, "../schemas/config.schema.yaml")
@@ -73,6 +73,7 @@ def load_trials(path):
 
 
 TRIALS = load_trials(config["trials"])
+RESULTS, LOGS = output_folders(config["trials"], config.get("results"))  # one results folder per sheet
 for _row in TRIALS.to_dict("records"):  # a planned week off the visit grid would be 0 % at EOT
     check_weeks(config["definitions"], None if pd.isna(_row.get("eot_week")) else int(_row["eot_week"]),
                 _row["trial_id"])
@@ -216,7 +217,7 @@ def policy(wildcards):
 # Record-level tables are Parquet datasets: a directory per table, one file per part, read
 # whole by pyarrow, pandas, polars or DuckDB (results/T/adam/adsl/ for results/T/adam/adsl/part-000.parquet ...).
 def part_file(table_dir, trial_id="{trial}", part="{part}"):
-    return f"results/{trial_id}/{table_dir}/part-{part}.parquet"
+    return f"{RESULTS}/{trial_id}/{table_dir}/part-{part}.parquet"
 
 
 def sdtm(domain, trial_id="{trial}", part="{part}"):
@@ -237,7 +238,7 @@ def check_outputs(trial_id="{trial}", part="{part}"):
     accounting and export files (the last three are combined per trial by collect_checks)."""
     out = {d: sdtm(d, trial_id, part) for d in DOMAIN_NAMES}
     out.update({f"q_{d}": part_file(f"quarantine/{d}", trial_id, part) for d in [*DOMAIN_NAMES, "unmapped"]})
-    out.update({name: f"results/{trial_id}/parts/{part}/{name}.parquet" for name in ("validation", "accounting", "files")})
+    out.update({name: f"{RESULTS}/{trial_id}/parts/{part}/{name}.parquet" for name in ("validation", "accounting", "files")})
     return out
 
 
@@ -245,8 +246,8 @@ def check_inputs(wildcards):
     """A split trial's part is read from the split; a trial of one part from its export."""
     t = wildcards.trial
     if t in SPLIT:
-        return {"files": f"results/{t}/split/files.parquet", "parts": f"results/{t}/split/parts",
-                "split_issues": f"results/{t}/split/issues.parquet"}
+        return {"files": f"{RESULTS}/{t}/split/files.parquet", "parts": f"{RESULTS}/{t}/split/parts",
+                "split_issues": f"{RESULTS}/{t}/split/issues.parquet"}
     return {"exports": export_files_of(t)}
 
 
@@ -257,8 +258,8 @@ def part_export_mb(trial_id):
 
 def trial_checks(trial_id="{trial}"):
     """collect_checks' outputs: one trial's issue list, accounting and export files."""
-    return {"validation": f"results/{trial_id}/validation.parquet", "validation_csv": f"results/{trial_id}/validation.csv",
-            "accounting": f"results/{trial_id}/accounting.parquet", "files": f"results/{trial_id}/files.parquet"}
+    return {"validation": f"{RESULTS}/{trial_id}/validation.parquet", "validation_csv": f"{RESULTS}/{trial_id}/validation.csv",
+            "accounting": f"{RESULTS}/{trial_id}/accounting.parquet", "files": f"{RESULTS}/{trial_id}/files.parquet"}
 
 
 def adam_parts(wildcards, names):
@@ -272,7 +273,7 @@ def summary_inputs(wildcards, tables):
     names = sorted({n for t in tables for n in SUMMARY_INPUTS[t]})
     out = adam_parts(wildcards, [n for n in names if n != "validation"])
     if "validation" in names:
-        out["validation"] = f"results/{wildcards.trial}/validation.parquet"
+        out["validation"] = f"{RESULTS}/{wildcards.trial}/validation.parquet"
     return out
 
 
@@ -317,20 +318,20 @@ def output_rules():
     for t in TRIAL_IDS:
         if t in SPLIT:
             for name in ("files", "issues"):
-                out[f"results/{t}/split/{name}.parquet"] = "split_export"
+                out[f"{RESULTS}/{t}/split/{name}.parquet"] = "split_export"
             for part in PARTS[t]:
                 for role in roles_of(TRIALS.loc[t, "path"], TRIALS.loc[t, "format"]):
-                    out[str(part_path(f"results/{t}/split/parts", part, role))] = "split_export"
+                    out[str(part_path(f"{RESULTS}/{t}/split/parts", part, role))] = "split_export"
         for part in PARTS[t]:
             out.update({p: "check" for p in check_outputs(t, part).values()})
             out.update({adam(n, t, part): f"derive_{n}" for n in ADAM_TABLES})
         out.update({p: "collect_checks" for p in trial_checks(t).values()})
-        out.update({f"results/{t}/tables/{n}.parquet": f"summarize_{g}" for g, names in SUMMARY_GROUPS.items()
+        out.update({f"{RESULTS}/{t}/tables/{n}.parquet": f"summarize_{g}" for g, names in SUMMARY_GROUPS.items()
                     for n in names})
-    out.update({f"results/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
-    out.update({f"results/tables/{n}.parquet": "compare_drugs" for n in COMPARE_TABLES})  # compare.smk
-    out["results/report.html"] = "report"
-    out["results/provenance/rulegraph.dot"] = "rule_graph"
+    out.update({f"{RESULTS}/tables/{n}.parquet": "combine_tables" for n in SUMMARY_TABLES})
+    out.update({f"{RESULTS}/tables/{n}.parquet": "compare_drugs" for n in COMPARE_TABLES})  # compare.smk
+    out[f"{RESULTS}/report.html"] = "report"
+    out[f"{RESULTS}/provenance/rulegraph.dot"] = "rule_graph"
     return out
 
 
@@ -350,9 +351,9 @@ def final_outputs():
             per_trial += [sdtm(d, t, part) for d in DOMAIN_NAMES]
             per_trial += [adam(n, t, part) for n in ADAM_TABLES]
         per_trial += list(trial_checks(t).values())
-    tables = [f"results/tables/{n}.parquet" for n in [*SUMMARY_TABLES, *COMPARE_TABLES]]  # compare.smk
+    tables = [f"{RESULTS}/tables/{n}.parquet" for n in [*SUMMARY_TABLES, *COMPARE_TABLES]]  # compare.smk
     provenance = [
-        "results/provenance/manifest.json",
-        "results/provenance/ro-crate-metadata.json",
+        f"{RESULTS}/provenance/manifest.json",
+        f"{RESULTS}/provenance/ro-crate-metadata.json",
     ]
-    return per_trial + tables + ["results/report.html"] + provenance
+    return per_trial + tables + [f"{RESULTS}/report.html"] + provenance

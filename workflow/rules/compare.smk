@@ -11,15 +11,15 @@ if COMPARISON["endpoint"] not in [e["name"] for e in DEFS["endpoints"]]:
 
 rule compare_drugs:
     input:
-        efficacy="results/tables/efficacy.parquet",
-        subjects="results/tables/comparison_subjects.parquet",
+        efficacy=f"{RESULTS}/tables/efficacy.parquet",
+        subjects=f"{RESULTS}/tables/comparison_subjects.parquet",
         published=COMPARISON["published_arms"],
         targets=COMPARISON["maic_targets"],
         published_nmas=COMPARISON["published_nmas"],
     output:
-        **{t: f"results/tables/{t}.parquet" for t in COMPARE_TABLES},
+        **{t: f"{RESULTS}/tables/{t}.parquet" for t in COMPARE_TABLES},
     log:
-        "logs/compare_drugs.log",
+        f"{LOGS}/compare_drugs.log",
     params:
         code=code("compare_drugs.py"),
         trials=trial_meta(),

@@ -12,7 +12,7 @@ rule derive_adsl:
     output:
         adam("adsl"),
     log:
-        "logs/{trial}/{part}/derive_adsl.log",
+        f"{LOGS}/{{trial}}/{{part}}/derive_adsl.log",
     resources:
         mem_mb=memory_mb(50),
         runtime=10,
@@ -31,7 +31,7 @@ rule derive_adsalt:
     output:
         adam("adsalt"),
     log:
-        "logs/{trial}/{part}/derive_adsalt.log",
+        f"{LOGS}/{{trial}}/{{part}}/derive_adsalt.log",
     resources:
         mem_mb=memory_mb(120),
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
@@ -56,7 +56,7 @@ rule derive_adtte:
     output:
         adam("adtte"),
     log:
-        "logs/{trial}/{part}/derive_adtte.log",
+        f"{LOGS}/{{trial}}/{{part}}/derive_adtte.log",
     resources:
         mem_mb=memory_mb(65),
         runtime=10,
@@ -76,7 +76,7 @@ rule derive_adae:
     output:
         adam("adae"),
     log:
-        "logs/{trial}/{part}/derive_adae.log",
+        f"{LOGS}/{{trial}}/{{part}}/derive_adae.log",
     resources:
         mem_mb=memory_mb(10),
         runtime=10,

@@ -14,9 +14,9 @@ rule rule_graph:
             *sorted(str(p.relative_to(workflow.basedir)) for p in Path(workflow.basedir).glob("workflow/rules/*.smk")),
         ],
     output:
-        "results/provenance/rulegraph.dot",
+        f"{RESULTS}/provenance/rulegraph.dot",
     log:
-        "logs/rule_graph.log",
+        f"{LOGS}/rule_graph.log",
     params:
         code=code("rule_graph.py"),
         any_split=bool(SPLIT),
@@ -30,11 +30,11 @@ rule provenance:
         outputs=output_targets(),
         exports=all_exports(),
     output:
-        manifest="results/provenance/manifest.json",
-        crate="results/provenance/ro-crate-metadata.json",
+        manifest=f"{RESULTS}/provenance/manifest.json",
+        crate=f"{RESULTS}/provenance/ro-crate-metadata.json",
     threads: 4  # it runs alone, last: the files are hashed in threads (Snakemake caps this at --cores)
     log:
-        "logs/provenance.log",
+        f"{LOGS}/provenance.log",
     params:
         code=code("provenance.py"),
         outputs=output_rules(),

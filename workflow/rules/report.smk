@@ -3,20 +3,20 @@
 
 rule report:
     input:
-        tables=expand("results/tables/{table}.parquet", table=[*SUMMARY_TABLES, *COMPARE_TABLES]),
-        validation=expand("results/{trial}/validation.parquet", trial=TRIAL_IDS),
-        inputs=expand("results/{trial}/files.parquet", trial=TRIAL_IDS),
-        accounting=expand("results/{trial}/accounting.parquet", trial=TRIAL_IDS),
+        tables=expand(f"{RESULTS}/tables/{{table}}.parquet", table=[*SUMMARY_TABLES, *COMPARE_TABLES]),
+        validation=expand(f"{RESULTS}/{{trial}}/validation.parquet", trial=TRIAL_IDS),
+        inputs=expand(f"{RESULTS}/{{trial}}/files.parquet", trial=TRIAL_IDS),
+        accounting=expand(f"{RESULTS}/{{trial}}/accounting.parquet", trial=TRIAL_IDS),
         published=config["published_results"],
-        rulegraph="results/provenance/rulegraph.dot",  # for the provenance appendix
+        rulegraph=f"{RESULTS}/provenance/rulegraph.dot",  # for the provenance appendix
     output:
         html=report(
-            "results/report.html",
+            f"{RESULTS}/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
     log:
-        "logs/report.log",
+        f"{LOGS}/report.log",
     # figures render in parallel processes; the report is the last big job, cores are free
     threads: 2
     params:

@@ -8,14 +8,14 @@ rule split_export:
     input:
         lambda w: export_files_of(w.trial),
     output:
-        parts=directory("results/{trial}/split/parts"),
-        files="results/{trial}/split/files.parquet",
-        issues="results/{trial}/split/issues.parquet",
+        parts=directory(f"{RESULTS}/{{trial}}/split/parts"),
+        files=f"{RESULTS}/{{trial}}/split/files.parquet",
+        issues=f"{RESULTS}/{{trial}}/split/issues.parquet",
     # the split heads the longest chain of jobs: when cores are short, Snakemake runs it first
     priority: 10
     threads: 2  # reads, writes and hashes in threads (~1.7 cores busy)
     log:
-        "logs/{trial}/split_export.log",
+        f"{LOGS}/{{trial}}/split_export.log",
     resources:
         mem_mb=lambda wc, input, attempt: split_memory_mb(input) * attempt,
         runtime=lambda wc, input: int(10 + input.size_mb / 50),

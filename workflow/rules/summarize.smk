@@ -63,9 +63,9 @@ for _group, _tables in SUMMARY_GROUPS.items():
             # the trial's ADaM tables by name (every part), or its issue list (the denominators' notes)
             unpack(lambda w, tables=_tables: summary_inputs(w, tables)),
         output:
-            **{t: f"results/{{trial}}/tables/{t}.parquet" for t in _tables},
+            **{t: f"{RESULTS}/{{trial}}/tables/{t}.parquet" for t in _tables},
         log:
-            f"logs/{{trial}}/summarize_{_group}.log",
+            f"{LOGS}/{{trial}}/summarize_{_group}.log",
         priority: SUMMARY_PRIORITY.get(_group, 0)
         resources:
             mem_mb=memory_mb(35),
@@ -81,11 +81,11 @@ for _group, _tables in SUMMARY_GROUPS.items():
 # job per table spent its second starting Python.
 rule combine_tables:
     input:
-        **{t: expand(f"results/{{trial}}/tables/{t}.parquet", trial=TRIAL_IDS) for t in SUMMARY_TABLES},
+        **{t: expand(f"{RESULTS}/{{trial}}/tables/{t}.parquet", trial=TRIAL_IDS) for t in SUMMARY_TABLES},
     output:
         **{
             t: report(
-                f"results/tables/{t}.parquet",
+                f"{RESULTS}/tables/{t}.parquet",
                 caption="../report/table.rst",
                 category="Summary tables",
                 labels={"table": t},
@@ -93,7 +93,7 @@ rule combine_tables:
             for t in SUMMARY_TABLES
         },
     log:
-        "logs/combine_tables.log",
+        f"{LOGS}/combine_tables.log",
     params:
         code=code("combine_tables.py"),
     run:

@@ -1,4 +1,5 @@
 import logging
+from pathlib import Path
 
 from regrowth.datasets import remove_stale_parts
 from regrowth.parquet_io import write_table
@@ -16,7 +17,8 @@ def main(snakemake):
     for name, table in checked.outputs().items():
         write_table(table, out[name], meta)
     if part == p.parts[0]:  # parts left from a run cut into more parts would be read as this run's
-        for stale in remove_stale_parts(f"results/{snakemake.wildcards.trial}", p.parts):
+        trial_folder = Path(out.validation).parents[2]  # <results>/<trial>/parts/<part>/validation.parquet
+        for stale in remove_stale_parts(trial_folder, p.parts):
             logging.getLogger("regrowth").info("removed %s: a part of an earlier run cut differently", stale)
 
 
