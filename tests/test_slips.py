@@ -493,3 +493,27 @@ def test_teae_table_puts_arms_in_columns_and_orders_socs_and_pts_by_highest_perc
         ("Infections", "", ["3 (30.0%)", "1 (20.0%)", na]),
         ("Infections", "URTI", ["2 (20.0%)", "1 (20.0%)", na]),
         ("Infections", "Herpes zoster", ["1 (10.0%)", "0 (0.0%)", na])]
+
+
+def test_disposition_table_puts_arms_in_columns_with_reasons_under_their_status():
+    from regrowth.report.build import _disposition_matrix
+
+    # T1 A (N 5): 3 completed, 2 discontinued (1 adverse event, 1 withdrawal); T1 screen
+    # failures (N 2): 2 discontinued, screen failure; T2 B (N 3), no DS: not available
+    rows = [("T1", "A", "COMPLETED", "", 3, 5), ("T1", "A", "DISCONTINUED", "ADVERSE EVENT", 1, 5),
+            ("T1", "A", "DISCONTINUED", "WITHDRAWAL BY SUBJECT", 1, 5),
+            ("T1", "Not assigned (screen failure)", "DISCONTINUED", "SCREEN FAILURE", 2, 2),
+            ("T2", "B", "ONGOING", "", 3, 3)]
+    disposition = pd.DataFrame([{"trial_id": t, "arm": a, "status": s, "reason": r, "n": n, "n_arm": na,
+                                 "pct": 100 * n / na} for t, a, s, r, n, na in rows])
+    columns, out = _disposition_matrix(disposition, no_ds={"T2"})
+    assert [(c["trial_id"], c["arm"], c["n"]) for c in columns] == [
+        ("T1", "A", 5), ("T1", "Not assigned (screen failure)", 2), ("T2", "B", 3)]
+    na = "not available (no DS dataset)"
+    assert [(r["label"], r["head"], r["cells"]) for r in out] == [
+        ("Completed", True, ["3 (60.0%)", "0 (0.0%)", na]),
+        ("Discontinued", True, ["2 (40.0%)", "2 (100.0%)", na]),
+        ("SCREEN FAILURE", False, ["0 (0.0%)", "2 (100.0%)", na]),
+        ("ADVERSE EVENT", False, ["1 (20.0%)", "0 (0.0%)", na]),
+        ("WITHDRAWAL BY SUBJECT", False, ["1 (20.0%)", "0 (0.0%)", na]),
+        ("Ongoing", True, ["0 (0.0%)", "0 (0.0%)", na])]

@@ -152,6 +152,38 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
     return columns, rows
 
 
+STATUS_ORDER = ["COMPLETED", "DISCONTINUED", "ONGOING"]
+
+
+def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()) -> tuple[list[dict], list[dict]]:
+    """(columns, rows) of the disposition table: a column per trial and planned arm (screen
+    failures as their own column, every DM subject in its N), a row per end-of-study status
+    (completed, discontinued, ongoing, then others) with its reasons indented below by
+    descending frequency. A trial without a DS dataset is not available, not 100 % ongoing."""
+    if not len(disposition):
+        return [], []
+    arms = list(dict.fromkeys(zip(disposition["trial_id"], disposition["arm"])))
+    n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in disposition.to_dict("records")}
+    columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
+    by_status = disposition.groupby(["trial_id", "arm", "status"])["n"].sum().to_dict()
+    by_reason = disposition.groupby(["trial_id", "arm", "status", "reason"])["n"].sum().to_dict()
+    statuses = sorted(set(disposition["status"]), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else 9, s))
+
+    def cells(count):
+        return [f"{NOT_AVAILABLE} (no DS dataset)" if t in no_ds else n_pct(count(t, a), n_of[(t, a)]) for t, a in arms]
+
+    rows = []
+    for status in statuses:
+        rows.append({"label": str(status).capitalize(), "head": True,
+                     "cells": cells(lambda t, a: by_status.get((t, a, status), 0))})
+        of_status = disposition[(disposition["status"] == status) & (disposition["reason"] != "")]
+        totals = of_status.groupby("reason")["n"].sum()
+        for reason in sorted(totals.index, key=lambda r: (-totals[r], r)):
+            rows.append({"label": reason, "head": False,
+                         "cells": cells(lambda t, a: by_reason.get((t, a, status, reason), 0))})
+    return columns, rows
+
+
 def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = frozenset()) -> list[dict]:
     """The TEAE table as clinical tables set it: a row per system organ class, its preferred terms
     indented below, a column per trial arm (the overview's columns). SOCs, and PTs within a SOC,
@@ -630,7 +662,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                       "diff_text": format_half_up(r["difference"], 1), "ci": ci(r["ci_low"], r["ci_high"])}
                      for r in comparisons.to_dict("records")],
         arm_switches=_arm_switches(trials, counts),
-        disposition=disposition.assign(pct_text=disposition["pct"].map(pct)).to_dict("records") if len(disposition) else [],
+        disposition=_disposition_matrix(disposition, {t.trial_id for t in trials
+                                                      if t.domains is not None and "DS" not in t.domains}),
         summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands, aesi_names),
         safety_columns=safety_columns, safety_overview=safety_overview,
         demo_headers=demo_headers, demo_rows=demo_rows,
