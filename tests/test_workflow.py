@@ -337,6 +337,13 @@ def test_report_in_a_real_browser(run_dir, browser):
     assert rates == sorted(rates)
     # the safety table's rows nest (SOC, then its PTs): not sortable
     assert page.locator("table.nested th.sortable").count() == 0
+    # arm columns: a header's lines are words apart, n and % in columns of their own
+    teae = page.eval_on_selector_all("table", "ts => ts.findIndex(t => t.caption.textContent.includes('system organ class'))")
+    with page.expect_download() as dl:
+        page.locator("button.csv").nth(teae).click()
+    rows = list(csv.reader(Path(dl.value.path()).read_text("utf-8-sig").splitlines()))
+    assert rows[0][-2:] == ["Placebo NCT03570749 (N = 189): n", "Placebo NCT03570749 (N = 189): %"]
+    assert rows[1][0] == "Infections and infestations" and rows[1][-2:] == ["41", "21.7"]
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
