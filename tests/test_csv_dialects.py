@@ -8,7 +8,7 @@ import pytest
 
 from regrowth.errors import InputError
 from regrowth.ingest import ingest_partition, ingest_trial
-from regrowth.ingest.reading import Reading
+from regrowth.reading import Reading
 
 SHEET = "the trial sheet (config/trials.tsv)"
 

@@ -33,7 +33,7 @@ import yaml
 
 from regrowth.errors import InputError
 from regrowth.ingest import ingest_trial
-from regrowth.ingest.reading import Reading
+from regrowth.reading import Reading
 from regrowth.trial import check_trial, run_trial
 
 DATA = Path(__file__).parent / "data"

@@ -482,3 +482,13 @@ def test_each_sheet_has_its_own_results_folder():
     assert output_folders("/data/sheets/phase 3.tsv") == ("results-phase_3", "results-phase_3/logs")
     assert output_folders("config/other.tsv", "out/run1/") == ("out/run1", "out/run1/logs")
     assert output_folders("config/trials.tsv", "results") == ("results", "logs")
+
+
+def test_reading_the_workflow_imports_no_polars():
+    # Snakemake reads the workflow at every start (a no-op rerun is mostly that): the modules
+    # common.smk imports, and the sheet's reading settings, stay clear of the record-level engine
+    rules = (ROOT / "workflow/rules/common.smk").read_text()
+    imports = [line for line in rules.splitlines() if line.startswith("from regrowth")]
+    code = "\n".join([*imports, "from regrowth.reading import Reading", "from regrowth.exports import export_files",
+                      "import sys", "print('polars' in sys.modules)"])
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -48,7 +48,7 @@ def check_part(folder: str | Path, fmt: str, part: str = "000", *, split: tuple 
     else the part of a split export (split: its files table, parts folder and read notices).
     The issue list goes to `issues_csv` before the gate, so it is there to read when the
     strict policy stops the trial (a failed job's outputs are removed, its logs are kept).
-    reading: the trial sheet's reading settings (regrowth.ingest.reading.Reading or its params)."""
+    reading: the trial sheet's reading settings (regrowth.reading.Reading or its params)."""
     from regrowth.ingest import ingest_partition
 
     ing = ingest_trial(folder, fmt, reading) if split is None else ingest_partition(*split[:2], part, split[2])

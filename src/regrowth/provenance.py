@@ -25,6 +25,7 @@ PACKAGE_ROOT = Path(regrowth.__file__).resolve().parent
 DATA_SUFFIXES = {".j2", ".yaml", ".json", ".css", ".js"}
 
 
+@cache
 def _module_file(name: str) -> Path | None:
     parts = name.split(".")[1:]
     base = PACKAGE_ROOT.joinpath(*parts)
@@ -78,10 +79,16 @@ def code_version(script: str | os.PathLike) -> str:
     script = Path(script)
     files = [script, *_closure(tuple(sorted(_imports(script))))]
     h = hashlib.sha256()
-    for f in files:
-        rel = f.name if f == script else str(f.relative_to(PACKAGE_ROOT))
-        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(script.name.encode() + b"\0" + script.read_bytes() + b"\0")
+    for f in files[1:]:
+        h.update(_package_file_record(f))
     return h.hexdigest()[:16]
+
+
+@cache
+def _package_file_record(path: Path) -> bytes:
+    """A package file as code_version hashes it (read once per process: every rule's hash shares them)."""
+    return str(path.relative_to(PACKAGE_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0"
 
 
 @cache

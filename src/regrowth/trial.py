@@ -57,7 +57,7 @@ def run_trial(folder: str | Path, fmt: str, *, definitions: dict | None = None, 
               policy: str = "strict", trial_id: str | None = None, data_cut: str | None = None,
               reading=None, design: str = "single-arm", control: str | None = None) -> TrialRun:
     """Every stage for one trial with `definitions` (config's, defaults filled in) and the sheet's
-    eot_week, data_cut, policy and reading settings (regrowth.ingest.reading.Reading); the tables
+    eot_week, data_cut, policy and reading settings (regrowth.reading.Reading); the tables
     are those of results/{trial}/tables/."""
     from regrowth.definitions import check_weeks
     from regrowth.derive.pipeline import derive_analysis_tables, settings_from_definitions

@@ -118,7 +118,7 @@ def export_files_of(trial_id):
 
 def reading_of(trial_id):
     """The trial sheet's reading settings (na_values, decimal, mapping) of a trial."""
-    from regrowth.ingest.reading import Reading
+    from regrowth.reading import Reading
 
     return Reading.from_sheet(dict(TRIALS.loc[trial_id]))
 

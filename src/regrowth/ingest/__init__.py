@@ -43,9 +43,9 @@ class Ingested:
 
 
 def ingest_trial(folder: str | Path, fmt: str, reading=None) -> Ingested:
-    """reading: the trial sheet's reading settings (regrowth.ingest.reading.Reading, its params
+    """reading: the trial sheet's reading settings (regrowth.reading.Reading, its params
     dict, or None to detect them)."""
-    from regrowth.ingest.reading import Reading
+    from regrowth.reading import Reading
 
     folder, reading = Path(folder), Reading.of(reading)
     if not folder.is_dir():

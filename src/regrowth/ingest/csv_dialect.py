@@ -14,7 +14,7 @@ What each tool writes, and how it is read here:
 - pandas `to_csv`: NaN as an empty field; the row index as a first column with no name holding
   0..n-1 (unless `index=False`).
 
-Decided per file, from the trial sheet's `na_values` and `decimal` (regrowth.ingest.reading) or,
+Decided per file, from the trial sheet's `na_values` and `decimal` (regrowth.reading) or,
 where the sheet leaves them out, from the file:
 
 - Missing values. Sheet `na_values` set: those texts, quoted or not, are missing in every
@@ -55,7 +55,7 @@ import pyarrow.csv as pa_csv
 
 from regrowth.errors import InputError
 from regrowth.ingest.common import read_issue
-from regrowth.ingest.reading import Reading
+from regrowth.reading import Reading
 from regrowth.model import DOMAINS, NUM
 
 NA = "NA"  # R's missing value

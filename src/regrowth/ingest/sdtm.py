@@ -264,7 +264,7 @@ def _read_csv(path: Path, issues: list[dict], reading=None,
     """read_csv_lines, and the columns known to need no trimming (the fast path's check).
     dialect: read as an SDTM dataset in the dialect of the tool that wrote it (missing values,
     decimal mark, row index: regrowth.ingest.csv_dialect), by the trial's reading settings
-    (reading: regrowth.ingest.reading.Reading; None detects them)."""
+    (reading: regrowth.reading.Reading; None detects them)."""
     fast = _read_csv_arrow(path, issues, reading, dialect)
     if fast is not None:
         return fast[0], None, fast[1]
