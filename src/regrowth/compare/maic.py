@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtri
 
 BALANCE_TOLERANCE = 1e-6
 
@@ -48,54 +48,102 @@ def maic_weights(covariates: np.ndarray, target: np.ndarray, names: list[str] | 
     if np.isnan(X).any():
         raise ValueError("MAIC: patients with a missing covariate must be left out (or the covariate dropped) first")
     names = names or [f"covariate {j + 1}" for j in range(X.shape[1])]
-    centred = X - target
-    for j, name in enumerate(names):  # a target outside the range: the minimum does not exist
-        if not (centred[:, j].min() < 0 < centred[:, j].max()):
-            raise CannotMatch(f"MAIC: the target of {name} ({target[j]:g}) is not strictly inside the patients' "
-                              f"range ({X[:, j].min():g} to {X[:, j].max():g}): no weighting reaches it")
+    solved = _solve(X[None], target)
+    if not solved.reachable[0]:  # a target outside the range: the minimum does not exist
+        j = int(np.flatnonzero(~solved.inside[0])[0])
+        raise CannotMatch(f"MAIC: the target of {names[j]} ({target[j]:g}) is not strictly inside the patients' "
+                          f"range ({X[:, j].min():g} to {X[:, j].max():g}): no weighting reaches it")
+    if not solved.balanced[0]:
+        worst = int(np.argmax(np.abs(solved.balance[0])))
+        raise CannotMatch(f"MAIC: the weights do not balance {names[worst]} (off by {solved.balance[0, worst]:.3g})")
+    return Weights(solved.weights[0], solved.alpha[0])
 
+
+@dataclass(frozen=True)
+class _Solved:
+    """The weights of B samples of patients at once (each row one sample)."""
+    inside: np.ndarray  # (B, p): the target strictly inside the sample's range of the covariate
+    weights: np.ndarray  # (B, n)
+    alpha: np.ndarray  # (B, p)
+    balance: np.ndarray  # (B, p): weighted mean minus target
+    balanced: np.ndarray  # (B,)
+
+    @property
+    def reachable(self) -> np.ndarray:
+        return self.inside.all(axis=1)
+
+
+def _solve(X: np.ndarray, target: np.ndarray) -> _Solved:
+    """Weights for each of B samples X (B x n x p) to one target: the bootstrap solves a
+    thousand at once, in one set of array operations instead of a thousand small ones."""
+    centred = X - target
+    inside = (centred.min(axis=1) < 0) & (centred.max(axis=1) > 0)
     # solved on standardised covariates (an age squared next to a 0/1 flag would make the
     # Newton steps ill-conditioned); the weights are the same, alpha is scaled back
-    scale = centred.std(axis=0)
+    scale = centred.std(axis=1)
     scale[scale == 0] = 1.0
-    Z = centred / scale
-
-    b = _newton(Z)
-    weights = np.exp(Z @ b)
-    balance = (weights @ centred) / weights.sum()
-    if not np.all(np.abs(balance) <= BALANCE_TOLERANCE * np.maximum(1.0, np.abs(target))):
-        worst = int(np.argmax(np.abs(balance)))
-        raise CannotMatch(f"MAIC: the weights do not balance {names[worst]} (off by {balance[worst]:.3g})")
-    return Weights(weights, b / scale)
+    Z = centred / scale[:, None, :]
+    reachable = inside.all(axis=1)
+    b = np.zeros(scale.shape)
+    if reachable.any():
+        b[reachable] = _newton(Z[reachable])
+    weights = np.exp(np.einsum("bnk,bk->bn", Z, b))
+    balance = np.einsum("bn,bnk->bk", weights, centred) / weights.sum(axis=1)[:, None]
+    balanced = reachable & np.all(np.abs(balance) <= BALANCE_TOLERANCE * np.maximum(1.0, np.abs(target)), axis=1)
+    return _Solved(inside, weights, b / scale, balance, balanced)
 
 
 def _newton(Z: np.ndarray, iterations: int = 100) -> np.ndarray:
-    """The minimum of sum exp(Z b), a convex function, by Newton's method with backtracking
-    (a few milliseconds; the bootstrap solves it a thousand times)."""
-    b = np.zeros(Z.shape[1])
-    value = float(np.exp(Z @ b).sum())
+    """For each sample of Z (B x n x p), the minimum of sum exp(Z b), a convex function, by
+    Newton's method with backtracking; a sample stops when it is balanced, converged or stuck."""
+    def objective(Zs, bs):
+        return np.exp(np.einsum("bnk,bk->bn", Zs, bs)).sum(axis=1)
+
+    b = np.zeros((Z.shape[0], Z.shape[2]))
+    value = objective(Z, b)
+    active = np.arange(Z.shape[0])
     for _ in range(iterations):
-        w = np.exp(Z @ b)
-        gradient = Z.T @ w
-        if np.max(np.abs(gradient)) <= 1e-14 * w.sum():  # balanced: the weighted centred means are 0
+        Za, ba = Z[active], b[active]
+        w = np.exp(np.einsum("bnk,bk->bn", Za, ba))
+        gradient = np.einsum("bnk,bn->bk", Za, w)
+        going = np.max(np.abs(gradient), axis=1) > 1e-14 * w.sum(axis=1)  # else balanced: centred means 0
+        active, Za, ba, w, gradient = active[going], Za[going], ba[going], w[going], gradient[going]
+        if not len(active):
             break
-        hessian = (Z * w[:, None]).T @ Z
-        try:
-            step = np.linalg.solve(hessian, gradient)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
-        t = 1.0
-        while t > 1e-6:  # no descent this close: the target is at the edge of what weights reach
-            candidate = b - t * step
-            new_value = float(np.exp(Z @ candidate).sum())
-            if np.isfinite(new_value) and new_value <= value:
+        hessian = np.einsum("bnk,bn,bnj->bkj", Za, w, Za)
+        step = _solve_steps(hessian, gradient)
+        t = np.ones(len(active))
+        old = value[active]
+        candidate = ba - step
+        new = objective(Za, candidate)
+        pending = ~(np.isfinite(new) & (new <= old))
+        while pending.any():
+            t[pending] /= 2
+            pending &= t > 1e-6  # no descent this close: the target is at the edge of what weights reach
+            if not pending.any():
                 break
-            t /= 2
-        converged = np.max(np.abs(t * step)) < 1e-13 or value - new_value <= 1e-15 * value
-        b, value = candidate, new_value
-        if converged:  # or stuck: a target on the edge of the patients' range is not reached
+            candidate[pending] = ba[pending] - t[pending, None] * step[pending]
+            new[pending] = objective(Za[pending], candidate[pending])
+            pending[pending] = ~(np.isfinite(new[pending]) & (new[pending] <= old[pending]))
+        converged = (np.max(np.abs(t[:, None] * step), axis=1) < 1e-13) | (old - new <= 1e-15 * old)
+        b[active], value[active] = candidate, new
+        active = active[~converged]  # converged, or stuck: a target on the edge is not reached
+        if not len(active):
             break
     return b
+
+
+def _solve_steps(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(hessian, gradient[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a singular Hessian in the batch: least squares for that one
+        steps = np.empty_like(gradient)
+        for i, (h, g) in enumerate(zip(hessian, gradient)):
+            try:
+                steps[i] = np.linalg.solve(h, g)
+            except np.linalg.LinAlgError:
+                steps[i] = np.linalg.lstsq(h, g, rcond=None)[0]
+        return steps
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -118,7 +166,7 @@ class UnanchoredResult:
     ess: float
 
     def ci(self, level: float = 0.95, scale: str = "log_or") -> tuple[float, float]:
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         est, se = (self.log_or, self.log_or_se) if scale == "log_or" else (self.risk_difference, self.risk_difference_se)
         return est - z * se, est + z * se
 
@@ -166,7 +214,7 @@ class AnchoredResult:
     ess: float
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         return self.log_or - z * self.log_or_se, self.log_or + z * self.log_or_se
 
 
@@ -213,19 +261,25 @@ def bootstrap_unanchored(covariates: np.ndarray, target: np.ndarray, responded: 
     rng = np.random.default_rng(seed)
     X, y = np.asarray(covariates, dtype=float), np.asarray(responded, dtype=float)
     n, p_c = len(y), comparator_responders / comparator_n
+    picks, comparator_draws = [], []
+    for _ in range(resamples):  # drawn in this order: one resample's patients, then its comparator
+        picks.append(rng.integers(0, n, n))
+        comparator_draws.append(rng.binomial(int(comparator_n), p_c))
+    picks, x_c = np.array(picks).reshape(resamples, n), np.array(comparator_draws, dtype=float)
     draws = []
-    for _ in range(resamples):
-        pick = rng.integers(0, n, n)
-        x_c = rng.binomial(int(comparator_n), p_c)
-        try:
-            w = maic_weights(X[pick], target).weights
-        except (CannotMatch, ValueError):
-            continue
-        p = weighted_mean(y[pick], w)
-        if 0 < p < 1 and 0 < x_c < comparator_n:
-            draws.append(np.log(p / (1 - p)) - np.log(x_c / (comparator_n - x_c)))
+    chunk = max(1, BOOTSTRAP_CELLS // max(1, n * X.shape[1]))  # bounded memory for a large trial
+    for start in range(0, resamples, chunk):
+        pick, xc = picks[start:start + chunk], x_c[start:start + chunk]
+        solved = _solve(X[pick], target)
+        w = solved.weights
+        p = (w * y[pick]).sum(axis=1) / w.sum(axis=1)
+        used = solved.balanced & (0 < p) & (p < 1) & (0 < xc) & (xc < comparator_n)
+        draws.extend(np.log(p[used] / (1 - p[used])) - np.log(xc[used] / (comparator_n - xc[used])))
     if len(draws) < resamples / 2:
         return float("nan"), float("nan"), len(draws)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return float(low), float(high), len(draws)
+
+
+BOOTSTRAP_CELLS = 4_000_000  # resampled covariate values solved at once (32 MB of float64)

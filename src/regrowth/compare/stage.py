@@ -10,14 +10,14 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from regrowth.compare.effects import number_needed_to_treat, pairwise, zero_cell_studies
 from regrowth.compare.evidence import network_arms
 from regrowth.compare.maic import CannotMatch, maic_weights, weighted_mean, weighted_sd
 from regrowth.compare.nma import bucher, network_meta_analysis
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(ndtri(0.975))
 MODELS = ("common", "random")
 EFFECT_COLUMNS = ["measure", "model", "treatment", "reference", "estimate", "ci_low", "ci_high", "log_estimate", "se",
                   "nnt", "trials"]
