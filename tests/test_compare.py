@@ -578,3 +578,21 @@ def test_a_published_control_count_without_its_treatment_is_named(tmp_path):
     pd.DataFrame([row], columns=TARGET_COLUMNS).to_csv(tmp_path / "targets.csv", index=False)
     with pytest.raises(ValueError, match=r"targets.csv: row 2 \(Pub\) gives control_n but no control_treatment"):
         read_maic_targets(tmp_path / "targets.csv")
+
+
+def test_maic_weights_solved_together_equal_those_solved_one_by_one():
+    from regrowth.compare.maic import _solve
+
+    rng = np.random.default_rng(5)
+    X = np.column_stack([rng.normal(40, 10, 30), rng.integers(0, 2, 30).astype(float)])
+    target = np.array([44.0, 0.6])
+    samples = [rng.integers(0, 30, 30) for _ in range(6)] + [np.flatnonzero(X[:, 1] == 0)[:30].repeat(3)[:30]]
+    solved = _solve(np.stack([X[s] for s in samples]), target)
+    for k, s in enumerate(samples[:-1]):
+        one = maic_weights(X[s], target)
+        assert solved.balanced[k]
+        np.testing.assert_allclose(solved.weights[k], one.weights, rtol=1e-10)
+        np.testing.assert_allclose(solved.alpha[k], one.alpha, rtol=1e-8)
+    assert not solved.reachable[-1] and not solved.balanced[-1]  # no woman in the last sample: 60 % unreachable
+    with pytest.raises(CannotMatch, match="covariate 2"):
+        maic_weights(X[samples[-1]], target)
