@@ -137,3 +137,18 @@ def test_published_forest_rows_without_an_evidence_table_name_the_drug_once_with
         "BRAVE-AA1: Placebo, SALT ≤ 20 week 36 (published, n=189)",
         "ALLEGRO: Ritlecitinib 200 mg x4 wk then 50 mg QD, SALT ≤ 20 week 24 (published)"]
     assert rows[0]["low"] is not None and rows[2]["low"] is None  # a CI only from a known arm size
+
+
+def test_waterfall_bars_reach_each_subjects_best_change_in_its_subtypes_colour(monkeypatch):
+    from matplotlib.colors import to_hex
+
+    captured(monkeypatch)
+    fig = figures.waterfall([("Drug (T1)", pd.DataFrame({"best_pchg": [-90.0, -40.0, 5.0],
+                                                         "subtype": ["PATCHY AA", None, "OPHIASIS"]}))])
+    (bars,) = fig.axes[0].collections
+    tops = [min(p.vertices[:, 1].min(), 0) if p.vertices[:, 1].min() < 0 else p.vertices[:, 1].max() for p in bars.get_paths()]
+    assert tops == [-90.0, -40.0, 5.0]
+    assert [to_hex(c) for c in bars.get_facecolors()] == [figures.SUBTYPE_COLOURS["PATCHY AA"], figures.NOT_RECORDED_COLOUR,
+                                                          figures.SUBTYPE_COLOURS["OPHIASIS"]]
+    low, high = fig.axes[0].get_ylim()
+    assert low < -90 and high > 5  # every bar inside the axis
