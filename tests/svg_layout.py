@@ -27,9 +27,11 @@ _MEASURE = """(minFontPx) => {
     if (box.r > column.r + %(tol)s) problems.push(name + ': the figure is wider than the page column');
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     const areas = Array.from(svg.querySelectorAll('g[id^="axes_"] > g[id^="patch_"]:first-child')).map(boxOf);
+    // a text's size is its own, or that of each tspan in it (mathtext: 10 and a smaller exponent)
     const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim() !== '' && t.getBBox().width > 0)
-      .map(t => ({label: t.textContent.trim(), box: boxOf(t),
-                  px: parseFloat(getComputedStyle(t).fontSize) * scale}));
+      .map(t => ({label: t.textContent.replace(/\s+/g, ' ').trim(), box: boxOf(t),
+                  px: Math.min(...[t, ...t.querySelectorAll('tspan')].filter(e => e.textContent.trim() !== '')
+                               .map(e => parseFloat(getComputedStyle(e).fontSize) * scale))}));
     texts.forEach((a, i) => {
       if (outside(a.box, box)) problems.push(name + ': "' + a.label + '" is clipped by the figure');
       if (a.px < minFontPx) problems.push(name + ': "' + a.label + '" is drawn at ' + a.px.toFixed(1) + ' px');

@@ -99,6 +99,9 @@ def test_verify_names_every_difference(run, tmp_path):
     assert "missing  results/NCT01950780/adam/adtte/part-000.parquet  (rule derive_adtte)" in lines
     assert "added    results/tables/extra.csv" in lines
     assert len(verify_manifest(work / "results/provenance/manifest.json", work)) == 4
+    # a copy of the manifest elsewhere checks the folder the manifest names, not its own
+    shutil.copy(work / "results/provenance/manifest.json", work / "manifest-copy.json")
+    assert len(verify_manifest(work / "manifest-copy.json", work)) == 4
 
 
 def test_two_clean_runs_give_the_same_bytes(run, tmp_path):

@@ -152,3 +152,27 @@ def test_waterfall_bars_reach_each_subjects_best_change_in_its_subtypes_colour(m
                                                           figures.SUBTYPE_COLOURS["OPHIASIS"]]
     low, high = fig.axes[0].get_ylim()
     assert low < -90 and high > 5  # every bar inside the axis
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 7])
+def test_legend_entries_read_left_to_right_then_down_in_the_arms_order(monkeypatch, n):
+    captured(monkeypatch)
+    visits = pd.DataFrame({"week": [0.0, 24.0], "mean": [80.0, 40.0], "ci_low": [70.0, 30.0], "ci_high": [90.0, 50.0]})
+    fig = figures.salt_over_time([(f"Arm {k}", visits, 24.0) for k in range(n)])
+    fig.canvas.draw()
+    texts = fig.legends[0].get_texts()
+    placed = sorted(texts, key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0))
+    assert [t.get_text() for t in placed] == [f"Arm {k}" for k in range(n)]
+
+
+def test_the_layout_check_reads_the_size_of_each_tspan(tmp_path, browser):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.set_xlabel("plain label", fontsize=10)  # 13.3 px: readable
+    ax.set_title(r"power $10^{2}$", fontsize=10)  # its exponent is drawn smaller, in a tspan
+    (tmp_path / "r.html").write_text(f"<html><body><div><figure>{figures._svg(fig)}</figure></div></body></html>",
+                                     encoding="utf-8")
+    problems = check_report_layout(browser, tmp_path / "r.html")["screen"]
+    assert any("1 0 2" in p and "is drawn at" in p for p in problems), problems  # mathtext: a tspan per glyph
+    assert not any("plain label" in p for p in problems)

@@ -321,6 +321,40 @@ def test_no_ae_file_is_not_zero_adverse_events(tmp_path):
     overview = html.split("Overview: subjects with treatment-emergent")[1].split("</table>")[0]
     assert "not available (no AE dataset)" in overview and "0 (0.0%)" not in overview
     assert "The export has no AE dataset" in html
+    teae = html.split("by system organ class and preferred term")[1].split("</table>")[0]
+    assert "Not available: no trial has an AE dataset." in teae and "No treatment-emergent" not in teae
+
+
+def test_a_term_counts_once_however_the_export_cases_it(tmp_path):
+    # S-2 also has a headache, coded in capitals: one SOC and one PT, 2 subjects (the ingest
+    # keeps one spelling per term within a trial)
+    ae = AE + "S,AE,S-2,2,headache,HEADACHE,NERVOUS SYSTEM DISORDERS,MILD,N,2020-02-11,2020-02-12\n"
+    s = run(export(tmp_path, **{"ae.csv": ae})).tables["safety"]
+    nervous = s[s.soc.str.upper() == "NERVOUS SYSTEM DISORDERS"]
+    assert [(soc.upper(), pt.upper(), n) for soc, pt, n in nervous[["soc", "pt", "n_subjects"]].values] == [
+        ("NERVOUS SYSTEM DISORDERS", "", 2), ("NERVOUS SYSTEM DISORDERS", "HEADACHE", 2)]
+    r = run(export(tmp_path))
+    # a second trial whose export capitalises every term shares the rows of the first
+    upper = "\n".join([AE.splitlines()[0], *[line.upper() for line in AE.splitlines()[1:]]]) + "\n"
+    (tmp_path / "upper").mkdir()
+    r2 = run(export(tmp_path / "upper", **{"ae.csv": upper}))
+    html = report_html({"SLIP": (r, 12), "UPPER": (r2, 12)})
+    teae = html.split("by system organ class and preferred term")[1].split("</table>")[0]
+    assert "NERVOUS SYSTEM DISORDERS" not in teae and "HEADACHE" not in teae
+    assert re.search(r"<th>Nervous system disorders</th><td class=\"num\">1 \(25\.0%\)</td><td class=\"num\">1 \(25\.0%\)</td>",
+                     teae), teae
+
+
+def test_teae_table_of_a_trial_whose_ae_records_carry_no_soc_says_not_available(tmp_path):
+    blank = AE.replace(",Nervous system disorders,", ",,").replace(",Infections and infestations,", ",,").replace(
+        ",Gastrointestinal disorders,", ",,")
+    (tmp_path / "nosoc").mkdir()
+    html = report_html({"SLIP": (run(export(tmp_path, **{"ae.csv": AE})), 12),
+                        "NOSOC": (run(export(tmp_path / "nosoc", **{"ae.csv": blank})), 12)})
+    teae = html.split("by system organ class and preferred term")[1].split("</table>")[0]
+    row = teae.split("<th>Infections and infestations</th>")[1].split("</tr>")[0]
+    assert row.count("not available (no system organ class in the AE data)") == 1 and "1 (25.0%)" in row
+    assert "<th>UNCODED</th>" in teae  # its events are listed, under no SOC
 
 
 def test_an_ae_file_with_empty_socs_gives_no_soc_counts_not_zero(tmp_path):
@@ -507,6 +541,11 @@ def test_disposition_table_puts_arms_in_columns_with_reasons_under_their_status(
     disposition = pd.DataFrame([{"trial_id": t, "arm": a, "status": s, "reason": r, "n": n, "n_arm": na,
                                  "pct": 100 * n / na} for t, a, s, r, n, na in rows])
     columns, out = _disposition_matrix(disposition, no_ds={"T2"})
+    # a trial whose DS holds no disposition event: every subject ONGOING in ADSL, not collected
+    only_ongoing = pd.concat([disposition, pd.DataFrame([{"trial_id": "T3", "arm": "C", "status": "ONGOING", "reason": "",
+                                                           "n": 4, "n_arm": 4, "pct": 100.0}])])
+    _, more = _disposition_matrix(only_ongoing, no_ds={"T2"})
+    assert {r["cells"][-1] for r in more} == {"not available (no disposition events)"}
     assert [(c["trial_id"], c["arm"], c["n"]) for c in columns] == [
         ("T1", "A", 5), ("T1", "Not assigned (screen failure)", 2), ("T2", "B", 3)]
     na = "not available (no DS dataset)"

@@ -147,7 +147,11 @@ def test_quarantine_policy_lets_the_rest_continue(reference_run, tmp_path):
     acc = read_table(out / "Q1/accounting.parquet").set_index("file")
     assert acc.loc["dm.csv", "rows_quarantined"] == 1
     assert (acc.rows_in == acc.rows_accepted + acc.rows_quarantined).all()
-    assert "Validation policy: <strong>quarantine</strong>" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "Validation policy: <strong>quarantine</strong>" in report
+    # the report names its own run's files and how to verify that run
+    assert "<code>results-q/Q1/validation.csv</code>" in report and "results/Q1" not in report
+    assert "regrowth-verify --manifest results-q/provenance/manifest.json" in report
     assert (out / "logs/Q1/000/check.log").is_file() and not (run_dir / "logs/Q1").exists()
     # the bundled sheet's run is untouched, and each run verifies against its own manifest
     assert {p: p.read_bytes() for p in (run_dir / "results").rglob("*") if p.is_file()} == bundled
@@ -342,7 +346,11 @@ def test_report_in_a_real_browser(run_dir, browser):
         page.locator("button.csv").nth(teae).click()
     rows = list(csv.reader(Path(dl.value.path()).read_text("utf-8-sig").splitlines()))
     assert rows[0][-2:] == ["Placebo NCT03570749 (N = 189): n", "Placebo NCT03570749 (N = 189): %"]
-    assert rows[1][0] == "Infections and infestations" and rows[1][-2:] == ["41", "21.7"]
+    # a nested table's rows say their group and level: a PT row is not taken for a SOC total
+    assert rows[0][:3] == ["Group", "Level", "System organ class Preferred term"]
+    assert rows[1][:3] == ["Infections and infestations", "group", "Infections and infestations"]
+    assert rows[1][-2:] == ["41", "21.7"]
+    assert rows[2][:3] == ["Infections and infestations", "item", "Upper respiratory tract infection"]
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
@@ -482,6 +490,28 @@ def test_each_sheet_has_its_own_results_folder():
     assert output_folders("/data/sheets/phase 3.tsv") == ("results-phase_3", "results-phase_3/logs")
     assert output_folders("config/other.tsv", "out/run1/") == ("out/run1", "out/run1/logs")
     assert output_folders("config/trials.tsv", "results") == ("results", "logs")
+    assert output_folders(str(Path("config/trials.tsv").resolve())) == ("results", "logs")  # the same sheet
+    for folder in (".", "results/sub", "logs", "config", "resources/x"):
+        with pytest.raises(ValueError, match=f"config results={folder}: a results folder must be a folder of its own"):
+            output_folders("config/other.tsv", folder)
+
+
+def test_a_results_folder_holding_another_sheets_run_stops_the_run(tmp_path, monkeypatch):
+    import json
+
+    from regrowth.workflow import check_results_folder
+
+    monkeypatch.chdir(tmp_path)
+    for site in ("a", "b"):
+        (tmp_path / site).mkdir()
+        (tmp_path / site / "other.tsv").write_text("trial_id\n")
+    check_results_folder("results-other", "a/other.tsv")  # nothing there yet
+    (tmp_path / "results-other/provenance").mkdir(parents=True)
+    (tmp_path / "results-other/provenance/manifest.json").write_text(json.dumps({"config": {"trials": "a/other.tsv"}}))
+    check_results_folder("results-other", "./a/other.tsv")  # the same sheet, written otherwise
+    with pytest.raises(ValueError, match=r"results-other/ holds the run of the trial sheet a/other.tsv, not of "
+                                         r"b/other.tsv: give this sheet its own folder with --config results="):
+        check_results_folder("results-other", "b/other.tsv")
 
 
 def test_reading_the_workflow_imports_no_polars():

@@ -134,9 +134,9 @@ def file_entry(path: str, rule: str | None, sha256: str) -> dict:
 
 
 def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict], config: dict,
-                   workers: int = 1) -> dict:
+                   workers: int = 1, results_dir: str = "results") -> dict:
     """workers: threads hashing the files (hashlib releases the GIL; a large trial's exports and
-    outputs are gigabytes)."""
+    outputs are gigabytes); results_dir: the run's results folder, which verify scans."""
     from concurrent.futures import ThreadPoolExecutor
 
     paths = sorted(set(inputs) | set(outputs))
@@ -144,6 +144,7 @@ def build_manifest(outputs: dict[str, str], inputs: list[str], trials: list[dict
         sha = dict(zip(paths, pool.map(sha256_file, map(Path, paths))))
     return {
         "manifest_version": 1,
+        "results": results_dir,
         "trials": trials,
         "config": config,
         "inputs": [file_entry(p, None, sha[p]) for p in sorted(set(inputs))],
@@ -172,7 +173,7 @@ def verify_manifest(manifest_path: str | os.PathLike, root: str | os.PathLike = 
             out.append({"status": "missing", "path": path, "rule": entry["rule"]})
         elif p.stat().st_size != entry["bytes"] or sha256_file(p) != entry["sha256"]:
             out.append({"status": "changed", "path": path, "rule": entry["rule"]})
-    results = manifest_path.parent.parent
+    results = root / manifest["results"] if "results" in manifest else manifest_path.parent.parent
     not_outputs = {results / "provenance", results / "logs"}
     folders = {str(Path(e["path"]).parent) for e in manifest["inputs"]}
     scanned = [results] + [root / f for f in folders]  # an absolute folder stays absolute

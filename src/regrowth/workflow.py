@@ -104,14 +104,36 @@ DEFAULT_SHEET = "config/trials.tsv"
 def output_folders(trials_sheet: str, results: str | None = None) -> tuple[str, str]:
     """(results folder, logs folder) of a run, so that runs of different sheets never overwrite
     each other: config `results` where set, else results/ for the bundled sheet
-    (config/trials.tsv) and results-<sheet name>/ for any other (config/other.tsv ->
-    results-other/). Logs go to logs/ beside results/, and inside any other results folder."""
+    (config/trials.tsv, however it is written) and results-<sheet name>/ for any other
+    (config/other.tsv -> results-other/). Logs go to logs/ beside results/, and inside any other
+    results folder. A folder that would hold the workflow's own files, or sit inside another
+    run's, is refused."""
     if not results:
         sheet = Path(trials_sheet)
-        same = Path(os.path.normpath(sheet)) == Path(DEFAULT_SHEET)
+        same = os.path.realpath(sheet) == os.path.realpath(DEFAULT_SHEET)
         results = "results" if same else f"results-{re.sub(r'[^A-Za-z0-9_.-]+', '_', sheet.stem)}"
     results = os.path.normpath(results)
+    inside = [top for top in ("results", "logs", *WORKFLOW_FILES) if results == top or results.startswith(top + os.sep)]
+    if results == "." or (inside and results != "results"):
+        raise ValueError(f"config results={results}: a results folder must be a folder of its own, not the working "
+                         f"folder, nor in {inside[0] if inside else '.'}/ (another run's or the workflow's files)")
     return results, ("logs" if results == "results" else os.path.join(results, "logs"))
+
+
+def check_results_folder(results: str, trials_sheet: str) -> None:
+    """Stops when `results` holds the run of another trial sheet (its manifest names the sheet):
+    two sheets of the same name in different folders would otherwise share results-<name>/."""
+    import json
+
+    manifest = Path(results) / "provenance" / "manifest.json"
+    try:
+        earlier = json.loads(manifest.read_text())["config"]["trials"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no finished run there yet
+    if os.path.realpath(earlier) != os.path.realpath(trials_sheet):
+        raise ValueError(f"{results}/ holds the run of the trial sheet {earlier}, not of {trials_sheet}: give this "
+                         f"sheet its own folder with --config results=<folder> (or delete {results}/ to replace "
+                         f"that run)")
 
 
 WORKFLOW_FILES = ["Snakefile", "workflow", "config", "resources", "profiles"]

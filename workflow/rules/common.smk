@@ -17,7 +17,7 @@ from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition import SPLITTABLE, part_names, part_path, roles_of, split_memory_mb
 from regrowth.provenance import code_version
-from regrowth.workflow import job_environment, output_folders
+from regrowth.workflow import check_results_folder, job_environment, output_folders
 
 job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
 validate(config, "../schemas/config.schema.yaml")
@@ -74,6 +74,7 @@ def load_trials(path):
 
 TRIALS = load_trials(config["trials"])
 RESULTS, LOGS = output_folders(config["trials"], config.get("results"))  # one results folder per sheet
+check_results_folder(RESULTS, config["trials"])
 for _row in TRIALS.to_dict("records"):  # a planned week off the visit grid would be 0 % at EOT
     check_weeks(config["definitions"], None if pd.isna(_row.get("eot_week")) else int(_row["eot_week"]),
                 _row["trial_id"])

@@ -10,7 +10,8 @@ def main(snakemake):
                              tables=list(i.tables), validation=list(i.validation), inputs=list(i.inputs),
                              published=i.published, accounting=list(i.accounting),
                              rule_graph=Path(i.rulegraph).read_text, config=dict(snakemake.params.config),
-                             workflow_dir=snakemake.scriptdir, workers=snakemake.threads)
+                             workflow_dir=snakemake.scriptdir, workers=snakemake.threads,
+                             results_dir=str(Path(out.html).parent))  # the sheet's results folder
     Path(out.html).write_text(html, encoding="utf-8")
 
 

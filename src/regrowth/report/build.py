@@ -19,7 +19,7 @@ from regrowth.report import figures
 from regrowth.rounding import format_half_up
 from regrowth.summarize.stats import clopper_pearson
 from regrowth.summarize.tables import (AESI, ANY_SERIOUS, ANY_TEAE, DEATHS, LEADING_TO_DISCONTINUATION,
-                                      SUMMARY_SOCS)
+                                      NOT_ASSIGNED, SUMMARY_SOCS, UNCODED)
 
 INFECTIONS = "Infections and infestations"
 
@@ -157,20 +157,28 @@ STATUS_ORDER = ["COMPLETED", "DISCONTINUED", "ONGOING"]
 
 def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()) -> tuple[list[dict], list[dict]]:
     """(columns, rows) of the disposition table: a column per trial and planned arm (screen
-    failures as their own column, every DM subject in its N), a row per end-of-study status
-    (completed, discontinued, ongoing, then others) with its reasons indented below by
-    descending frequency. A trial without a DS dataset is not available, not 100 % ongoing."""
+    failures as their own column, last in their trial, every DM subject in its N), a row per
+    end-of-study status (completed, discontinued, ongoing, then others) with its reasons indented
+    below by descending frequency. A trial without a DS dataset, or whose DS holds no disposition
+    event (no subject completed or discontinued), is not available, not 100 % ongoing."""
     if not len(disposition):
         return [], []
-    arms = list(dict.fromkeys(zip(disposition["trial_id"], disposition["arm"])))
+    # screen failures last within their trial
+    arms = sorted(dict.fromkeys(zip(disposition["trial_id"], disposition["arm"])),
+                  key=lambda ta: (list(dict.fromkeys(disposition["trial_id"])).index(ta[0]), ta[1] == NOT_ASSIGNED))
     n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in disposition.to_dict("records")}
     columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
     by_status = disposition.groupby(["trial_id", "arm", "status"])["n"].sum().to_dict()
     by_reason = disposition.groupby(["trial_id", "arm", "status", "reason"])["n"].sum().to_dict()
     statuses = sorted(set(disposition["status"]), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else 9, s))
 
+    # ADSL says ONGOING for everyone without a disposition event: with none at all, not collected
+    ended = set(disposition.loc[disposition["status"].isin(["COMPLETED", "DISCONTINUED"]), "trial_id"])
+
     def cells(count):
-        return [f"{NOT_AVAILABLE} (no DS dataset)" if t in no_ds else n_pct(count(t, a), n_of[(t, a)]) for t, a in arms]
+        return [f"{NOT_AVAILABLE} (no DS dataset)" if t in no_ds else
+                f"{NOT_AVAILABLE} (no disposition events)" if t not in ended else n_pct(count(t, a), n_of[(t, a)])
+                for t, a in arms]
 
     rows = []
     for status in statuses:
@@ -186,24 +194,37 @@ def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()
 
 def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = frozenset()) -> list[dict]:
     """The TEAE table as clinical tables set it: a row per system organ class, its preferred terms
-    indented below, a column per trial arm (the overview's columns). SOCs, and PTs within a SOC,
-    by descending highest percentage in any arm (then name). An arm without the term counts 0; a
-    trial without an AE dataset is not available."""
+    indented below, a column per trial arm (the overview's columns). Terms match across trials
+    ignoring case (shown as the first column's spelling). SOCs, and PTs within a SOC, by
+    descending highest percentage in any arm (then name). An arm without the term counts 0; a
+    trial without an AE dataset, or whose AE records carry no SOC, is not available."""
     listing = safety[~safety["soc"].isin(SUMMARY_SOCS)] if len(safety) else safety
     if not len(listing):
         return []
+    listing = listing.assign(soc_key=listing["soc"].str.upper(), pt_key=listing["pt"].str.upper())
     arms = [(c["trial_id"], c["arm"]) for c in columns]
     n_of = {(c["trial_id"], c["arm"]): c["n"] for c in columns}
-    found = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): int(r["n_subjects"]) for r in listing.to_dict("records")}
-    order = (listing.groupby(["soc", "pt"], sort=False)["pct"].max().rename("top").reset_index())
-    soc_top = order[order["pt"] == ""].set_index("soc")["top"]
+    found = {(r["trial_id"], r["arm"], r["soc_key"], r["pt_key"]): int(r["n_subjects"]) for r in listing.to_dict("records")}
+    shown = listing.drop_duplicates(["soc_key", "pt_key"]).set_index(["soc_key", "pt_key"])
+    top = listing.groupby(["soc_key", "pt_key"], sort=False)["pct"].max()
+    socs_of = listing[listing["pt"] == ""].groupby("trial_id")["soc_key"].agg(set)
+    not_coded = {t for t, socs in socs_of.items() if socs == {UNCODED}}  # every record without a SOC
+
+    def cell(t, a, soc_key, pt_key):
+        if t in no_ae:
+            return f"{NOT_AVAILABLE} (no AE dataset)"
+        if t in not_coded and soc_key != UNCODED:
+            return f"{NOT_AVAILABLE} (no system organ class in the AE data)"
+        return n_pct(found.get((t, a, soc_key, pt_key), 0), n_of[(t, a)])
+
     rows = []
-    for soc in sorted(soc_top.index, key=lambda s: (-soc_top[s], s)):
-        pts = order[(order["soc"] == soc) & (order["pt"] != "")]
-        for pt in ["", *sorted(pts["pt"], key=lambda p: (-pts.set_index("pt").loc[p, "top"], p))]:
-            cells = [f"{NOT_AVAILABLE} (no AE dataset)" if t in no_ae else n_pct(found.get((t, a, soc, pt), 0), n_of[(t, a)])
-                     for t, a in arms]
-            rows.append({"soc": soc, "pt": pt, "cells": cells})
+    soc_keys = [k for k, pt in top.index if pt == ""]
+    for soc_key in sorted(soc_keys, key=lambda k: (-top[(k, "")], k)):
+        pt_keys = [pt for k, pt in top.index if k == soc_key and pt != ""]
+        for pt_key in ["", *sorted(pt_keys, key=lambda p: (-top[(soc_key, p)], p))]:
+            label = shown.loc[(soc_key, pt_key)]
+            rows.append({"soc": label["soc"], "pt": label["pt"],
+                         "cells": [cell(t, a, soc_key, pt_key) for t, a in arms]})
     return rows
 
 
@@ -620,11 +641,12 @@ def _figure_jobs(trials: list[TrialData], tables: dict[str, pd.DataFrame], defin
 
 def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], published: pd.DataFrame,
                  definitions: dict, versions: dict, provenance: dict | Callable[[], dict] | None = None,
-                 workers: int = 1, comparison: dict | None = None) -> str:
+                 workers: int = 1, comparison: dict | None = None, results_dir: str = "results") -> str:
     """The report's HTML from the summary tables (`tables`, by name: results/tables/*.parquet)
     and each trial's sheet metadata, validation issues, accounting and files; `workers`
     processes render its figures. `provenance` may be a function, called once the figures are
-    drawn (the rule graph may be drawn meanwhile)."""
+    drawn (the rule graph may be drawn meanwhile). `results_dir`: the run's results folder, as the
+    report names its files."""
     efficacy, relapse, safety = tables["efficacy"], tables["relapse"], tables["safety"]
     bands, disposition, comparisons = tables["regrowth_bands"], tables["disposition"], tables["comparisons"]
     populations = tables["populations"]
@@ -676,6 +698,8 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                              if np.isnan(r["median_weeks"]) else format_half_up(r["median_weeks"], 1)),
                   "ci": ci(r["ci_low"], r["ci_high"])} for r in relapse.to_dict("records")],
         soc_pt=_soc_pt_matrix(safety, safety_columns, no_ae),
+        ae_collected=any(t.trial_id not in no_ae for t in trials),
+        results_dir=results_dir,
         published=published.fillna("").to_dict("records"),
         quality=[_validation_summary(t) for t in trials],
         inputs=[{"trial_id": t.trial_id, "data_cut": t.data_cut or "not stated", **r}

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -73,7 +74,16 @@ def _legend_above(fig, handles=None, labels=None, ncol: int = 2):
     if handles is None:
         handles, labels = _unique_handles(fig)
     if handles:
-        fig.legend(handles, labels, loc="outside upper center", ncol=min(ncol, len(handles)))
+        ncol = min(ncol, len(handles))
+        order = _row_major(len(handles), ncol)  # matplotlib fills a legend column by column
+        fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside upper center", ncol=ncol)
+
+
+def _row_major(n: int, ncol: int) -> list[int]:
+    """The order to hand matplotlib n legend entries in ncol columns so that they read left to
+    right, then top to bottom, in their own order."""
+    rows = -(-n // ncol)
+    return [r * ncol + c for c in range(ncol) for r in range(rows) if r * ncol + c < n]
 
 
 def _unique_handles(fig):
@@ -327,8 +337,10 @@ def nma_forest(rows: list[dict], measure: str) -> str:
         ax.plot([r["low"], r["high"]], [y, y], color="#1b6ca8", lw=1.4)
         ax.plot([r["estimate"]], [y], "s", color="#1b6ca8", ms=5)
     ax.axvline(1.0 if ratio else 0.0, color="#555555", lw=0.8, ls="--")
-    if ratio:
+    if ratio:  # ticks as plain numbers (0.5, 1, 10), not powers of ten with small exponents
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([r["label"] for r in reversed(rows)])
     ax.set_ylim(-0.6, len(rows) - 0.4)

@@ -17,7 +17,7 @@ from regrowth.workflow import software_versions
 
 def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str], validation: list[str],
                       inputs: list[str], published: str, rule_graph: Callable[[], str], config: dict,
-                      workflow_dir: str, accounting: list[str], workers: int = 1) -> str:
+                      workflow_dir: str, accounting: list[str], workers: int = 1, results_dir: str = "results") -> str:
     """The report from the workflow's files: the summary tables (results/tables/*.parquet) and,
     per trial, the sheet's metadata and its validation issues, accounting and export files as
     they are shown. rule_graph gives the DOT text of the workflow's rules; it is called last,
@@ -34,7 +34,7 @@ def report_from_files(*, trials: list[dict], definitions: dict, tables: list[str
                         published=pd.read_csv(published, dtype=str, keep_default_na=False),
                         definitions=definitions, versions=software_versions(),
                         provenance=lambda: provenance_appendix(rule_graph(), config, workflow_dir), workers=workers,
-                        comparison=config.get("comparison"))
+                        comparison=config.get("comparison"), results_dir=results_dir)
 
 
 def rule_edges(dot: str) -> list[tuple[str, str]]:

@@ -192,6 +192,9 @@ SUMMARY_SOCS = (ANY_TEAE, ANY_SERIOUS, LEADING_TO_DISCONTINUATION, DEATHS, AESI)
 DRUG_WITHDRAWN = "DRUG WITHDRAWN"  # AEACN: action taken with study treatment
 
 
+UNCODED = "UNCODED"  # an AE record without a system organ class or preferred term
+
+
 def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd.DataFrame:
     """Subjects with treatment-emergent AEs by actual treatment, SOC and PT (safety population).
 
@@ -247,7 +250,7 @@ def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd
             rows.append(row(AESI, event["name"], te.loc[hit, "USUBJID"]))
         if arm_te.empty:
             continue
-        socs = arm_te.assign(AEBODSYS=arm_te["AEBODSYS"].fillna("UNCODED"), AEDECOD=arm_te["AEDECOD"].fillna("UNCODED"))
+        socs = arm_te.assign(AEBODSYS=arm_te["AEBODSYS"].fillna(UNCODED), AEDECOD=arm_te["AEDECOD"].fillna(UNCODED))
         soc_counts = socs.groupby("AEBODSYS")["USUBJID"].nunique()
         for soc in sorted(soc_counts.index, key=lambda s: (-soc_counts[s], s)):
             in_soc = socs[socs["AEBODSYS"] == soc]
