@@ -13,7 +13,7 @@ from __future__ import annotations
 
 OVERLAP_PX = 1.0
 
-_MEASURE = """(minFontPx) => {
+_MEASURE = r"""(minFontPx) => {
   const problems = [];
   const boxOf = (el) => { const r = el.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
   const cross = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > %(tol)s && Math.min(a.b, b.b) - Math.max(a.t, b.t) > %(tol)s;
