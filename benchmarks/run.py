@@ -257,7 +257,7 @@ def case_dirty(workdir: Path, subjects: int, clean: Row) -> Row:
 
     accounting = pd.concat(pd.read_parquet(p) for p in (work / "results").glob("*/accounting.parquet"))
     ratio = run.wall_s / clean.run.wall_s
-    return Row(f"7 case 4, every tenth SALT score out of range (quarantine)", run, rows_in(work), ratio,
+    return Row("7 case 4, every tenth SALT score out of range (quarantine)", run, rows_in(work), ratio,
                "case 7 / case 4 < 1.5", f"{int(accounting['rows_quarantined'].sum()):,} rows quarantined",
                met=ratio < 1.5)
 

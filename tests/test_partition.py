@@ -3,7 +3,6 @@ gives, through the same rules; and the simulator that builds large trials scales
 reproducible."""
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
