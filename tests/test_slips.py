@@ -355,6 +355,16 @@ def test_teae_table_of_a_trial_whose_ae_records_carry_no_soc_says_not_available(
     row = teae.split("<th>Infections and infestations</th>")[1].split("</tr>")[0]
     assert row.count("not available (no system organ class in the AE data)") == 1 and "1 (25.0%)" in row
     assert "<th>UNCODED</th>" in teae  # its events are listed, under no SOC
+    # no PT coded (AEDECOD blank throughout): the SOC rows count, the PT rows are not available
+    no_pt = AE.replace(",Headache,", ",,").replace(",Pneumonia,", ",,").replace(",Nausea,", ",,")
+    (tmp_path / "nopt").mkdir()
+    html = report_html({"SLIP": (run(export(tmp_path, **{"ae.csv": AE})), 12),
+                        "NOPT": (run(export(tmp_path / "nopt", **{"ae.csv": no_pt})), 12)})
+    teae = html.split("by system organ class and preferred term")[1].split("</table>")[0]
+    soc = teae.split("<th>Infections and infestations</th>")[1].split("</tr>")[0]
+    pt = teae.split("<td>Pneumonia</td>")[1].split("</tr>")[0]
+    assert soc.count("1 (25.0%)") == 2
+    assert "1 (25.0%)" in pt and "not available (no preferred term in the AE data)" in pt
 
 
 def test_an_ae_file_with_empty_socs_gives_no_soc_counts_not_zero(tmp_path):

@@ -197,7 +197,8 @@ def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = 
     indented below, a column per trial arm (the overview's columns). Terms match across trials
     ignoring case (shown as the first column's spelling). SOCs, and PTs within a SOC, by
     descending highest percentage in any arm (then name). An arm without the term counts 0; a
-    trial without an AE dataset, or whose AE records carry no SOC, is not available."""
+    trial without an AE dataset, or whose AE records carry no SOC (no PT), is not available in
+    the SOC (PT) rows."""
     listing = safety[~safety["soc"].isin(SUMMARY_SOCS)] if len(safety) else safety
     if not len(listing):
         return []
@@ -207,14 +208,19 @@ def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = 
     found = {(r["trial_id"], r["arm"], r["soc_key"], r["pt_key"]): int(r["n_subjects"]) for r in listing.to_dict("records")}
     shown = listing.drop_duplicates(["soc_key", "pt_key"]).set_index(["soc_key", "pt_key"])
     top = listing.groupby(["soc_key", "pt_key"], sort=False)["pct"].max()
+    # a trial whose every record lacks a SOC (or a PT) cannot say 0 for any SOC (or PT)
     socs_of = listing[listing["pt"] == ""].groupby("trial_id")["soc_key"].agg(set)
-    not_coded = {t for t, socs in socs_of.items() if socs == {UNCODED}}  # every record without a SOC
+    pts_of = listing[listing["pt"] != ""].groupby("trial_id")["pt_key"].agg(set)
+    no_soc = {t for t, socs in socs_of.items() if socs == {UNCODED}}
+    no_pt = {t for t, pts in pts_of.items() if pts == {UNCODED}}
 
     def cell(t, a, soc_key, pt_key):
         if t in no_ae:
             return f"{NOT_AVAILABLE} (no AE dataset)"
-        if t in not_coded and soc_key != UNCODED:
+        if t in no_soc and soc_key != UNCODED:
             return f"{NOT_AVAILABLE} (no system organ class in the AE data)"
+        if t in no_pt and pt_key not in ("", UNCODED):
+            return f"{NOT_AVAILABLE} (no preferred term in the AE data)"
         return n_pct(found.get((t, a, soc_key, pt_key), 0), n_of[(t, a)])
 
     rows = []
