@@ -124,6 +124,15 @@ def ci(low, high, digits=1) -> str:
     return f"{format_half_up(low, digits)} – {hi}"
 
 
+def _arm_columns(table: pd.DataFrame, last: str | None = None) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The (trial, arm) pairs of a summary table in its order, the arm named `last` moved to the
+    end of its trial, and a column per pair with the arm's N (n_arm)."""
+    trials = {t: k for k, t in enumerate(dict.fromkeys(table["trial_id"]))}
+    arms = sorted(dict.fromkeys(zip(table["trial_id"], table["arm"])), key=lambda ta: (trials[ta[0]], ta[1] == last))
+    n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in table.to_dict("records")}
+    return arms, [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
+
+
 def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str] = frozenset()
                      ) -> tuple[list[dict], list[dict]]:
     """(columns, rows) of the safety overview: a column per trial arm (actual treatment, its
@@ -132,9 +141,7 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
     if not len(safety):
         return [], []
     summary = safety[safety["soc"].isin(SUMMARY_SOCS)]
-    arms = list(dict.fromkeys(zip(summary["trial_id"], summary["arm"])))
-    n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in summary.to_dict("records")}
-    columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
+    arms, columns = _arm_columns(summary)
     cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): (f"{NOT_AVAILABLE} (no AE dataset)" if r["trial_id"] in no_ae
                                                            else n_pct(r["n_subjects"], r["n_arm"]))
             for r in summary.to_dict("records")}
@@ -163,11 +170,8 @@ def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()
     event (no subject completed or discontinued), is not available, not 100 % ongoing."""
     if not len(disposition):
         return [], []
-    # screen failures last within their trial
-    arms = sorted(dict.fromkeys(zip(disposition["trial_id"], disposition["arm"])),
-                  key=lambda ta: (list(dict.fromkeys(disposition["trial_id"])).index(ta[0]), ta[1] == NOT_ASSIGNED))
-    n_of = {(r["trial_id"], r["arm"]): int(r["n_arm"]) for r in disposition.to_dict("records")}
-    columns = [{"trial_id": t, "arm": a, "n": n_of[(t, a)]} for t, a in arms]
+    arms, columns = _arm_columns(disposition, last=NOT_ASSIGNED)
+    n_of = {(c["trial_id"], c["arm"]): c["n"] for c in columns}
     by_status = disposition.groupby(["trial_id", "arm", "status"])["n"].sum().to_dict()
     by_reason = disposition.groupby(["trial_id", "arm", "status", "reason"])["n"].sum().to_dict()
     statuses = sorted(set(disposition["status"]), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else 9, s))
