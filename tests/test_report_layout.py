@@ -176,3 +176,20 @@ def test_the_layout_check_reads_the_size_of_each_tspan(tmp_path, browser):
     problems = check_report_layout(browser, tmp_path / "r.html")["screen"]
     assert any("1 0 2" in p and "is drawn at" in p for p in problems), problems  # mathtext: a tspan per glyph
     assert not any("plain label" in p for p in problems)
+
+
+def test_numbers_at_risk_of_many_arms_keep_the_layout(tmp_path, browser):
+    import warnings
+
+    weeks = np.arange(0.0, 41.0, 4.0)
+    curve = pd.DataFrame({"weeks": weeks, "surv": np.linspace(1.0, 0.5, len(weeks)), "n_event": 1, "n_censor": 0,
+                          "n_at_risk": np.arange(len(weeks), 0, -1) * 40, "n_subjects": 500, "axis_tick": True,
+                          "method": "NRI"})
+    series = [(f"Baricitinib 4 mg QD (SIM{k:03d})", curve) for k in range(21)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when constrained layout collapses
+        svg = figures.km_cumulative(series, "Weeks since first dose", "Proportion", [12.0] * 21)
+    style = "<style>figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }</style>"  # as the report's
+    (tmp_path / "r.html").write_text(f"<html><head>{style}</head><body><div><figure>{svg}</figure></div></body></html>",
+                                     encoding="utf-8")
+    assert check_report_layout(browser, tmp_path / "r.html") == {"screen": [], "print": []}

@@ -263,15 +263,18 @@ def km_cumulative(series: list[tuple[str, pd.DataFrame]], xlabel: str, ylabel: s
     return _kaplan_meier_figure(series, xlabel, ylabel, cumulative=True, eot_weeks=eot_weeks)
 
 
-RISK_ROW = 0.1  # axes heights between rows of the numbers at risk
+RISK_ROW_INCHES = 0.2  # the height of a row of the numbers at risk
+CURVE_INCHES = 3.2
 
 
 def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool,
                          eot_weeks: list[float | None] | None = None) -> str:
     """The step curve from (0, 1) through each time with an event or a censoring, a mark per
-    time with a censoring, and the numbers at risk at the axis ticks (the rows' axis_tick)."""
-    fig, axes = _figure(3.4 + 0.3 * len(series))
-    ax = axes[0][0]
+    time with a censoring, and the numbers at risk at the axis ticks (the rows' axis_tick) in
+    a table of their own below, as tall as its rows: any number of arms keeps its layout."""
+    rows_height = RISK_ROW_INCHES * (len(series) + 1)
+    fig, axes = _figure(CURVE_INCHES + rows_height + 0.6, 2, 1, height_ratios=[CURVE_INCHES, rows_height])
+    ax, risk = axes[0][0], axes[1][0]
     ticks = np.array([0.0])
     risk_rows = []
     for k, (label, curve) in enumerate(series):
@@ -298,14 +301,16 @@ def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _legend_above(fig)
-    top = -0.3  # below the axis label
-    if risk_rows:
-        ax.text(-0.02, top, "At risk", transform=ax.transAxes, ha="right", va="top", fontsize=SMALL, weight="bold")
-    for r, (label, counts, colour) in enumerate(risk_rows):
-        y = top - RISK_ROW * (r + 1)
-        ax.text(-0.02, y, label, transform=ax.transAxes, ha="right", va="top", fontsize=SMALL, color=colour)
+    # the table: no frame or background (its numbers are no data marks), rows top to bottom
+    risk.set_axis_off()
+    risk.set_xlim(ax.get_xlim())
+    risk.set_ylim(len(risk_rows) + 0.5, -0.5)
+    label_at = risk.get_yaxis_transform()  # x in axes fractions, y in rows
+    risk.text(-0.02, -0.5, "At risk", transform=label_at, ha="right", va="center", fontsize=SMALL, weight="bold")
+    for r, (label, counts, colour) in enumerate(risk_rows, start=1):
+        risk.text(-0.02, r, label, transform=label_at, ha="right", va="center", fontsize=SMALL, color=colour)
         for x, c in zip(ticks, counts):
-            ax.text(x / ticks[-1], y, str(c), transform=ax.transAxes, ha="center", va="top", fontsize=SMALL)
+            risk.text(x, r, str(c), ha="center", va="center", fontsize=SMALL)
     return _svg(fig)
 
 
