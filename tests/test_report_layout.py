@@ -193,3 +193,12 @@ def test_numbers_at_risk_of_many_arms_keep_the_layout(tmp_path, browser):
     (tmp_path / "r.html").write_text(f"<html><head>{style}</head><body><div><figure>{svg}</figure></div></body></html>",
                                      encoding="utf-8")
     assert check_report_layout(browser, tmp_path / "r.html") == {"screen": [], "print": []}
+
+
+def test_arms_beyond_the_palette_are_told_apart_by_line_style(monkeypatch):
+    captured(monkeypatch)
+    visits = pd.DataFrame({"week": [0.0, 24.0], "mean": [80.0, 40.0], "ci_low": [70.0, 30.0], "ci_high": [90.0, 50.0]})
+    fig = figures.salt_over_time([(f"Arm {k}", visits, None) for k in range(13)])
+    styles = [(line.get_color(), line.get_linestyle()) for line in fig.axes[0].lines]
+    assert len(set(styles)) == 13  # colour and style together: each arm its own
+    assert styles[0] == (figures.PALETTE[0], "-") and styles[6] == (figures.PALETTE[0], "--")

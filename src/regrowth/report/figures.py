@@ -28,6 +28,12 @@ plt.rcParams.update({"svg.hashsalt": "regrowth", "svg.fonttype": "none", "font.s
                      "legend.frameon": False, "axes.titlesize": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
 PALETTE = ["#1b6ca8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#577590"]
+LINE_STYLES = ["-", "--", "-."]  # beyond six arms the colours repeat: the line style tells them apart
+
+
+def line_style(k: int) -> str:
+    """The k-th arm's line style: solid for the first six, then dashed, then dash-dotted."""
+    return LINE_STYLES[(k // len(PALETTE)) % len(LINE_STYLES)]
 SUBTYPE_COLOURS = {"PATCHY AA": "#2a9d8f", "OPHIASIS": "#e9a03b", "ALOPECIA TOTALIS": "#d1495b",
                    "ALOPECIA UNIVERSALIS": "#6a4c93"}
 SUBTYPE_LABELS = {"PATCHY AA": "Patchy AA", "OPHIASIS": "Ophiasis", "ALOPECIA TOTALIS": "Alopecia totalis",
@@ -124,7 +130,7 @@ def salt_over_time(series: list[tuple[str, pd.DataFrame, float | None]]) -> str:
     for k, (label, visits, _eot) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         week, mean, low, high = (visits[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
-        ax.plot(week, mean, marker="o", ms=3, color=colour, label=label)
+        ax.plot(week, mean, marker="o", ms=3, color=colour, ls=line_style(k), label=label)
         ax.fill_between(week, low, high, color=colour, alpha=0.15, lw=0)
     _mark_eot(ax, [(eot, PALETTE[k % len(PALETTE)]) for k, (_, _, eot) in enumerate(series)])
     ax.set_xlabel("Week (dotted lines: end of treatment of the arm of that colour)")
@@ -204,7 +210,7 @@ def _waterfall_curves(series: list[tuple[str, pd.DataFrame]]) -> str:
         best = best_change["best_pchg"].to_numpy(dtype=float)
         if len(best):
             x = 100 * (np.arange(len(best)) + 0.5) / len(best)
-            ax.plot(x, best, color=PALETTE[k % len(PALETTE)], lw=1, label=label)
+            ax.plot(x, best, color=PALETTE[k % len(PALETTE)], ls=line_style(k), lw=1, label=label)
     ax.axhline(-50, color="#444", lw=0.8, ls="--")
     ax.set_xlabel("Subjects of the arm, sorted by best change (%)")
     ax.set_ylabel("Best % change in SALT")
@@ -245,7 +251,7 @@ def salt_over_time_by_subtype(series: list[tuple[str, pd.DataFrame]]) -> str:
                 continue
             colour = PALETTE[k % len(PALETTE)]
             week, mean, low, high = (g[c].to_numpy(dtype=float) for c in ("week", "mean", "ci_low", "ci_high"))
-            ax.plot(week, mean, color=colour, lw=1.2, label=label)
+            ax.plot(week, mean, color=colour, ls=line_style(k), lw=1.2, label=label)
             ax.fill_between(week, low, high, color=colour, alpha=0.12, lw=0)
         ax.set_title(SUBTYPE_LABELS[subtype])
         ax.set_ylim(0, 100)
@@ -288,7 +294,7 @@ def _kaplan_meier_figure(series, xlabel: str, ylabel: str, *, cumulative: bool,
         cens_y = cens["surv"].to_numpy(dtype=float)
         if cumulative:
             y, cens_y = 1 - y, 1 - cens_y
-        ax.step(t, y, where="post", color=colour, label=f"{label} (n={int(curve['n_subjects'].iloc[0])})")
+        ax.step(t, y, where="post", color=colour, ls=line_style(k), label=f"{label} (n={int(curve['n_subjects'].iloc[0])})")
         ax.plot(cens["weeks"].to_numpy(dtype=float), cens_y, "|", color=colour, ms=8)
         axis = curve[curve["axis_tick"].astype(bool)]
         ticks = axis["weeks"].to_numpy(dtype=float)
