@@ -45,8 +45,13 @@ class TrialData:
             return None
         return set(" ".join(self.inputs["domains"].dropna().astype(str)).upper().split())
 
+    def lacks(self, domain: str) -> bool:
+        """The export delivered no `domain` dataset (known from its file records)."""
+        return self.domains is not None and domain not in self.domains
+
 
 NOT_AVAILABLE = "not available"
+NO_AE_DATASET = f"{NOT_AVAILABLE} (no AE dataset)"
 
 
 def eot_description(eot_week: int | None, definitions: dict) -> str:
@@ -63,7 +68,7 @@ def denominator_notes(t: TrialData, counts: dict) -> list[str]:
     v, notes = t.validation, []
     rules = set(v["rule_id"]) if len(v) else set()
     for domain, what in (("AE", "adverse events are"), ("DS", "end-of-study status and disposition are")):
-        if t.domains is not None and domain not in t.domains:
+        if t.lacks(domain):
             notes.append(f"The export has no {domain} dataset: {what} not available"
                          + (" (ADSL says ONGOING for every subject)." if domain == "DS" else "."))
     if counts["n_partial_first_dose"]:
@@ -142,7 +147,7 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
         return [], []
     summary = safety[safety["soc"].isin(SUMMARY_SOCS)]
     arms, columns = _arm_columns(summary)
-    cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): (f"{NOT_AVAILABLE} (no AE dataset)" if r["trial_id"] in no_ae
+    cell = {(r["trial_id"], r["arm"], r["soc"], r["pt"]): (NO_AE_DATASET if r["trial_id"] in no_ae
                                                            else n_pct(r["n_subjects"], r["n_arm"]))
             for r in summary.to_dict("records")}
     labels = [(ANY_TEAE, "", "Any TEAE"), (ANY_SERIOUS, "", "Serious TEAE"),
@@ -220,7 +225,7 @@ def _soc_pt_matrix(safety: pd.DataFrame, columns: list[dict], no_ae: set[str] = 
 
     def cell(t, a, soc_key, pt_key):
         if t in no_ae:
-            return f"{NOT_AVAILABLE} (no AE dataset)"
+            return NO_AE_DATASET
         if t in no_soc and soc_key != UNCODED:
             return f"{NOT_AVAILABLE} (no system organ class in the AE data)"
         if t in no_pt and pt_key not in ("", UNCODED):
@@ -243,7 +248,7 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
     rows = []
     for t in trials:
         no_salt = counts[t.trial_id]["n_salt_subjects"] == 0
-        no_ae = t.domains is not None and "AE" not in t.domains
+        no_ae = t.lacks("AE")
         for p in _of_trial(populations, t.trial_id).itertuples():
             arm, fas_n = p.arm, int(p.n_fas)
             eff = efficacy[(efficacy["trial_id"] == t.trial_id) & (efficacy["arm"] == arm)
@@ -303,7 +308,7 @@ def _summary_rows(trials, counts, populations, efficacy, relapse, safety, bands=
                                else f"{NOT_AVAILABLE} (no system organ class in the AE data)"), "stopped": (n_pct(stopped_rows["n_subjects"].sum(), n_saf) if len(stopped_rows)
                             else f"{NOT_AVAILABLE} (no action taken with study treatment, AEACN, in the AE data)"),
                 "aesi": "; ".join(aesi) if aesi else "none" if aesi_names else "none configured (definitions.aesi)",
-                **({k: f"{NOT_AVAILABLE} (no AE dataset)" for k in ("any_teae", "serious", "infections", "stopped",
+                **({k: NO_AE_DATASET for k in ("any_teae", "serious", "infections", "stopped",
                                                                     "aesi")}
                    if no_ae else {}),
             })
@@ -672,7 +677,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
         provenance = provenance()
     demo_headers, demo_rows = _demographics_matrix(tables["demographics"])
     aesi_names = [a["name"] for a in definitions.get("aesi", [])]
-    no_ae = {t.trial_id for t in trials if t.domains is not None and "AE" not in t.domains}
+    no_ae = {t.trial_id for t in trials if t.lacks("AE")}
     safety_columns, safety_overview = _safety_overview(safety, aesi_names, no_ae)
     efficacy_columns, efficacy_matrix = _efficacy_matrix(efficacy, populations,
                                                          [e["name"] for e in definitions.get("endpoints", [])])
@@ -694,8 +699,7 @@ def build_report(*, trials: list[TrialData], tables: dict[str, pd.DataFrame], pu
                       "diff_text": format_half_up(r["difference"], 1), "ci": ci(r["ci_low"], r["ci_high"])}
                      for r in comparisons.to_dict("records")],
         arm_switches=_arm_switches(trials, counts),
-        disposition=_disposition_matrix(disposition, {t.trial_id for t in trials
-                                                      if t.domains is not None and "DS" not in t.domains}),
+        disposition=_disposition_matrix(disposition, {t.trial_id for t in trials if t.lacks("DS")}),
         summary=_summary_rows(trials, counts, populations, efficacy, relapse, safety, bands, aesi_names),
         safety_columns=safety_columns, safety_overview=safety_overview,
         demo_headers=demo_headers, demo_rows=demo_rows,
