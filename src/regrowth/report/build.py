@@ -19,7 +19,8 @@ from regrowth.report import figures
 from regrowth.rounding import format_half_up
 from regrowth.summarize.stats import clopper_pearson
 from regrowth.summarize.tables import (AESI, ANY_SERIOUS, ANY_TEAE, DEATHS, LEADING_TO_DISCONTINUATION,
-                                      NOT_ASSIGNED, SUMMARY_SOCS, UNCODED)
+                                      ENDED_STATUSES, NOT_ASSIGNED, SUMMARY_SOCS,
+                                      UNCODED)
 
 INFECTIONS = "Infections and infestations"
 
@@ -52,6 +53,7 @@ class TrialData:
 
 NOT_AVAILABLE = "not available"
 NO_AE_DATASET = f"{NOT_AVAILABLE} (no AE dataset)"
+NO_DISPOSITION_EVENTS = f"{NOT_AVAILABLE} (no disposition events)"
 
 
 def eot_description(eot_week: int | None, definitions: dict) -> str:
@@ -155,7 +157,7 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
               (DEATHS, "", "Deaths (end of study: death)")]
     aesi = list(dict.fromkeys([*aesi_names, *summary.loc[summary["soc"] == AESI, "pt"]]))  # configured, also where absent
     absent = {LEADING_TO_DISCONTINUATION: f"{NOT_AVAILABLE} (no AEACN in the AE data)",
-              DEATHS: f"{NOT_AVAILABLE} (no disposition events)"}
+              DEATHS: NO_DISPOSITION_EVENTS}
     rows = [{"label": label, "aesi": False, "cells": [cell.get((t, a, soc, pt), absent.get(soc, "")) for t, a in arms]}
             for soc, pt, label in labels]
     rows += [{"label": name, "aesi": True,
@@ -164,7 +166,7 @@ def _safety_overview(safety: pd.DataFrame, aesi_names: list[str], no_ae: set[str
     return columns, rows
 
 
-STATUS_ORDER = ["COMPLETED", "DISCONTINUED", "ONGOING"]
+STATUS_ORDER = [*ENDED_STATUSES, "ONGOING"]
 
 
 def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()) -> tuple[list[dict], list[dict]]:
@@ -182,11 +184,11 @@ def _disposition_matrix(disposition: pd.DataFrame, no_ds: set[str] = frozenset()
     statuses = sorted(set(disposition["status"]), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else 9, s))
 
     # ADSL says ONGOING for everyone without a disposition event: with none at all, not collected
-    ended = set(disposition.loc[disposition["status"].isin(["COMPLETED", "DISCONTINUED"]), "trial_id"])
+    ended = set(disposition.loc[disposition["status"].isin(ENDED_STATUSES), "trial_id"])
 
     def cells(count):
         return [f"{NOT_AVAILABLE} (no DS dataset)" if t in no_ds else
-                f"{NOT_AVAILABLE} (no disposition events)" if t not in ended else n_pct(count(t, a), n_of[(t, a)])
+                NO_DISPOSITION_EVENTS if t not in ended else n_pct(count(t, a), n_of[(t, a)])
                 for t, a in arms]
 
     rows = []

@@ -193,6 +193,8 @@ DRUG_WITHDRAWN = "DRUG WITHDRAWN"  # AEACN: action taken with study treatment
 
 
 UNCODED = "UNCODED"  # an AE record without a system organ class or preferred term
+# ADSL EOSSTT of a subject with a disposition event (the others are ONGOING, DS absent included)
+ENDED_STATUSES = ("COMPLETED", "DISCONTINUED")
 
 
 def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd.DataFrame:
@@ -215,7 +217,7 @@ def safety_table(trial_id: str, adsl, adae, aesi: list[dict] | tuple = ()) -> pd
     action_collected = "AEACN" in te.columns and has_rows(adae, pl.col("AEACN").is_not_null())
     # ADSL says ONGOING for everyone without a disposition event, DS absent included
     soc_coded = te.is_empty() or te["AEBODSYS"].is_not_null().any()  # AEBODSYS is expected, not required
-    status_collected = "EOSSTT" in saf.columns and saf["EOSSTT"].cast(pl.String).is_in(["COMPLETED", "DISCONTINUED"]).any()
+    status_collected = "EOSSTT" in saf.columns and saf["EOSSTT"].cast(pl.String).is_in(ENDED_STATUSES).any()
     saf, te = (f.with_columns(pl.col("USUBJID").cast(pl.String)) for f in (saf, te))
     te = to_pandas(te.join(saf.select("USUBJID"), on="USUBJID", how="semi", maintain_order="left"))
     saf = to_pandas(saf)
