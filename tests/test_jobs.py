@@ -150,3 +150,37 @@ def test_ctrl_c_stops_the_run_and_every_job_process(tmp_path):
             break
         time.sleep(0.1)
     assert not left, f"processes of the run still alive after Ctrl-C: {left}"
+
+
+def test_the_server_starts_early_only_for_a_run_of_jobs():
+    from regrowth.jobs import runs_jobs
+
+    assert runs_jobs([]) and runs_jobs(["--cores", "2", "-R", "report", "--config", "trials=config/other.tsv"])
+    for no_jobs in (["-n"], ["-nq"], ["--cores", "2", "--dry-run"], ["--rulegraph", "all"], ["--lint"],
+                    ["--summary"], ["--list-changes", "code"], ["--mode=remote"], ["--unlock"], ["--report=r.html"]):
+        assert not runs_jobs(no_jobs), no_jobs
+
+
+def test_a_server_started_early_and_never_used_is_not_waited_for():
+    """A run that stops before its first job (a parse error) ends at once, its server with it,
+    not after the server's imports (about 2 s)."""
+    import subprocess
+    import sys
+    import time
+
+    # the first exit handler registered runs last: it prints how long the others took
+    code = ("import atexit, sys, time\nfrom regrowth import jobs\nexiting = []\n"
+            "atexit.register(lambda: print(f'{time.monotonic() - exiting[0]:.3f}'))\n"
+            "jobs.start_early([])\nexiting.append(time.monotonic())\nsys.exit(3)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    # waiting for the server would take its imports' time (~2 s, the more on a busy machine)
+    assert float(out) < 1.0, f"exit waited {out.strip()} s for an unused server"
+    for _ in range(50):  # multiprocessing's resource tracker ends once its parent has: a moment
+        table = subprocess.run(["ps", "-e", "-o", "pgid=,stat=,args="], capture_output=True, text=True).stdout
+        left = [ln for ln in table.splitlines() if ln.split()[0] == str(proc.pid) and not ln.split()[1].startswith("Z")]
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, f"the unused server outlived its Snakemake: {left}"

@@ -179,10 +179,15 @@ def test_manifest_is_the_same_hashed_in_several_threads(tmp_path):
 def test_rule_graph_is_snakemakes_and_a_failed_drawing_is_a_clear_error(run, tmp_path, monkeypatch):
     from regrowth.errors import RegrowthError
     from regrowth.report.inputs import rule_edges
-    from regrowth.report.rule_graph import RuleGraph
+    from regrowth.report.rule_graph import RuleGraph, canonical_dot
 
     drawn = (run / "results/provenance/rulegraph.dot").read_text()
     assert ("derive_adsl", "derive_adsalt") in rule_edges(drawn) and ("report", "provenance") in rule_edges(drawn)
+    # the run read it from its own DAG; `snakemake --rulegraph` draws the same bytes
+    assert "read from this run's DAG" in (run / "logs/rule_graph.log").read_text()
+    monkeypatch.chdir(run)
+    with RuleGraph({}) as drawing:
+        assert canonical_dot(drawing.dot()) == drawn
     monkeypatch.chdir(tmp_path)  # no Snakefile here
     with RuleGraph({}) as drawing, pytest.raises(RegrowthError, match="snakemake --rulegraph failed"):
         drawing.dot()
@@ -191,6 +196,46 @@ def test_rule_graph_is_snakemakes_and_a_failed_drawing_is_a_clear_error(run, tmp
     with RuleGraph({}) as drawing:
         pass  # left while still drawing: stopped, its config file removed
     assert drawing._proc.returncode is not None and not drawing._config.exists()
+
+
+def test_the_rule_graph_is_read_from_the_running_dag_only_where_that_is_the_whole_dag():
+    from types import SimpleNamespace
+
+    from regrowth.report.rule_graph import rule_dot_of_running_dag
+
+    class Job:  # hashable, as Snakemake's jobs are
+        def __init__(self, rule):
+            self.rule = rule
+
+    class Dag:
+        def __init__(self, targets):
+            self.every, self.check = Job(Rule("all")), Job(Rule("check"))
+            self.dependencies = {self.every: {self.check: set()}, self.check: {}}
+            self.jobs = self.dependencies.keys()
+            self.targetjobs = {getattr(self, t) for t in targets}
+
+        def bfs(self, direction, *jobs):
+            return [*jobs, *(d for j in jobs for d in direction[j])]
+
+        def _dot(self, graph):
+            return "digraph snakemake_dag {\n" + "".join(f"\t{d.name} -> {r.name}\n" for r in graph for d in graph[r]) + "}"
+
+    class Rule(str):
+        @property
+        def name(self):
+            return str(self)
+
+    def workflow(targets=("every",), main=True, **settings):
+        dag_settings = SimpleNamespace(**{"until": set(), "omit_from": set(), "allowed_rules": set(), "batch": None, **settings})
+        return SimpleNamespace(dag=Dag(targets), dag_settings=dag_settings, is_main_process=main)
+
+    assert rule_dot_of_running_dag(workflow()) == "digraph snakemake_dag {\n\tcheck -> all\n}"
+    assert rule_dot_of_running_dag(workflow(("every", "check"))) is not None  # -R check: within all's DAG
+    assert rule_dot_of_running_dag(workflow(("check",))) is None  # another target: part of the DAG
+    assert rule_dot_of_running_dag(workflow(main=False)) is None  # a job's own Snakemake (a cluster node)
+    assert rule_dot_of_running_dag(workflow(until={"check"})) is None
+    assert rule_dot_of_running_dag(workflow(omit_from={"check"})) is None
+    assert rule_dot_of_running_dag(SimpleNamespace(dag=None, dag_settings=None, is_main_process=True)) is None
 
 
 def test_code_version_reads_every_form_of_import(tmp_path):

@@ -8,6 +8,8 @@ Snakemake's `script:` directive, every job spent about 1.5 CPU-s on imports befo
 Rules call it from `run:` blocks (common.smk's run_script). Snakemake runs those in threads of
 its own process when told to (`force-use-threads`, profiles/default); each thread waits here for
 its job's process. A Snakemake started for one job (on a cluster node) runs the job in itself.
+A run's main Snakemake starts the server while it parses the workflow (start_early, common.smk),
+so the server's imports overlap Snakemake's own start instead of delaying the first job.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ PRELOAD = [
 
 _lock = threading.Lock()
 _context: multiprocessing.context.ForkServerContext | None = None
+_jobs_started = False  # whether this process has forked a job
 
 
 class JobFailed(Exception):
@@ -59,6 +62,52 @@ def _forkserver():
             atexit.register(multiprocessing.forkserver._forkserver._stop)
             _context = context
     return _context
+
+
+# Snakemake options under which no job runs: no server is started early for them.
+NO_JOB_OPTIONS = frozenset({
+    "--dry-run", "--dryrun", "--rulegraph", "--dag", "--filegraph", "--d3dag", "--summary", "-S",
+    "--detailed-summary", "-D", "--list-rules", "--list", "-l", "--list-target-rules", "--lt", "--lint",
+    "--report", "--unlock", "--cleanup-metadata", "--cm", "--cleanup-shadow", "--list-changes", "--lc",
+    "--list-input-changes", "--li", "--list-params-changes", "--lp", "--list-code-changes", "--list-untracked",
+    "--lu", "--delete-all-output", "--delete-temp-output", "--containerize", "--export-cwl", "--archive",
+    "--generate-unit-tests", "--touch", "-t", "--version", "-v", "--help", "-h", "--print-compilation",
+    "--mode",
+})
+
+
+def runs_jobs(argv: list[str]) -> bool:
+    """Whether a Snakemake started with these arguments runs jobs (not a dry run, a drawing, a
+    listing, a lint or a report). Only decides whether to warm up early: a wrong answer costs a
+    start-up or two CPU-seconds, never a result."""
+    for arg in argv:
+        option = arg.split("=", 1)[0]
+        if option in NO_JOB_OPTIONS:
+            return False
+        if arg.startswith("-") and not arg.startswith("--") and arg[1:2] == "n":  # -n, -np, -nq
+            return False
+    return True
+
+
+def start_early(argv: list[str]) -> None:
+    """Start the server now, while Snakemake parses the workflow and builds its DAG: its imports
+    (about 2 s) then run on the other core instead of before the first job. For a run's main
+    process only (the caller checks); the server must see the jobs' environment already set."""
+    if runs_jobs(argv):
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+        # run last at exit, before the server is stopped: a run that stops before any job (a
+        # parse error) need not wait for the server to finish its imports
+        atexit.register(_stop_if_unused)
+
+
+def _stop_if_unused() -> None:
+    server = multiprocessing.forkserver._forkserver
+    if not _jobs_started and server._forkserver_pid is not None:
+        try:
+            os.kill(server._forkserver_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _execute(script: str, snakemake) -> None:
@@ -87,8 +136,10 @@ def run_script(script: str | os.PathLike, snakemake, fork: bool = True) -> None:
             if exc.code not in (0, None):
                 raise JobFailed(_failed(snakemake)) from None
         return
+    global _jobs_started
     process = _forkserver().Process(target=_execute, args=(str(script), snakemake), name=snakemake.rule)
     with _lock:
+        _jobs_started = True
         process.start()
         # Process.start polls every child process it knows of, from whichever thread calls it, and
         # two threads reading one child's exit status from the server garble it: each job's

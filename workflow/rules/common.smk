@@ -1,7 +1,17 @@
 # Helpers shared by the rules: config and sheet validation, trial lookups, path lists.
 import csv
 import re
+import sys
 from pathlib import Path
+
+from snakemake_interface_executor_plugins.settings import ExecMode
+
+from regrowth import jobs
+from regrowth.workflow import check_results_folder, job_environment, output_folders
+
+job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
+if workflow.exec_mode == ExecMode.DEFAULT:
+    jobs.start_early(sys.argv[1:])  # the jobs' server imports its libraries while Snakemake parses
 
 import pandas as pd
 import yaml
@@ -10,16 +20,12 @@ from jsonschema.exceptions import best_match
 from snakemake.utils import validate
 
 from snakemake.iocontainers import Snakemake as JobObject
-from snakemake_interface_executor_plugins.settings import ExecMode
 
-from regrowth import jobs
 from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition import SPLITTABLE, part_names, part_path, roles_of, split_memory_mb
 from regrowth.provenance import code_version
-from regrowth.workflow import check_results_folder, job_environment, output_folders
 
-job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
 validate(config, "../schemas/config.schema.yaml")
 
 

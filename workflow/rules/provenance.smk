@@ -1,13 +1,13 @@
 # Provenance: the workflow's rule graph, and the manifest and RO-Crate of a run.
 
 
-# `snakemake --rulegraph`, a second Snakemake start of a few seconds: a job of its own that runs
-# first, beside the checks, not at the end before the report. A changed rule redraws it (the
-# workflow files are inputs, relative and sorted: a run copied elsewhere keeps the same input
-# set), as does the first trial cut into parts (a split adds the split_export rule).
+# The rule graph of `snakemake --rulegraph`, read from this run's own DAG where that is the whole
+# DAG (else drawn by a second Snakemake start of a few seconds, beside the checks). A changed rule
+# redraws it (the workflow files are inputs, relative and sorted: a run copied elsewhere keeps the
+# same input set), as does the first trial cut into parts (a split adds the split_export rule).
 rule rule_graph:
     priority: 20
-    threads: 0  # mostly a subprocess's start: it should not hold a core a split or check is waiting for
+    threads: 0  # at most a subprocess's start: it should not hold a core a split or check is waiting for
     input:
         workflow_files=[
             "Snakefile",
@@ -21,7 +21,10 @@ rule rule_graph:
         code=code("rule_graph.py"),
         any_split=bool(SPLIT),
     run:
-        run_script("rule_graph.py", input, output, params, wildcards, threads, resources, log, rule)
+        from regrowth.report.rule_graph import write_rule_graph_of_running_dag
+
+        if not write_rule_graph_of_running_dag(workflow, output[0], log[0]):
+            run_script("rule_graph.py", input, output, params, wildcards, threads, resources, log, rule)
 
 
 # Runs last: it reads every output and Snakemake's job records (start and end times).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import defaultdict
 import sys
 import tempfile
 from pathlib import Path
@@ -56,3 +57,40 @@ class RuleGraph:
             self._proc.kill()
         self._proc.communicate()
         self._config.unlink(missing_ok=True)
+
+
+def rule_dot_of_running_dag(workflow) -> str | None:
+    """`snakemake --rulegraph all`, read from the DAG of the Snakemake that runs this job: the
+    same graph, without a second Snakemake start. Only where that DAG is the default target's
+    whole DAG (a run's main process, target `all`, no --until, --omit-from, --allowed-rules or
+    --batch); None elsewhere, and the caller draws it in a subprocess (RuleGraph)."""
+    dag = getattr(workflow, "dag", None)
+    settings = getattr(workflow, "dag_settings", None)
+    if dag is None or settings is None or not workflow.is_main_process:
+        return None
+    if settings.until or settings.omit_from or settings.allowed_rules or settings.batch is not None:
+        return None
+    # target all; other targets (-R forces a rule by making it one) must lie within all's DAG
+    everything = [job for job in dag.targetjobs if job.rule.name == "all"]
+    if not everything or not set(dag.targetjobs) <= set(dag.bfs(dag.dependencies, *everything)):
+        return None
+    # DAG.rule_dot's graph, drawn by its DOT writer (rule_dot itself answers only when the run
+    # was asked to print DOT); tests/test_provenance.py compares it with `snakemake --rulegraph`
+    graph = defaultdict(set)
+    for job in dag.jobs:
+        graph[job.rule].update(dep.rule for dep in dag.dependencies[job])
+    draw = getattr(dag, "_dot", None)
+    dot = draw(graph) if draw is not None else None
+    return dot[dot.index("digraph"):] if isinstance(dot, str) and "digraph" in dot else None
+
+
+def write_rule_graph_of_running_dag(workflow, path: str, log: str) -> bool:
+    """Write rule_dot_of_running_dag's graph, in canonical order, to `path` and say so in `log`;
+    False, writing nothing, where this Snakemake's DAG is not the whole one."""
+    dot = rule_dot_of_running_dag(workflow)
+    if dot is None:
+        return False
+    for file, text in ((path, canonical_dot(dot)), (log, "INFO rule graph read from this run's DAG (target all)\n")):
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        Path(file).write_text(text)
+    return True
