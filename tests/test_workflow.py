@@ -374,11 +374,23 @@ def test_job_environment_keeps_freed_memory_unless_the_user_set_jemalloc(monkeyp
     from regrowth.workflow import JEMALLOC_CONF, job_environment
 
     monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    monkeypatch.delenv("POLARS_THP", raising=False)
     job_environment()
     assert os.environ["JE_ARROW_MALLOC_CONF"] == JEMALLOC_CONF == "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+    assert os.environ["POLARS_THP"] == "1"
     monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "narenas:2")
+    monkeypatch.setenv("POLARS_THP", "0")
     job_environment()
-    assert os.environ["JE_ARROW_MALLOC_CONF"] == "narenas:2"
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "narenas:2" and os.environ["POLARS_THP"] == "0"
+
+
+def test_polars_in_a_job_asks_for_huge_pages():
+    # polars reads POLARS_THP when it is imported and writes the setting its allocator starts with
+    code = "import polars, os; print(os.environ['_RJEM_MALLOC_CONF'])"
+    env = {**os.environ, "POLARS_THP": "1"}
+    env.pop("_RJEM_MALLOC_CONF", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert "thp:always" in out.split(",")
 
 
 def test_every_job_started_with_the_allocator_setting_and_logs_its_resources(run_dir):
@@ -388,7 +400,8 @@ def test_every_job_started_with_the_allocator_setting_and_logs_its_resources(run
     assert len(logs) >= 20  # every script job of the bundled trials
     for path in logs:
         lines = path.read_text().splitlines()
-        assert lines[0].endswith(f"(JE_ARROW_MALLOC_CONF={JEMALLOC_CONF})"), path
+        assert f"(JE_ARROW_MALLOC_CONF={JEMALLOC_CONF}); polars' jemalloc: " in lines[0], path
+        assert "thp:always" in lines[0].rsplit(": ", 1)[1].split(","), path
         assert re.fullmatch(r"INFO resources: user [\d.]+ s, system [\d.]+ s, peak RSS \d+ MB, \d+ minor page faults",
                             lines[-1]), path
 
