@@ -156,8 +156,11 @@ def test_the_server_starts_early_only_for_a_run_of_jobs():
     from regrowth.jobs import runs_jobs
 
     assert runs_jobs([]) and runs_jobs(["--cores", "2", "-R", "report", "--config", "trials=config/other.tsv"])
-    for no_jobs in (["-n"], ["-nq"], ["--cores", "2", "--dry-run"], ["--rulegraph", "all"], ["--lint"],
-                    ["--summary"], ["--list-changes", "code"], ["--mode=remote"], ["--unlock"], ["--report=r.html"]):
+    assert runs_jobs(["--report-after-run"]) and runs_jobs(["-c4", "-p"]) and runs_jobs(["--forceall"])
+    assert runs_jobs(["-sSnakefile"])  # a value, not flags
+    for no_jobs in (["-n"], ["-nq"], ["-pn"], ["-c4", "-Fn"], ["--cores", "2", "--dry-run"], ["--dry"],
+                    ["--rulegraph", "all"], ["--lint"], ["--summary"], ["--list-changes", "code"], ["--mode=remote"],
+                    ["--unlock"], ["--report=r.html"], ["--conda-create-envs-only"]):
         assert not runs_jobs(no_jobs), no_jobs
 
 

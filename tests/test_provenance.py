@@ -235,6 +235,11 @@ def test_the_rule_graph_is_read_from_the_running_dag_only_where_that_is_the_whol
     assert rule_dot_of_running_dag(workflow(main=False)) is None  # a job's own Snakemake (a cluster node)
     assert rule_dot_of_running_dag(workflow(until={"check"})) is None
     assert rule_dot_of_running_dag(workflow(omit_from={"check"})) is None
+    assert rule_dot_of_running_dag(workflow(allowed_rules={"check"})) is None
+    assert rule_dot_of_running_dag(workflow(batch=object())) is None
+    broken = workflow()
+    broken.dag.bfs = None  # Snakemake's internals changed: no graph rather than a failed job
+    assert rule_dot_of_running_dag(broken) is None
     assert rule_dot_of_running_dag(SimpleNamespace(dag=None, dag_settings=None, is_main_process=True)) is None
 
 
@@ -260,3 +265,10 @@ def test_the_rule_graph_is_written_in_one_order():
     other = head + "\t1 -> 0\n\t2 -> 0\n\t1 -> 2\n}            \n"
     assert canonical_dot(one) == canonical_dot(other)
     assert sorted(rule_edges(canonical_dot(one))) == sorted(rule_edges(one))
+    # the same graph with its nodes met in another order (as `-R rule` under another hash seed
+    # makes Snakemake number them): the same bytes, nodes numbered in rule-name order
+    renumbered = ('digraph snakemake_dag {\n\t0[label = "report"];\n\t1[label = "all"];\n\t2[label = "check"];\n'
+                  "\t0 -> 1\n\t2 -> 0\n\t2 -> 1\n}\n")
+    assert canonical_dot(renumbered) == canonical_dot(one) == (
+        'digraph snakemake_dag {\n\t0[label = "all"];\n\t1[label = "check"];\n\t2[label = "report"];\n'
+        "\t1 -> 0\n\t1 -> 2\n\t2 -> 0\n}\n")

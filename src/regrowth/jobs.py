@@ -72,8 +72,9 @@ NO_JOB_OPTIONS = frozenset({
     "--list-input-changes", "--li", "--list-params-changes", "--lp", "--list-code-changes", "--list-untracked",
     "--lu", "--delete-all-output", "--delete-temp-output", "--containerize", "--export-cwl", "--archive",
     "--generate-unit-tests", "--touch", "-t", "--version", "-v", "--help", "-h", "--print-compilation",
-    "--mode",
+    "--mode", "--conda-create-envs-only", "--list-conda-envs", "--conda-cleanup-envs",
 })
+SHORT_DRY_RUN = "n"  # -n, alone or among a few one-letter flags (-np, -pn, -Fn; not -sSnakefile)
 
 
 def runs_jobs(argv: list[str]) -> bool:
@@ -84,7 +85,11 @@ def runs_jobs(argv: list[str]) -> bool:
         option = arg.split("=", 1)[0]
         if option in NO_JOB_OPTIONS:
             return False
-        if arg.startswith("-") and not arg.startswith("--") and arg[1:2] == "n":  # -n, -np, -nq
+        # argparse takes a long option's unambiguous beginning (--dry for --dry-run)
+        if option.startswith("--") and len(option) > 3 and any(o.startswith(option) for o in NO_JOB_OPTIONS):
+            return False
+        if arg.startswith("-") and not arg.startswith("--") and (
+                arg[1:2] == SHORT_DRY_RUN or (arg[1:].isalpha() and len(arg) <= 5 and SHORT_DRY_RUN in arg[1:])):
             return False
     return True
 

@@ -49,9 +49,9 @@ JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
 # and faults it in again 4 KB at a time. POLARS_THP=1 (polars' switch) has it ask the kernel for
 # transparent huge pages where the kernel grants them on request ("madvise", as on the VM; with
 # "never" nothing changes): one fault per 2 MB. On a 50,000-subject part: check 2.0 -> 0.3 million
-# page faults, kernel time 6.0 -> 3.1 s; ADSALT 2.7 -> 0.22 million, 7-8 -> 3.7 s; peak RSS within
-# 2 %. Keeping freed memory instead (dirty_decay_ms:-1) saved as much but raised the peak to
-# 2.5-3.1 GB per job.
+# page faults, kernel time 6.0 -> 3.1 s; ADSALT 2.7 -> 0.22 million, 7-8 -> 3.7 s; each job's peak
+# RSS, measured alone, within 2 %. Keeping freed memory instead (dirty_decay_ms:-1) saved as much
+# but raised the peak to 2.5-3.1 GB per job.
 POLARS_THP = "1"
 
 

@@ -9,7 +9,7 @@ from snakemake_interface_executor_plugins.settings import ExecMode
 from regrowth import jobs
 from regrowth.workflow import check_results_folder, job_environment, output_folders
 
-job_environment()  # jobs start with Arrow's allocator set to keep freed memory (regrowth/workflow.py)
+job_environment()  # jobs start with Arrow's and polars' allocator settings (regrowth/workflow.py)
 if workflow.exec_mode == ExecMode.DEFAULT:
     jobs.start_early(sys.argv[1:])  # the jobs' server imports its libraries while Snakemake parses
 

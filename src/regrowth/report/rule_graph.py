@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections import defaultdict
 import sys
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import yaml
@@ -14,15 +14,25 @@ import yaml
 from regrowth.errors import RegrowthError
 
 
+NODE = re.compile(r'^(\s*)(\d+)(\[label = "([^"]*)".*)$')
+EDGE = re.compile(r"^(\s*)(\d+) -> (\d+)\s*$")
+
+
 def canonical_dot(dot: str) -> str:
-    """The DOT text with its edges in one order (Snakemake lists them in an order that changes
-    from run to run), so the same workflow gives the same bytes."""
+    """The DOT text with its nodes numbered in rule-name order and its edges sorted, so the same
+    workflow gives the same bytes: Snakemake numbers the nodes in the order it met the rules and
+    lists the edges from sets, and both can change from run to run (with the hash seed, when
+    `-R rule` adds a target)."""
     lines = [ln.rstrip() for ln in dot.splitlines()]
-    edges = sorted((ln for ln in lines if re.match(r"^\s*\d+ -> \d+\s*$", ln)),
-                   key=lambda ln: tuple(int(n) for n in re.findall(r"\d+", ln)))
-    others = [ln for ln in lines if not re.match(r"^\s*\d+ -> \d+\s*$", ln)]
+    nodes = [m for m in map(NODE.match, lines) if m]
+    new_id = {m.group(2): str(i) for i, m in enumerate(sorted(nodes, key=lambda m: (m.group(4), int(m.group(2)))))}
+    node_lines = sorted((int(new_id[m.group(2)]), f"{m.group(1)}{new_id[m.group(2)]}{m.group(3)}") for m in nodes)
+    edges = sorted({(int(new_id.get(m.group(2), m.group(2))), int(new_id.get(m.group(3), m.group(3))), m.group(1))
+                    for m in map(EDGE.match, lines) if m})
+    others = [ln for ln in lines if not NODE.match(ln) and not EDGE.match(ln)]
     closing = max(i for i, ln in enumerate(others) if ln.strip() == "}")
-    return "\n".join(others[:closing] + edges + others[closing:]) + "\n"
+    return "\n".join(others[:closing] + [text for _, text in node_lines]
+                     + [f"{indent}{a} -> {b}" for a, b, indent in edges] + others[closing:]) + "\n"
 
 
 class RuleGraph:
@@ -64,6 +74,13 @@ def rule_dot_of_running_dag(workflow) -> str | None:
     same graph, without a second Snakemake start. Only where that DAG is the default target's
     whole DAG (a run's main process, target `all`, no --until, --omit-from, --allowed-rules or
     --batch); None elsewhere, and the caller draws it in a subprocess (RuleGraph)."""
+    try:
+        return _rule_dot_of_running_dag(workflow)
+    except Exception:  # Snakemake's internals changed: the subprocess still draws it
+        return None
+
+
+def _rule_dot_of_running_dag(workflow) -> str | None:
     dag = getattr(workflow, "dag", None)
     settings = getattr(workflow, "dag_settings", None)
     if dag is None or settings is None or not workflow.is_main_process:
