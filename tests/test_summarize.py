@@ -283,3 +283,78 @@ def test_within_trial_comparisons_follow_the_declared_design_not_arm_names():
     assert got.set_index("arm").loc["Drug", "difference"] == pytest.approx(18.0)
     with pytest.raises(ValueError, match="control arm 'Sham' .sheet column control. is not one of its planned arms"):
         comparisons_table(eff, "randomized", "Sham")
+
+
+class TestOneReadOfAdsaltForAJobsBuilders:
+    """summarize_trial_tables reads ADSALT's total-score records once for a job's builders
+    (select.read_subset): equal tables, and a read outside that subset still goes to the file."""
+
+    SALT_TABLES = ["efficacy", "best_change", "salt_by_visit", "regrowth_bands", "comparisons", "populations",
+                   "denominators", "comparison_subjects"]
+
+    @staticmethod
+    def records():
+        # total and region records; S1 responds at EOT, S2 not, S3 assessed at week 4 only
+        eot = adsalt_eot({"S1": "Y", "S2": "N"}).assign(ADY=85.0, AVAL=[8.0, 40.0], TRT01P="A", AATYPE="PATCHY AA")
+        early = eot.assign(USUBJID="S3", EOTFL=None, AVISITN=4.0, ADY=29.0, CRIT1FL="N", AVAL=50.0, PCHG=-5.0).head(1)
+        region = eot.assign(PARAMCD="SALTV", AVAL=2.0, PCHG=-90.0, CRIT1FL=None)
+        return pd.concat([eot, early, region], ignore_index=True)
+
+    def settings(self):
+        eff = {"endpoints": ENDPOINTS, "imputation": "NRI"}
+        return {"efficacy": {**eff, "weeks": [4]}, "comparisons": eff, "comparison_subjects": eff}
+
+    def inputs(self, tmp_path):
+        write_table(self.records(), tmp_path / "adsalt.parquet")
+        validation = pd.DataFrame({"severity": pd.Series([], dtype="str"), "dataset": pd.Series([], dtype="str"),
+                                   "usubjid": pd.Series([], dtype="str")})
+        return {"adsl": adsl().assign(ITTFL="Y"), "adsalt": tmp_path / "adsalt.parquet", "validation": validation}
+
+    def test_the_tables_equal_each_builder_reading_the_file(self, tmp_path):
+        from regrowth.summarize.tables import summarize_trial_table, summarize_trial_tables
+
+        inputs = self.inputs(tmp_path)
+        once = summarize_trial_tables(self.SALT_TABLES, "T", inputs, self.settings())
+        for table in self.SALT_TABLES:
+            alone = summarize_trial_table(table, "T", inputs, **self.settings().get(table, {}))
+            pd.testing.assert_frame_equal(once[table], alone, obj=table)
+        eot = once["efficacy"].query("subgroup == 'Overall' and timepoint == 'EOT'").iloc[0]
+        assert (eot.n_responders, eot.n_subjects) == (1, 4)  # S1 of four FAS subjects (NRI)
+        assert once["best_change"]["best_pchg"].tolist() == [-5.0, -10.0, -60.0]  # total records only
+
+    def test_every_builder_is_served_by_the_subset_without_touching_the_file(self, tmp_path):
+        import polars as pl
+
+        from regrowth.derive.salt import analysed_columns
+        from regrowth.summarize.select import Subset
+        from regrowth.summarize.tables import TOTAL_RECORDS, summarize_trial_table
+
+        class Unread:  # an origin that fails if any builder falls back to it
+            def __fspath__(self):
+                raise AssertionError("a builder read the file, not the shared subset")
+
+        records = pl.from_pandas(self.records())
+        total = records.filter(TOTAL_RECORDS).select(analysed_columns(records.columns))
+        inputs = {**self.inputs(tmp_path), "adsalt": Subset(Unread(), TOTAL_RECORDS, total, tuple(records.columns))}
+        for table in self.SALT_TABLES:
+            summarize_trial_table(table, "T", inputs, **self.settings().get(table, {}))
+
+    def test_a_read_outside_the_subset_goes_to_the_file(self, tmp_path):
+        import polars as pl
+
+        from regrowth.summarize.select import has_rows, read_rows, read_subset
+        from regrowth.summarize.tables import TOTAL_RECORDS
+
+        self.inputs(tmp_path)
+        subset = read_subset(tmp_path / "adsalt.parquet", TOTAL_RECORDS, ["USUBJID", "PARAMCD", "PCHG"])
+        regions = pl.col("PARAMCD") == "SALTV"
+        assert read_rows(subset, ["USUBJID"], regions)["USUBJID"].to_list() == ["S1", "S2"]  # no `within`
+        assert read_rows(subset, ["USUBJID"], within=regions).height == 2  # another `within`
+        assert has_rows(subset, within=regions) and not has_rows(subset, regions, within=TOTAL_RECORDS)
+        # a column the subset did not keep (AVAL, as wanted or optional): read from the file
+        assert read_rows(subset, ["USUBJID", "AVAL"], within=TOTAL_RECORDS)["AVAL"].to_list() == [8.0, 40.0, 50.0]
+        assert "AVAL" in read_rows(subset, ["USUBJID"], within=TOTAL_RECORDS, optional=["AVAL"]).columns
+        assert read_rows(subset, ["USUBJID"], pl.col("AVAL") > 10, within=TOTAL_RECORDS)["USUBJID"].to_list() == [
+            "S2", "S3"]  # a predicate on a column the subset lacks
+        with pytest.raises(ContractError, match="adsalt.parquet: column.*NOPE"):
+            read_rows(subset, ["NOPE"], within=TOTAL_RECORDS)

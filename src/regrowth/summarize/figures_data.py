@@ -82,7 +82,7 @@ def salt_by_visit_table(trial_id: str, adsalt) -> pd.DataFrame:
     """Mean total SALT by arm (planned) and analysis visit, of the analysed records (ANL01FL):
     all subjects (subgroup Overall) and by alopecia subtype (AATYPE). n counts values; the band
     ci_low..ci_high is mean -/+ 1.96 SD / sqrt(n) (SD taken as 0 for a single value)."""
-    records = read_rows(adsalt, ["TRT01P", "AVISITN", "AVAL"], TOTAL_RECORDS & (pl.col("ANL01FL") == "Y"),
+    records = read_rows(adsalt, ["TRT01P", "AVISITN", "AVAL"], pl.col("ANL01FL") == "Y", within=TOTAL_RECORDS,
                         optional=["AATYPE"], name="adsalt")
     subtype = pl.col("AATYPE").cast(pl.String) if "AATYPE" in records.columns else pl.lit(None, pl.String)
     records = records.select(arm=pl.col("TRT01P").cast(pl.String), subtype=subtype, week=pl.col("AVISITN"),
@@ -109,7 +109,7 @@ def best_change_table(trial_id: str, adsalt) -> pd.DataFrame:
     baseline after day 1, and the subtype: the waterfall. Subjects without a post-baseline
     percent change (none assessed after day 1, or baseline 0) have no best change and no row.
     Ordered by arm, then best change from the largest (worst) down, then subject."""
-    records = read_rows(adsalt, ["USUBJID", "TRT01P", "PCHG"], TOTAL_RECORDS & (pl.col("ADY") > 1),
+    records = read_rows(adsalt, ["USUBJID", "TRT01P", "PCHG"], pl.col("ADY") > 1, within=TOTAL_RECORDS,
                         optional=["AATYPE"], name="adsalt")
     subtype = pl.col("AATYPE").cast(pl.String) if "AATYPE" in records.columns else pl.lit(None, pl.String)
     best = (records.select(arm=pl.col("TRT01P").cast(pl.String), usubjid=pl.col("USUBJID").cast(pl.String),

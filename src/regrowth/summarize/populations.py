@@ -29,7 +29,7 @@ def populations_table(trial_id: str, adsl, adsalt) -> pd.DataFrame:
         n_itt=_flag("ITTFL").sum(), n_saf=_flag("SAFFL").sum(), n_fas=_flag("FASFL").sum())
     actual = subjects.filter(_flag("SAFFL") & pl.col("TRT01A").is_not_null()).group_by("TRT01A").agg(
         n_saf_actual=pl.len())
-    salt = read_rows(adsalt, ["USUBJID", "TRT01P", "EOTFL", "ADY"], TOTAL_RECORDS, name="adsalt")
+    salt = read_rows(adsalt, ["USUBJID", "TRT01P", "EOTFL", "ADY"], within=TOTAL_RECORDS, name="adsalt")
     assessed = salt.with_columns(pl.col("TRT01P").cast(pl.String)).group_by("TRT01P").agg(
         n_salt=pl.col("USUBJID").n_unique(),
         eot_week=((pl.col("ADY").cast(pl.Float64) - 1) / 7).filter(pl.col("EOTFL") == "Y").median())
@@ -65,7 +65,7 @@ def denominators_table(trial_id: str, adsl, adsalt, validation) -> pd.DataFrame:
     saf = subjects.filter("safety")
     switched = (saf["TRT01P"].fill_null("") != saf["TRT01A"].fill_null("")).sum()
     partial = subjects["TRTSDTF"].is_not_null().sum() if "TRTSDTF" in subjects.columns else 0
-    salt_subjects = read_rows(adsalt, ["USUBJID"], TOTAL_RECORDS, name="adsalt")["USUBJID"].n_unique()
+    salt_subjects = read_rows(adsalt, ["USUBJID"], within=TOTAL_RECORDS, name="adsalt")["USUBJID"].n_unique()
     errors = (read_rows(validation, ["severity", "dataset", "usubjid"],
                         (pl.col("severity") == "error") & pl.col("usubjid").is_not_null(), name="validation")
               .select(pl.col("dataset", "usubjid").cast(pl.String)).unique())

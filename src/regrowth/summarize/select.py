@@ -4,18 +4,53 @@ A source is a Parquet file, a dataset directory of part files (`adsalt/part-000.
 a list of part files (a job's inputs) or a frame in memory (polars or pandas: in-process runs and tests). From a file the row
 predicate is pushed down into the scan, so a large ADSALT (millions of records) is never read
 whole; the builders then work on the few rows and columns they asked for.
+
+A job that runs several builders on one large table reads the rows they all share once
+(`read_subset`: ADSALT's total-score records): a builder's read is served from that frame only
+when it declares the same `within` rows and every column it may use is in the frame; any other
+read goes to the file, so the shared frame can make a read faster but never different.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from regrowth.errors import ContractError
 
-Source = object  # a path (file or dataset directory), a polars frame or a pandas frame
+Source = object  # a path (file or dataset directory), a polars frame, a pandas frame or a Subset
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The rows of `origin` where `within` holds, `frame` holding some of its columns (read once).
+    `columns`: all of origin's columns, so an optional column origin has is never taken as absent."""
+    origin: Source
+    within: pl.Expr
+    frame: pl.DataFrame
+    columns: tuple[str, ...]
+
+    def serves(self, within: pl.Expr | None, wanted: list[str]) -> bool:
+        return (within is not None and within.meta.eq(self.within)
+                and all(c in self.frame.columns for c in wanted if c in self.columns))
+
+
+def read_subset(source: Source, within: pl.Expr, columns: list[str]) -> Subset:
+    """`columns` (those `source` has) of its rows where `within` holds, read once."""
+    lazy = scan(source)
+    present = lazy.collect_schema().names()
+    frame = lazy.filter(within).select([c for c in columns if c in present]).collect()
+    return Subset(source, within, frame, tuple(present))
+
+
+def _rows(rows: pl.Expr | None, within: pl.Expr | None) -> pl.Expr | None:
+    """Both predicates (either may be None)."""
+    if rows is None or within is None:
+        return within if rows is None else rows
+    return within & rows
 
 
 def scan(source: Source) -> pl.LazyFrame:
@@ -24,6 +59,8 @@ def scan(source: Source) -> pl.LazyFrame:
         return source.lazy()
     if isinstance(source, pl.LazyFrame):
         return source
+    if isinstance(source, Subset):
+        return scan(source.origin)
     if isinstance(source, (list, tuple)):  # part files, in part order
         return pl.concat([scan(p) for p in source], how="vertical_relaxed") if len(source) > 1 else scan(source[0])
     if isinstance(source, (str, os.PathLike)):
@@ -37,26 +74,44 @@ def scan(source: Source) -> pl.LazyFrame:
 
 
 def source_name(source: Source, default: str) -> str:
+    if isinstance(source, Subset):
+        return source_name(source.origin, default)
     if isinstance(source, (list, tuple)) and source:
         return Path(source[0]).parent.name if len(source) > 1 else Path(source[0]).name
     return Path(source).name if isinstance(source, (str, os.PathLike)) else default
 
 
-def read_rows(source: Source, columns: list[str], rows: pl.Expr | None = None, *, optional: list[str] = (),
-              name: str = "table") -> pl.DataFrame:
-    """`columns` (and those of `optional` that exist) of the rows where `rows` holds (null counts
-    as false). A missing column is an error naming the file (or `name`) and the column."""
-    lazy = scan(source)
-    present = lazy.collect_schema().names()
+def read_rows(source: Source, columns: list[str], rows: pl.Expr | None = None, *, within: pl.Expr | None = None,
+              optional: list[str] = (), name: str = "table") -> pl.DataFrame:
+    """`columns` (and those of `optional` that exist) of the rows where `within` and `rows` hold
+    (null counts as false). A missing column is an error naming the file (or `name`) and the
+    column. `within`: the rows a Subset of the source may hold (see the module's note)."""
+    wanted = [*columns, *(c for c in optional if c not in columns)]
+    if isinstance(source, Subset) and source.serves(within, [*_read_by(rows), *wanted]):
+        lazy, present = source.frame.lazy(), source.columns
+        predicate = rows
+    else:
+        lazy = scan(source)
+        present = lazy.collect_schema().names()
+        predicate = _rows(rows, within)
     if missing := [c for c in columns if c not in present]:
         raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
-    lazy = lazy if rows is None else lazy.filter(rows)
-    return lazy.select([*columns, *(c for c in optional if c in present and c not in columns)]).collect()
+    lazy = lazy if predicate is None else lazy.filter(predicate)
+    return lazy.select([c for c in wanted if c in present]).collect()
 
 
-def has_rows(source: Source, rows: pl.Expr) -> bool:
-    """Whether any row of `source` satisfies `rows` (stops at the first)."""
-    return scan(source).filter(rows).select(pl.first()).head(1).collect().height > 0
+def has_rows(source: Source, rows: pl.Expr | None = None, *, within: pl.Expr | None = None) -> bool:
+    """Whether any row of `source` satisfies `within` and `rows` (stops at the first)."""
+    if isinstance(source, Subset) and source.serves(within, _read_by(rows)):
+        lazy, predicate = source.frame.lazy(), rows
+    else:
+        lazy, predicate = scan(source), _rows(rows, within)
+    lazy = lazy if predicate is None else lazy.filter(predicate)
+    return lazy.select(pl.first()).head(1).collect().height > 0
+
+
+def _read_by(rows: pl.Expr | None) -> list[str]:
+    return [] if rows is None else rows.meta.root_names()
 
 
 def to_pandas(frame: pl.DataFrame):

@@ -9,7 +9,7 @@ import pandas as pd
 import polars as pl
 
 from regrowth.summarize.select import read_rows, to_pandas
-from regrowth.summarize.tables import AT_EOT, _empty, has_salt
+from regrowth.summarize.tables import EOT, TOTAL_RECORDS, _empty, has_salt
 
 COLUMNS = ["trial_id", "USUBJID", "arm", "AGE", "female", "SALTBL", "at_au", "DURDIS", "endpoint", "timepoint",
            "responder"]
@@ -32,7 +32,7 @@ def comparison_subjects_table(trial_id: str, adsl, adsalt, endpoints: list[dict]
         at_au=pl.col("AATYPE").cast(pl.String).is_in(AT_AU).cast(pl.Float64) if "AATYPE" in subjects.columns
         else pl.lit(None, pl.Float64),
         DURDIS=pl.col("DURDIS").cast(pl.Float64) if "DURDIS" in subjects.columns else pl.lit(None, pl.Float64))
-    eot = read_rows(adsalt, ["USUBJID", *crit], AT_EOT, name="adsalt").with_columns(pl.col("USUBJID").cast(pl.String))
+    eot = read_rows(adsalt, ["USUBJID", *crit], EOT, within=TOTAL_RECORDS, name="adsalt").with_columns(pl.col("USUBJID").cast(pl.String))
     merged = subjects.join(eot, on="USUBJID", how="left", validate="1:1")
     frames = []
     for ep, c in zip(endpoints, crit):

@@ -24,8 +24,11 @@ REGROWTH_BANDS = [  # (label, test on percent regrowth = -PCHG at end of treatme
     ("5-<50%", lambda r: (r >= 5) & (r < 50)),
     ("<5% or not assessed", None),  # the rest, missing included (non-responder imputation)
 ]
-TOTAL_RECORDS = pl.col("PARAMCD") == TOTAL  # ADSALT's total-score records (not the regions)
-AT_EOT = TOTAL_RECORDS & (pl.col("EOTFL") == "Y")
+# ADSALT's total-score records (not the regions): every ADSALT read of the summaries is within
+# them, so a job reads them once for all its builders (select.read_subset)
+TOTAL_RECORDS = pl.col("PARAMCD") == TOTAL
+EOT = pl.col("EOTFL") == "Y"
+AT_EOT = TOTAL_RECORDS & EOT
 RELAPSE = "TTRELAPS"
 
 
@@ -42,7 +45,7 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def has_salt(adsalt) -> bool:
     """Whether the trial has any total SALT record: the builders tell a trial without SALT data
     from one without records at the visits they summarise."""
-    return has_rows(adsalt, TOTAL_RECORDS)
+    return has_rows(adsalt, within=TOTAL_RECORDS)
 
 
 def fas_subjects(adsl) -> pl.DataFrame:
@@ -69,10 +72,10 @@ def efficacy_table(trial_id: str, adsl, adsalt, endpoints: list[dict], weeks: li
     crit = [f"CRIT{y}FL" for y in range(1, len(endpoints) + 1)]
     # the end-of-treatment record need not be an analysed visit (no planned EOT week: the last
     # on-treatment assessment), the others are
-    at_weeks = (TOTAL_RECORDS & (pl.col("ANL01FL") == "Y") & pl.col("AVISITN").is_in([float(w) for w in weeks])
+    at_weeks = ((pl.col("ANL01FL") == "Y") & pl.col("AVISITN").is_in([float(w) for w in weeks])
                 if weeks else pl.lit(False))
-    records = read_rows(adsalt, ["USUBJID", "EOTFL", "ANL01FL", "AVISITN", "APHASE", *crit], AT_EOT | at_weeks,
-                        name="adsalt")
+    records = read_rows(adsalt, ["USUBJID", "EOTFL", "ANL01FL", "AVISITN", "APHASE", *crit], EOT | at_weeks,
+                        within=TOTAL_RECORDS, name="adsalt")
     if records.is_empty() and not has_salt(adsalt):
         return _empty(columns)
     fas = fas_subjects(adsl)
@@ -127,7 +130,7 @@ def timepoint_phase(phases) -> str:
 def regrowth_bands_table(trial_id: str, adsl, adsalt) -> pd.DataFrame:
     """Subjects by percent regrowth at end of treatment (FAS; missing counted in the last band)."""
     columns = ["trial_id", "arm", "band", "n", "n_subjects", "pct"]
-    eot = read_rows(adsalt, ["USUBJID", "PCHG"], AT_EOT, name="adsalt")
+    eot = read_rows(adsalt, ["USUBJID", "PCHG"], EOT, within=TOTAL_RECORDS, name="adsalt")
     if eot.is_empty() and not has_salt(adsalt):
         return _empty(columns)
     fas = read_rows(adsl, ["USUBJID", "TRT01P"], pl.col("FASFL") == "Y", name="adsl")
@@ -380,6 +383,18 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
     if table == "denominators":
         return populations.denominators_table(trial_id, adsl, inputs["adsalt"], inputs["validation"])
     raise ValueError(f"unknown summary table {table!r}")
+
+
+def summarize_trial_tables(tables: list[str], trial_id: str, inputs: dict, settings: dict) -> dict[str, pd.DataFrame]:
+    """summarize_trial_table for each of `tables` (`settings`: by table). Where several of them
+    have ADSALT to read, its total-score records are read once for all (select.read_subset)."""
+    if len(tables) > 1 and inputs.get("adsalt") is not None:
+        from regrowth.derive.salt import analysed_columns
+        from regrowth.summarize.select import read_subset, scan
+
+        names = scan(inputs["adsalt"]).collect_schema().names()
+        inputs = {**inputs, "adsalt": read_subset(inputs["adsalt"], TOTAL_RECORDS, analysed_columns(names))}
+    return {t: summarize_trial_table(t, trial_id, inputs, **settings.get(t, {})) for t in tables}
 
 
 def combine_trials(parts: list[pd.DataFrame]) -> pd.DataFrame:
