@@ -294,33 +294,49 @@ class TestOneReadOfAdsaltForAJobsBuilders:
 
     @staticmethod
     def records():
-        # total and region records; S1 responds at EOT, S2 not, S3 assessed at week 4 only
+        # total and region records; S1 responds at EOT, S2 not, S3 assessed at week 4 only (an
+        # analysed week, EOTFL null), S4's week-4 record has no PARAMCD (in no table)
         eot = adsalt_eot({"S1": "Y", "S2": "N"}).assign(ADY=85.0, AVAL=[8.0, 40.0], TRT01P="A", AATYPE="PATCHY AA")
         early = eot.assign(USUBJID="S3", EOTFL=None, AVISITN=4.0, ADY=29.0, CRIT1FL="N", AVAL=50.0, PCHG=-5.0).head(1)
+        unnamed = early.assign(USUBJID="S4", PARAMCD=None, PCHG=-99.0)
         region = eot.assign(PARAMCD="SALTV", AVAL=2.0, PCHG=-90.0, CRIT1FL=None)
-        return pd.concat([eot, early, region], ignore_index=True)
+        return pd.concat([eot, early, unnamed, region], ignore_index=True)
 
     def settings(self):
         eff = {"endpoints": ENDPOINTS, "imputation": "NRI"}
         return {"efficacy": {**eff, "weeks": [4]}, "comparisons": eff, "comparison_subjects": eff}
 
-    def inputs(self, tmp_path):
-        write_table(self.records(), tmp_path / "adsalt.parquet")
+    def inputs(self, tmp_path, layout="file"):
+        """The records as one file, a dataset directory (its first part without rows), or a
+        job's list of part files."""
+        records = self.records()
+        if layout == "file":
+            write_table(records, tmp_path / "adsalt.parquet")
+            adsalt = tmp_path / "adsalt.parquet"
+        else:
+            parts = [records.iloc[:0].astype({c: "object" for c in records.columns}).assign(AVAL=pd.Series(dtype="float")),
+                     records.iloc[:3], records.iloc[3:]]
+            for k, part in enumerate(parts):
+                write_table(part, tmp_path / "adsalt" / f"part-{k:03d}.parquet")
+            adsalt = tmp_path / "adsalt" if layout == "directory" else sorted((tmp_path / "adsalt").glob("*.parquet"))
         validation = pd.DataFrame({"severity": pd.Series([], dtype="str"), "dataset": pd.Series([], dtype="str"),
                                    "usubjid": pd.Series([], dtype="str")})
-        return {"adsl": adsl().assign(ITTFL="Y"), "adsalt": tmp_path / "adsalt.parquet", "validation": validation}
+        return {"adsl": adsl().assign(ITTFL="Y"), "adsalt": adsalt, "validation": validation}
 
-    def test_the_tables_equal_each_builder_reading_the_file(self, tmp_path):
+    @pytest.mark.parametrize("layout", ["file", "directory", "part files"])
+    def test_the_tables_equal_each_builder_reading_the_file(self, tmp_path, layout):
         from regrowth.summarize.tables import summarize_trial_table, summarize_trial_tables
 
-        inputs = self.inputs(tmp_path)
+        inputs = self.inputs(tmp_path, layout)
         once = summarize_trial_tables(self.SALT_TABLES, "T", inputs, self.settings())
         for table in self.SALT_TABLES:
             alone = summarize_trial_table(table, "T", inputs, **self.settings().get(table, {}))
             pd.testing.assert_frame_equal(once[table], alone, obj=table)
-        eot = once["efficacy"].query("subgroup == 'Overall' and timepoint == 'EOT'").iloc[0]
-        assert (eot.n_responders, eot.n_subjects) == (1, 4)  # S1 of four FAS subjects (NRI)
+        overall = once["efficacy"].query("subgroup == 'Overall'").set_index("timepoint")
+        assert overall.loc["EOT", ["n_responders", "n_subjects"]].tolist() == [1, 4]  # S1 of four (NRI)
+        assert overall.loc["W4", ["n_responders", "n_subjects"]].tolist() == [0, 4]  # S3 assessed, no response
         assert once["best_change"]["best_pchg"].tolist() == [-5.0, -10.0, -60.0]  # total records only
+        assert once["populations"]["n_salt"].tolist() == [3]
 
     def test_every_builder_is_served_by_the_subset_without_touching_the_file(self, tmp_path):
         import polars as pl
@@ -334,7 +350,7 @@ class TestOneReadOfAdsaltForAJobsBuilders:
                 raise AssertionError("a builder read the file, not the shared subset")
 
         records = pl.from_pandas(self.records())
-        total = records.filter(TOTAL_RECORDS).select(analysed_columns(records.columns))
+        total = records.filter(TOTAL_RECORDS).select(c for c in analysed_columns(records.columns) if c != "PARAMCD")
         inputs = {**self.inputs(tmp_path), "adsalt": Subset(Unread(), TOTAL_RECORDS, total, tuple(records.columns))}
         for table in self.SALT_TABLES:
             summarize_trial_table(table, "T", inputs, **self.settings().get(table, {}))
@@ -346,7 +362,8 @@ class TestOneReadOfAdsaltForAJobsBuilders:
         from regrowth.summarize.tables import TOTAL_RECORDS
 
         self.inputs(tmp_path)
-        subset = read_subset(tmp_path / "adsalt.parquet", TOTAL_RECORDS, ["USUBJID", "PARAMCD", "PCHG"])
+        file = tmp_path / "adsalt.parquet"
+        subset = read_subset(file, TOTAL_RECORDS, lambda names: ["USUBJID", "ADY", "PCHG"])
         regions = pl.col("PARAMCD") == "SALTV"
         assert read_rows(subset, ["USUBJID"], regions)["USUBJID"].to_list() == ["S1", "S2"]  # no `within`
         assert read_rows(subset, ["USUBJID"], within=regions).height == 2  # another `within`
@@ -358,3 +375,26 @@ class TestOneReadOfAdsaltForAJobsBuilders:
             "S2", "S3"]  # a predicate on a column the subset lacks
         with pytest.raises(ContractError, match="adsalt.parquet: column.*NOPE"):
             read_rows(subset, ["NOPE"], within=TOTAL_RECORDS)
+
+    def test_a_predicate_over_a_column_sees_the_rows_within_from_either(self, tmp_path):
+        # the latest total-score record: S4's unnamed record (ADY 29) and the regions (ADY 85)
+        # are not within, from the file as from the subset
+        import polars as pl
+
+        from regrowth.summarize.select import read_rows, read_subset
+        from regrowth.summarize.tables import TOTAL_RECORDS
+
+        self.inputs(tmp_path)
+        file = tmp_path / "adsalt.parquet"
+        subset = read_subset(file, TOTAL_RECORDS, lambda names: names)
+        earliest = pl.col("ADY") == pl.col("ADY").min()
+        for source in (file, subset):
+            assert read_rows(source, ["USUBJID"], earliest, within=TOTAL_RECORDS)["USUBJID"].to_list() == ["S3"]
+
+    def test_an_adsalt_without_paramcd_is_named(self, tmp_path):
+        from regrowth.summarize.tables import summarize_trial_tables
+
+        inputs = self.inputs(tmp_path)
+        write_table(self.records().drop(columns="PARAMCD"), tmp_path / "adsalt.parquet")
+        with pytest.raises(ContractError, match="adsalt.parquet: column.s. missing: PARAMCD"):
+            summarize_trial_tables(self.SALT_TABLES, "T", inputs, self.settings())

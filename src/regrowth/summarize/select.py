@@ -14,6 +14,7 @@ read goes to the file, so the shared frame can make a read faster but never diff
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,30 +28,40 @@ Source = object  # a path (file or dataset directory), a polars frame, a pandas 
 @dataclass(frozen=True)
 class Subset:
     """The rows of `origin` where `within` holds, `frame` holding some of its columns (read once).
-    `columns`: all of origin's columns, so an optional column origin has is never taken as absent."""
+    `origin_columns`: all of origin's columns, so an optional column origin has is never taken as
+    absent."""
     origin: Source
     within: pl.Expr
     frame: pl.DataFrame
-    columns: tuple[str, ...]
+    origin_columns: tuple[str, ...]
 
-    def serves(self, within: pl.Expr | None, wanted: list[str]) -> bool:
+    def serves(self, within: pl.Expr | None, used: list[str]) -> bool:
+        """Whether a read of the rows within `within` that uses the columns `used` (those origin
+        has) gets the same rows from the frame as from origin: the same `within`, every column."""
         return (within is not None and within.meta.eq(self.within)
-                and all(c in self.frame.columns for c in wanted if c in self.columns))
+                and all(c in self.frame.columns for c in used if c in self.origin_columns))
 
 
-def read_subset(source: Source, within: pl.Expr, columns: list[str]) -> Subset:
-    """`columns` (those `source` has) of its rows where `within` holds, read once."""
+def read_subset(source: Source, within: pl.Expr, columns: Callable[[list[str]], list[str]],
+                name: str = "table") -> Subset:
+    """The rows of `source` where `within` holds, read once; `columns`: of the source's column
+    names, those to keep. A column `within` reads that the source lacks is an error naming it."""
     lazy = scan(source)
     present = lazy.collect_schema().names()
-    frame = lazy.filter(within).select([c for c in columns if c in present]).collect()
+    if missing := [c for c in within.meta.root_names() if c not in present]:
+        raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
+    frame = lazy.filter(within).select([c for c in columns(present) if c in present]).collect()
     return Subset(source, within, frame, tuple(present))
 
 
-def _rows(rows: pl.Expr | None, within: pl.Expr | None) -> pl.Expr | None:
-    """Both predicates (either may be None)."""
-    if rows is None or within is None:
-        return within if rows is None else rows
-    return within & rows
+def _filtered(lazy: pl.LazyFrame, rows: pl.Expr | None, within: pl.Expr | None) -> pl.LazyFrame:
+    """The rows within `within`, then those of them where `rows` holds: one after the other, so a
+    predicate over its column (a maximum, a rank) sees the rows within, from a file as from a
+    Subset's frame. polars pushes both into the scan."""
+    for predicate in (within, rows):
+        if predicate is not None:
+            lazy = lazy.filter(predicate)
+    return lazy
 
 
 def scan(source: Source) -> pl.LazyFrame:
@@ -66,9 +77,11 @@ def scan(source: Source) -> pl.LazyFrame:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
-            if not any(path.glob("*.parquet")):
+            parts = sorted(path.glob("*.parquet"))
+            if not parts:
                 raise ContractError(f"{path}: a dataset directory without part files")
-            return pl.scan_parquet(path / "*.parquet")
+            # part by part, as a list: a part without rows may have all-null columns
+            return scan(parts)
         return pl.scan_parquet(path)
     return pl.from_pandas(source).lazy()
 
@@ -88,25 +101,22 @@ def read_rows(source: Source, columns: list[str], rows: pl.Expr | None = None, *
     column. `within`: the rows a Subset of the source may hold (see the module's note)."""
     wanted = [*columns, *(c for c in optional if c not in columns)]
     if isinstance(source, Subset) and source.serves(within, [*_read_by(rows), *wanted]):
-        lazy, present = source.frame.lazy(), source.columns
-        predicate = rows
+        lazy, present = _filtered(source.frame.lazy(), rows, None), source.origin_columns
     else:
         lazy = scan(source)
         present = lazy.collect_schema().names()
-        predicate = _rows(rows, within)
+        lazy = _filtered(lazy, rows, within)
     if missing := [c for c in columns if c not in present]:
         raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
-    lazy = lazy if predicate is None else lazy.filter(predicate)
     return lazy.select([c for c in wanted if c in present]).collect()
 
 
 def has_rows(source: Source, rows: pl.Expr | None = None, *, within: pl.Expr | None = None) -> bool:
     """Whether any row of `source` satisfies `within` and `rows` (stops at the first)."""
     if isinstance(source, Subset) and source.serves(within, _read_by(rows)):
-        lazy, predicate = source.frame.lazy(), rows
+        lazy = _filtered(source.frame.lazy(), rows, None)
     else:
-        lazy, predicate = scan(source), _rows(rows, within)
-    lazy = lazy if predicate is None else lazy.filter(predicate)
+        lazy = _filtered(scan(source), rows, within)
     return lazy.select(pl.first()).head(1).collect().height > 0
 
 

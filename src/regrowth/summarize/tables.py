@@ -386,14 +386,17 @@ def summarize_trial_table(table: str, trial_id: str, inputs: dict, **settings) -
 
 
 def summarize_trial_tables(tables: list[str], trial_id: str, inputs: dict, settings: dict) -> dict[str, pd.DataFrame]:
-    """summarize_trial_table for each of `tables` (`settings`: by table). Where several of them
-    have ADSALT to read, its total-score records are read once for all (select.read_subset)."""
+    """summarize_trial_table for each of `tables` (`settings`: by table). A job given ADSALT for
+    more than one table reads its total-score records once for all (select.read_subset: the
+    analysed columns but PARAMCD, which is SALT on every one of them)."""
     if len(tables) > 1 and inputs.get("adsalt") is not None:
         from regrowth.derive.salt import analysed_columns
-        from regrowth.summarize.select import read_subset, scan
+        from regrowth.summarize.select import read_subset
 
-        names = scan(inputs["adsalt"]).collect_schema().names()
-        inputs = {**inputs, "adsalt": read_subset(inputs["adsalt"], TOTAL_RECORDS, analysed_columns(names))}
+        def kept(names: list[str]) -> list[str]:
+            return [c for c in analysed_columns(names) if c != "PARAMCD"]
+
+        inputs = {**inputs, "adsalt": read_subset(inputs["adsalt"], TOTAL_RECORDS, kept, name="adsalt")}
     return {t: summarize_trial_table(t, trial_id, inputs, **settings.get(t, {})) for t in tables}
 
 
