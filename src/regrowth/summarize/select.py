@@ -48,10 +48,15 @@ def read_subset(source: Source, within: pl.Expr, columns: Callable[[list[str]], 
     names, those to keep. A column `within` reads that the source lacks is an error naming it."""
     lazy = scan(source)
     present = lazy.collect_schema().names()
-    if missing := [c for c in within.meta.root_names() if c not in present]:
-        raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
+    _require(source, within.meta.root_names(), present, name)
     frame = lazy.filter(within).select([c for c in columns(present) if c in present]).collect()
     return Subset(source, within, frame, tuple(present))
+
+
+def _require(source: Source, columns: list[str], present, name: str) -> None:
+    """A ContractError naming the file (or `name`) and the columns of `columns` not `present`."""
+    if missing := [c for c in columns if c not in present]:
+        raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
 
 
 def _filtered(lazy: pl.LazyFrame, rows: pl.Expr | None, within: pl.Expr | None) -> pl.LazyFrame:
@@ -106,8 +111,7 @@ def read_rows(source: Source, columns: list[str], rows: pl.Expr | None = None, *
         lazy = scan(source)
         present = lazy.collect_schema().names()
         lazy = _filtered(lazy, rows, within)
-    if missing := [c for c in columns if c not in present]:
-        raise ContractError(f"{source_name(source, name)}: column(s) missing: {', '.join(missing)}")
+    _require(source, columns, present, name)
     return lazy.select([c for c in wanted if c in present]).collect()
 
 
