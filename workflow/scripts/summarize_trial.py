@@ -4,8 +4,8 @@ from regrowth.workflow import output_metadata, run
 
 
 def main(snakemake):
-    # the builders read their inputs themselves (files or dataset directories): each reads only
-    # the rows and columns it uses
+    # the builders read their inputs themselves (part files): each only the rows and columns it
+    # uses, the ADSALT builders from one shared read of its total-score records
     meta = output_metadata(snakemake)
     tables = summarize_trial_tables(list(snakemake.output.keys()), snakemake.wildcards.trial,
                                     dict(snakemake.input.items()), snakemake.params.settings)

@@ -12,6 +12,7 @@ from regrowth.derive.verbs import assert_unique_keys, derive_var_extreme_flag, r
 from regrowth.model import SALT_TESTS, SALT_WEIGHTS
 
 TOTAL = "SALT"
+TOTAL_RECORDS = pl.col("PARAMCD") == TOTAL  # ADSALT's total-score records (not the regions)
 PARAMS = {**{k: v + " (%)" for k, v in SALT_TESTS.items() if k != "SALTTOT"}, TOTAL: "SALT Total Score (%)"}
 
 
@@ -26,21 +27,9 @@ def analysed_columns(names, also: tuple[str, ...] = ()) -> list[str]:
     return [c for c in names if c in ANALYSED_COLUMNS or c in also or re.fullmatch(r"CRIT\d+FL", c)]
 
 
-def read_total_salt(path, also: tuple[str, ...] = (), columns: list[str] | None = None):
-    """ADSALT's total-SALT records (pandas, for summaries and the report): `columns`, or else
-    the analysed columns (and `also`)."""
-    import pyarrow.parquet as pq
-
-    from regrowth.parquet_io import read_table
-
-    if columns is None:
-        columns = analysed_columns(pq.read_schema(path).names, also)
-    return read_table(path, columns=columns, filters=[("PARAMCD", "==", TOTAL)])
-
-
 def total_salt(adsalt: pl.DataFrame, also: tuple[str, ...] = ()) -> pl.DataFrame:
     """ADSALT's total-SALT records, the analysed columns (and `also`)."""
-    return adsalt.filter(pl.col("PARAMCD") == TOTAL).select(analysed_columns(adsalt.columns, also))
+    return adsalt.filter(TOTAL_RECORDS).select(analysed_columns(adsalt.columns, also))
 
 
 RS_COLUMNS = ["USUBJID", "RSTESTCD", "RSSTRESN", "RSDTC", "VISITNUM", "VISIT"]  # what salt_records reads

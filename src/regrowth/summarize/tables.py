@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from regrowth.derive.salt import TOTAL
+from regrowth.derive.salt import TOTAL_RECORDS
 from regrowth.rounding import at_compare_precision
 from regrowth.summarize.select import has_rows, read_rows, to_pandas
 from regrowth.summarize.stats import clopper_pearson, km_median, newcombe_diff
@@ -24,9 +24,8 @@ REGROWTH_BANDS = [  # (label, test on percent regrowth = -PCHG at end of treatme
     ("5-<50%", lambda r: (r >= 5) & (r < 50)),
     ("<5% or not assessed", None),  # the rest, missing included (non-responder imputation)
 ]
-# ADSALT's total-score records (not the regions): every ADSALT read of the summaries is within
-# them, so a job reads them once for all its builders (select.read_subset)
-TOTAL_RECORDS = pl.col("PARAMCD") == TOTAL
+# every ADSALT read of the summaries is within the total-score records (TOTAL_RECORDS), so a job
+# reads them once for all its builders (select.read_subset)
 EOT = pl.col("EOTFL") == "Y"
 AT_EOT = TOTAL_RECORDS & EOT
 RELAPSE = "TTRELAPS"
