@@ -45,7 +45,8 @@ def _paths(path) -> tuple[Path, Path]:
 
 def regrowth_metadata(metadata: dict | None) -> dict[str, str]:
     """Provenance as key-value metadata under 'regrowth.*' keys, each value JSON."""
-    return {f"regrowth.{key}": json.dumps(value, sort_keys=True, default=str) for key, value in sorted((metadata or {}).items())}
+    return {f"regrowth.{key}": json.dumps(value, sort_keys=True, default=str)
+            for key, value in sorted((metadata or {}).items())}
 
 
 def read_frame(path, columns: list[str] | None = None):
@@ -123,10 +124,10 @@ def _is_sorted(values: pa.Array) -> bool:
 
 
 def writer_options(schema: pa.Schema) -> dict:
-    """The options of every pyarrow write (the pandas layer's tables). Min/max statistics for numbers, dates and USUBJID
-    (tables are in subject order: a reader skips row groups by subject), not for other text,
-    dictionary-encoded or not: comparing every string took ~0.3 s of a 1.1 s write of 3 million
-    RS records, and the dictionary columns' statistics 1.1 s of a 2.4 s write of an ADSALT part."""
+    """The options of every pyarrow write (the pandas layer's tables). Min/max statistics for
+    numbers, dates and USUBJID (tables are in subject order: a reader skips row groups by
+    subject), not for other text, dictionary-encoded or not: through pyarrow, comparing every
+    string took ~0.3 s of a 1.1 s write of 3 million RS records."""
     stats = [f.name for f in schema if f.name == "USUBJID" or not (_is_text(f) or pa.types.is_dictionary(f.type))]
     return {"compression": "zstd", "use_dictionary": True, "write_statistics": stats}
 
