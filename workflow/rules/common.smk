@@ -1,5 +1,4 @@
 # Helpers shared by the rules: config and sheet validation, trial lookups, path lists.
-import csv
 import re
 import sys
 from pathlib import Path
@@ -13,10 +12,6 @@ job_environment()  # jobs start with Arrow's and polars' allocator settings (reg
 if workflow.exec_mode == ExecMode.DEFAULT:
     jobs.start_early(sys.argv[1:])  # the jobs' server imports its libraries while Snakemake parses
 
-import pandas as pd
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from snakemake.utils import validate
 
 from snakemake.iocontainers import Snakemake as JobObject
@@ -25,65 +20,16 @@ from regrowth.definitions import check_weeks
 from regrowth.model import DOMAIN_NAMES
 from regrowth.partition import SPLITTABLE, part_names, part_path, roles_of, split_memory_mb
 from regrowth.provenance import code_version
+from regrowth.trial_sheet import load_trials, row_validator
 
 validate(config, "../schemas/config.schema.yaml")
 
 
-def read_sheet(path):
-    """The sheet's cells as text and each row's line number; lines starting with '#' are comments.
-    A row with more cells than the header is an error (pandas would silently take its first cell
-    as an index)."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            lines = [(n, row) for n, row in enumerate(csv.reader(fh, delimiter="\t"), start=1)
-                     if row and not row[0].lstrip().startswith("#")]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"{path}: not a readable tab-separated trial sheet: {exc}") from None
-    if not lines:
-        raise ValueError(f"{path}: the trial sheet is empty")
-    header = [h.strip() for h in lines[0][1]]
-    for n, row in lines[1:]:
-        if len(row) > len(header):
-            raise ValueError(f"{path}, line {n}: {len(row)} tab-separated cells, the header names {len(header)}")
-    cells = [[c.strip() for c in row] + [""] * (len(header) - len(row)) for _, row in lines[1:]]
-    return pd.DataFrame(cells, columns=header, dtype=str), [n for n, _ in lines[1:]]
-
-
-# one validator for every row (snakemake.utils.validate reads and compiles the schema per call)
-TRIAL_ROW = Draft202012Validator(yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/trials.schema.yaml").read_text()))
-
-
-def load_trials(path):
-    sheet, line_numbers = read_sheet(path)
-    for col in ("eot_week", "partitions"):
-        if col in sheet.columns:
-            sheet[col] = [int(v) if v.isdigit() else v for v in sheet[col]]
-    if "simulated" in sheet.columns:
-        words = {"yes": True, "true": True, "no": False, "false": False}
-        sheet["simulated"] = [words.get(v.lower(), v) if v else v for v in sheet["simulated"]]
-    rows = []
-    for i, row in zip(line_numbers, sheet.to_dict("records")):
-        row = {k: v for k, v in row.items() if v != ""}
-        error = best_match(TRIAL_ROW.iter_errors(row))
-        if error is not None:
-            column = f" (column {error.path[0]})" if error.path else ""
-            raise ValueError(f"{path}, line {i}: invalid trial row{column}: {error.message}")
-        rows.append(row)
-    trials = pd.DataFrame(rows)
-    if trials.empty:
-        raise ValueError(f"{path}: the trial sheet lists no trials")
-    dup = trials["trial_id"][trials["trial_id"].duplicated()].tolist()
-    if dup:
-        raise ValueError(f"{path}: trial_id listed more than once: {', '.join(dup)}")
-    return trials.set_index("trial_id", drop=False)
-
-
-TRIALS = load_trials(config["trials"])
+TRIALS = load_trials(config["trials"], row_validator(Path(workflow.basedir) / "workflow/schemas/trials.schema.yaml"))
 RESULTS, LOGS = output_folders(config["trials"], config.get("results"))  # one results folder per sheet
 check_results_folder(RESULTS, config["trials"])
-for _row in TRIALS.to_dict("records"):  # a planned week off the visit grid would be 0 % at EOT
-    check_weeks(config["definitions"], None if pd.isna(_row.get("eot_week")) else int(_row["eot_week"]),
-                _row["trial_id"])
+for _row in TRIALS.values():  # a planned week off the visit grid would be 0 % at EOT
+    check_weeks(config["definitions"], _row.get("eot_week"), _row["trial_id"])
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 CUT_IN_PATH = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -109,14 +55,14 @@ def data_cut(row):
     return found[-1] if found else None
 
 
-TRIAL_IDS = sorted(TRIALS.index)
+TRIAL_IDS = sorted(TRIALS)
 
 
 def export_files_of(trial_id):
     """The files of a trial's export that ingestion reads (an unreadable folder names the trial)."""
     from regrowth.exports import export_files
 
-    row = TRIALS.loc[trial_id]
+    row = TRIALS[trial_id]
     try:
         return [str(p) for p in export_files(row["path"], row["format"], reading_of(trial_id).mapping)]
     except Exception as exc:
@@ -127,7 +73,7 @@ def reading_of(trial_id):
     """The trial sheet's reading settings (na_values, decimal, mapping) of a trial."""
     from regrowth.reading import Reading
 
-    return Reading.from_sheet(dict(TRIALS.loc[trial_id]))
+    return Reading.from_sheet(TRIALS[trial_id])
 
 
 def reading(wildcards):
@@ -139,10 +85,10 @@ def n_partitions(trial_id):
     SDTM or Dataset-JSON export (REDCap exports are not split)."""
     from math import ceil
 
-    row = TRIALS.loc[trial_id]
+    row = TRIALS[trial_id]
     asked = row.get("partitions")
     splittable = row["format"] in SPLITTABLE
-    if asked is not None and not pd.isna(asked):
+    if asked is not None:
         if int(asked) > 1 and not splittable:
             raise ValueError(f"trial {trial_id}: only {', '.join(SPLITTABLE)} exports can be split into "
                              f"partitions, not {row['format']}")
@@ -204,16 +150,15 @@ wildcard_constraints:
 
 
 def trial(wildcards):
-    return TRIALS.loc[wildcards.trial]
+    return TRIALS[wildcards.trial]
 
 
 def eot_week(wildcards):
-    value = trial(wildcards).get("eot_week")
-    return None if pd.isna(value) else int(value)
+    return trial(wildcards).get("eot_week")
 
 
 def policy_of(trial_id):
-    value = TRIALS.loc[trial_id].get("policy")
+    value = TRIALS[trial_id].get("policy")
     return value if isinstance(value, str) and value else config["validation"]["policy"]
 
 
@@ -286,7 +231,7 @@ def summary_inputs(wildcards, tables):
 
 def design_of(trial_id):
     """The sheet's design and control arm of a trial (a control only for a randomized trial)."""
-    row = TRIALS.loc[trial_id]
+    row = TRIALS[trial_id]
     design = row.get("design") if isinstance(row.get("design"), str) and row.get("design") else "single-arm"
     control = row.get("control") if isinstance(row.get("control"), str) and row.get("control") else None
     if design == "randomized" and control is None:
@@ -310,8 +255,8 @@ def summary_settings(table, trial_id):
 def trial_meta():
     keep = ["trial_id", "label", "format", "path", "drug", "eot_week", "simulated", "design", "control"]
     out = []
-    for r in TRIALS.loc[TRIAL_IDS].to_dict("records"):
-        meta = {k: (None if pd.isna(r.get(k, None)) else r.get(k)) for k in keep}
+    for r in (TRIALS[t] for t in TRIAL_IDS):
+        meta = {k: r.get(k) for k in keep}
         meta["data_cut"] = data_cut(r)
         meta["policy"] = policy_of(r["trial_id"])
         meta.update(design_of(r["trial_id"]))
@@ -327,7 +272,7 @@ def output_rules():
             for name in ("files", "issues"):
                 out[f"{RESULTS}/{t}/split/{name}.parquet"] = "split_export"
             for part in PARTS[t]:
-                for role in roles_of(TRIALS.loc[t, "path"], TRIALS.loc[t, "format"]):
+                for role in roles_of(TRIALS[t]["path"], TRIALS[t]["format"]):
                     out[str(part_path(f"{RESULTS}/{t}/split/parts", part, role))] = "split_export"
         for part in PARTS[t]:
             out.update({p: "check" for p in check_outputs(t, part).values()})

@@ -1,0 +1,70 @@
+"""The trial sheet (config/trials.tsv): one row per trial, read as plain dicts.
+
+Read by Snakemake while it parses the workflow, so it imports no data library: a no-op rerun
+starts in Snakemake's own time.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+INTEGER_COLUMNS = ("eot_week", "partitions")
+YES_NO = {"yes": True, "true": True, "no": False, "false": False}
+
+
+def read_sheet(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+    """Each row's line number and cells (stripped text, "" for an empty or absent cell); lines
+    starting with '#' are comments. A row with more cells than the header is an error."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            lines = [(n, row) for n, row in enumerate(csv.reader(fh, delimiter="\t"), start=1)
+                     if row and not row[0].lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a readable tab-separated trial sheet: {exc}") from None
+    if not lines:
+        raise ValueError(f"{path}: the trial sheet is empty")
+    header = [h.strip() for h in lines[0][1]]
+    out = []
+    for n, row in lines[1:]:
+        if len(row) > len(header):
+            raise ValueError(f"{path}, line {n}: {len(row)} tab-separated cells, the header names {len(header)}")
+        cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
+        out.append((n, dict(zip(header, cells))))
+    return out
+
+
+def row_validator(schema_path: str | Path) -> Draft202012Validator:
+    """One compiled validator for every row (snakemake.utils.validate compiles per call)."""
+    return Draft202012Validator(yaml.safe_load(Path(schema_path).read_text()))
+
+
+def load_trials(path: str | Path, validator: Draft202012Validator) -> dict[str, dict]:
+    """The sheet's trials by trial_id, in sheet order. A row keeps only its non-empty cells;
+    eot_week and partitions are integers where they are digits, simulated a bool where it is a
+    yes/no word (anything else is left for the schema to reject, naming the line)."""
+    trials: dict[str, dict] = {}
+    repeated: list[str] = []
+    for n, cells in read_sheet(path):
+        row: dict = {k: v for k, v in cells.items() if v != ""}
+        for col in INTEGER_COLUMNS:
+            if col in row and row[col].isdigit():
+                row[col] = int(row[col])
+        if "simulated" in row:
+            row["simulated"] = YES_NO.get(row["simulated"].lower(), row["simulated"])
+        error = best_match(validator.iter_errors(row))
+        if error is not None:
+            column = f" (column {error.path[0]})" if error.path else ""
+            raise ValueError(f"{path}, line {n}: invalid trial row{column}: {error.message}")
+        if row["trial_id"] in trials:
+            repeated.append(row["trial_id"])
+        trials.setdefault(row["trial_id"], row)
+    if not trials:
+        raise ValueError(f"{path}: the trial sheet lists no trials")
+    if repeated:
+        raise ValueError(f"{path}: trial_id listed more than once: {', '.join(repeated)}")
+    return trials
