@@ -35,3 +35,12 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+
+
+# The run has ended: Snakemake's scheduler has nothing left to re-evaluate (regrowth/jobs.py).
+onsuccess:
+    jobs.drop_rescheduling_timers()
+
+
+onerror:
+    jobs.drop_rescheduling_timers()

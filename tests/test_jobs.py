@@ -187,3 +187,34 @@ def test_a_server_started_early_and_never_used_is_not_waited_for():
             break
         time.sleep(0.1)
     assert not left, f"the unused server outlived its Snakemake: {left}"
+
+
+def test_the_schedulers_timer_is_the_one_snakemake_starts():
+    # a Snakemake that renamed it would cost a second at every exit again: this fails instead
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    from regrowth.jobs import RESCHEDULING_TIMER
+
+    lambdas = [c.co_qualname for c in JobScheduler._schedule_reevalutation.__code__.co_consts if hasattr(c, "co_qualname")]
+    assert lambdas == [RESCHEDULING_TIMER]
+
+
+def test_only_the_schedulers_pending_timers_are_cancelled_at_the_end_of_a_run():
+    from regrowth.jobs import RESCHEDULING_TIMER, drop_rescheduling_timers
+
+    def reevaluate():
+        pass
+
+    reevaluate.__qualname__ = RESCHEDULING_TIMER
+    schedulers = [threading.Timer(60, reevaluate) for _ in range(2)]
+    other = threading.Timer(60, lambda: None)
+    for timer in (*schedulers, other):
+        timer.start()
+    try:
+        assert drop_rescheduling_timers() == 2
+        for timer in schedulers:
+            timer.join(timeout=5)
+            assert not timer.is_alive()
+        assert other.is_alive()
+    finally:
+        other.cancel()

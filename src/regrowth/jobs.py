@@ -167,3 +167,21 @@ def _logs(snakemake) -> str:
 def _failed(snakemake) -> str:
     return f"{snakemake.rule} failed (see above and its log: {_logs(snakemake)})"
 
+
+
+# Snakemake's scheduler starts a one-second threading.Timer after each round (its job rate
+# limiter's re-evaluation, --max-jobs-per-timespan 100/1s); the timer is not a daemon thread, so
+# the interpreter waits for the last one before it exits: up to a second at the end of a run.
+RESCHEDULING_TIMER = "JobScheduler._schedule_reevalutation.<locals>.<lambda>"
+
+
+def drop_rescheduling_timers() -> int:
+    """Cancel the scheduler's pending re-evaluation timers once the run has ended (Snakefile's
+    onsuccess and onerror: no job is left to schedule); the number cancelled. Timers of other
+    code are left alone, and a Snakemake that names its timer otherwise loses only the second."""
+    cancelled = 0
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer) and getattr(thread.function, "__qualname__", "") == RESCHEDULING_TIMER:
+            thread.cancel()
+            cancelled += 1
+    return cancelled
