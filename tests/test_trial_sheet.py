@@ -92,3 +92,30 @@ def test_reading_the_sheet_loads_no_data_library():
     code = "import sys, regrowth.trial_sheet; print(sorted(m for m in ('pandas', 'polars', 'pyarrow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_an_unclosed_quote_is_an_error_not_a_cell_that_swallows_the_next_trials(tmp_path):
+    # csv's default reader would take every later line into the quoted label: B2 and C3 gone
+    path = sheet(tmp_path, 'A1\tredcap\tdata/a\t"Trial A', "B2\tredcap\tdata/b\tTrial B", "C3\tredcap\tdata/c\tTrial C")
+    with pytest.raises(ValueError, match=r"trials.tsv, line 2: not a readable tab-separated row .*must end with one"):
+        load_trials(path, VALIDATOR)
+
+
+def test_a_quoted_cell_may_hold_a_tab_and_later_rows_keep_their_own_line_numbers(tmp_path):
+    path = sheet(tmp_path, 'A1\tredcap\tdata/a\t"Trial\tA"', 'B2\tredcap\tdata/b\t"Trial\nB"', "C3\tspss\tdata/c\tTrial C")
+    with pytest.raises(ValueError, match=r"trials.tsv, line 5: invalid trial row \(column format\)"):
+        load_trials(path, VALIDATOR)
+    path = sheet(tmp_path, 'A1\tredcap\tdata/a\t"Trial\tA"')
+    assert load_trials(path, VALIDATOR)["A1"]["label"] == "Trial\tA"
+
+
+def test_a_column_named_twice_is_an_error(tmp_path):
+    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t12\t24", header="trial_id\tformat\tpath\tlabel\teot_week\teot_week\n")
+    with pytest.raises(ValueError, match=r"trials.tsv, line 1: column eot_week named more than once in the header"):
+        load_trials(path, VALIDATOR)
+
+
+def test_a_digit_that_is_not_ascii_is_left_for_the_schema_to_reject(tmp_path):
+    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t1²")
+    with pytest.raises(ValueError, match=r"trials.tsv, line 2: invalid trial row \(column eot_week\)"):
+        load_trials(path, VALIDATOR)

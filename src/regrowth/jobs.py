@@ -169,9 +169,10 @@ def _failed(snakemake) -> str:
 
 
 
-# Snakemake's scheduler starts a one-second threading.Timer after each round (its job rate
-# limiter's re-evaluation, --max-jobs-per-timespan 100/1s); the timer is not a daemon thread, so
-# the interpreter waits for the last one before it exits: up to a second at the end of a run.
+# Snakemake's scheduler wakes itself by threading.Timer: one second after each round that had
+# jobs ready (its job rate limiter, --max-jobs-per-timespan 100/1s), ten while it waits for queue
+# input. A timer is not a daemon thread, so the interpreter waits for the last one before it
+# exits: up to a second at the end of a run.
 RESCHEDULING_TIMER = "JobScheduler._schedule_reevalutation.<locals>.<lambda>"
 
 

@@ -1,7 +1,7 @@
 """The trial sheet (config/trials.tsv): one row per trial, read as plain dicts.
 
-Read by Snakemake while it parses the workflow, so it imports no data library: a no-op rerun
-starts in Snakemake's own time.
+Read by Snakemake while it parses the workflow. Plain dicts keep each cell as written: a
+DataFrame turned an integer column with one blank cell into floats (eot_week 24.0).
 """
 
 from __future__ import annotations
@@ -19,16 +19,28 @@ YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 
 def read_sheet(path: str | Path) -> list[tuple[int, dict[str, str]]]:
     """Each row's line number and cells (stripped text, "" for an empty or absent cell); lines
-    starting with '#' are comments. A row with more cells than the header is an error."""
+    starting with '#' are comments. A row with more cells than the header, a column named twice
+    and an unclosed quote (which would take in every later line as one cell) are errors."""
+    lines = []  # (the line a row starts on, its cells)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            lines = [(n, row) for n, row in enumerate(csv.reader(fh, delimiter="\t"), start=1)
-                     if row and not row[0].lstrip().startswith("#")]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            reader = csv.reader(fh, delimiter="\t", strict=True)
+            start = 1
+            for row in reader:
+                if row and not row[0].lstrip().startswith("#"):
+                    lines.append((start, row))
+                start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValueError(f"{path}, line {start}: not a readable tab-separated row ({exc}); a cell that "
+                         "starts with a quote must end with one") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable tab-separated trial sheet: {exc}") from None
     if not lines:
         raise ValueError(f"{path}: the trial sheet is empty")
     header = [h.strip() for h in lines[0][1]]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ValueError(f"{path}, line {lines[0][0]}: column {', '.join(twice)} named more than once in the header")
     out = []
     for n, row in lines[1:]:
         if len(row) > len(header):
@@ -52,7 +64,7 @@ def load_trials(path: str | Path, validator: Draft202012Validator) -> dict[str, 
     for n, cells in read_sheet(path):
         row: dict = {k: v for k, v in cells.items() if v != ""}
         for col in INTEGER_COLUMNS:
-            if col in row and row[col].isdigit():
+            if col in row and row[col].isdecimal() and row[col].isascii():
                 row[col] = int(row[col])
         if "simulated" in row:
             row["simulated"] = YES_NO.get(row["simulated"].lower(), row["simulated"])
