@@ -45,18 +45,6 @@ def test_a_cell_of_the_wrong_kind_names_its_line_and_column(tmp_path, cell, colu
         load_trials(path, VALIDATOR)
 
 
-def test_a_missing_required_cell_names_its_line(tmp_path):
-    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A", "B2\tredcap\t\tTrial B")
-    with pytest.raises(ValueError, match=r"trials.tsv, line 3: invalid trial row: 'path' is a required property"):
-        load_trials(path, VALIDATOR)
-
-
-def test_a_row_with_more_cells_than_the_header_is_an_error(tmp_path):
-    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t\t\t\t\textra")
-    with pytest.raises(ValueError, match=r"trials.tsv, line 2: 9 tab-separated cells, the header names 8"):
-        load_trials(path, VALIDATOR)
-
-
 def test_every_repeated_trial_id_is_named(tmp_path):
     path = sheet(tmp_path, *(f"{t}\tredcap\tdata/{t}\tTrial {t}" for t in ("A1", "B2", "A1", "B2", "C3")))
     with pytest.raises(ValueError, match=r"trials.tsv: trial_id listed more than once: A1, B2$"):
@@ -94,13 +82,6 @@ def test_reading_the_sheet_loads_no_data_library():
     assert out == "[]"
 
 
-def test_an_unclosed_quote_is_an_error_not_a_cell_that_swallows_the_next_trials(tmp_path):
-    # csv's default reader would take every later line into the quoted label: B2 and C3 gone
-    path = sheet(tmp_path, 'A1\tredcap\tdata/a\t"Trial A', "B2\tredcap\tdata/b\tTrial B", "C3\tredcap\tdata/c\tTrial C")
-    with pytest.raises(ValueError, match=r"trials.tsv, line 2: not a readable tab-separated row .*must end with one"):
-        load_trials(path, VALIDATOR)
-
-
 def test_a_quoted_cell_may_hold_a_tab_and_later_rows_keep_their_own_line_numbers(tmp_path):
     path = sheet(tmp_path, 'A1\tredcap\tdata/a\t"Trial\tA"', 'B2\tredcap\tdata/b\t"Trial\nB"', "C3\tspss\tdata/c\tTrial C")
     with pytest.raises(ValueError, match=r"trials.tsv, line 5: invalid trial row \(column format\)"):
@@ -109,13 +90,17 @@ def test_a_quoted_cell_may_hold_a_tab_and_later_rows_keep_their_own_line_numbers
     assert load_trials(path, VALIDATOR)["A1"]["label"] == "Trial\tA"
 
 
-def test_a_column_named_twice_is_an_error(tmp_path):
-    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t12\t24", header="trial_id\tformat\tpath\tlabel\teot_week\teot_week\n")
-    with pytest.raises(ValueError, match=r"trials.tsv, line 1: column eot_week named more than once in the header"):
-        load_trials(path, VALIDATOR)
-
-
-def test_a_digit_that_is_not_ascii_is_left_for_the_schema_to_reject(tmp_path):
-    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t1²")
-    with pytest.raises(ValueError, match=r"trials.tsv, line 2: invalid trial row \(column eot_week\)"):
-        load_trials(path, VALIDATOR)
+@pytest.mark.parametrize("header,lines,message", [
+    (HEADER, ["A1\tredcap\tdata/a\tTrial A", "B2\tredcap\t\tTrial B"],
+     r"line 3: invalid trial row: 'path' is a required property"),
+    (HEADER, ["A1\tredcap\tdata/a\tTrial A\t\t\t\t\textra"], r"line 2: 9 tab-separated cells, the header names 8"),
+    # csv's lenient reader would take every later line into the quoted label: B2 and C3 gone
+    (HEADER, ['A1\tredcap\tdata/a\t"Trial A', "B2\tredcap\tdata/b\tTrial B", "C3\tredcap\tdata/c\tTrial C"],
+     r"line 2: not a readable tab-separated row .*must end with one"),
+    ("trial_id\tformat\tpath\tlabel\teot_week\teot_week\n", ["A1\tredcap\tdata/a\tTrial A\t12\t24"],
+     r"line 1: column eot_week named more than once in the header"),
+    (HEADER, ["A1\tredcap\tdata/a\tTrial A\t1²"], r"line 2: invalid trial row \(column eot_week\)"),  # not int()'s crash
+], ids=["required cell missing", "more cells than the header", "unclosed quote", "column named twice", "non-ASCII digit"])
+def test_a_bad_sheet_stops_naming_its_line(tmp_path, header, lines, message):
+    with pytest.raises(ValueError, match=rf"trials.tsv, {message}"):
+        load_trials(sheet(tmp_path, *lines, header=header), VALIDATOR)

@@ -168,7 +168,6 @@ def _failed(snakemake) -> str:
     return f"{snakemake.rule} failed (see above and its log: {_logs(snakemake)})"
 
 
-
 # Snakemake's scheduler wakes itself by threading.Timer: one second after each round that had
 # jobs ready (its job rate limiter, --max-jobs-per-timespan 100/1s), ten while it waits for queue
 # input. A timer is not a daemon thread, so the interpreter waits for the last one before it
