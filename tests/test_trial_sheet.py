@@ -100,7 +100,18 @@ def test_a_quoted_cell_may_hold_a_tab_and_later_rows_keep_their_own_line_numbers
     ("trial_id\tformat\tpath\tlabel\teot_week\teot_week\n", ["A1\tredcap\tdata/a\tTrial A\t12\t24"],
      r"line 1: column eot_week named more than once in the header"),
     (HEADER, ["A1\tredcap\tdata/a\tTrial A\t1²"], r"line 2: invalid trial row \(column eot_week\)"),  # not int()'s crash
-], ids=["required cell missing", "more cells than the header", "unclosed quote", "column named twice", "non-ASCII digit"])
+    # a misspelt column would be ignored: the trial would run without its planned week
+    ("trial_id\tformat\tpath\tlabel\teot_wek\n", ["A1\tredcap\tdata/a\tTrial A\t12"],
+     r"line 1: column eot_wek is not a trial sheet column \(did you mean eot_week\? the columns are trial_id, "),
+    ("trial_id\tformat\tpath\tlabel\t\n", ["A1\tredcap\tdata/a\tTrial A\t12"],
+     r"line 2: cell '12' is under a column with no name in the header; name the column or remove the cell"),
+], ids=["required cell missing", "more cells than the header", "unclosed quote", "column named twice", "non-ASCII digit",
+        "misspelt column", "a filled cell under an unnamed column"])
 def test_a_bad_sheet_stops_naming_its_line(tmp_path, header, lines, message):
     with pytest.raises(ValueError, match=rf"trials.tsv, {message}"):
         load_trials(sheet(tmp_path, *lines, header=header), VALIDATOR)
+
+
+def test_empty_unnamed_columns_from_trailing_tabs_are_ignored(tmp_path):
+    path = sheet(tmp_path, "A1\tredcap\tdata/a\tTrial A\t\t", header="trial_id\tformat\tpath\tlabel\t\t\n")
+    assert load_trials(path, VALIDATOR) == {"A1": {"trial_id": "A1", "format": "redcap", "path": "data/a", "label": "Trial A"}}

@@ -272,6 +272,14 @@ def test_ragged_sheet_is_rejected_at_parse_time_with_its_line(run_dir):
     assert "ragged.tsv, line 2: 5 tab-separated cells, the header names 4" in msg
 
 
+def test_misspelt_sheet_column_is_rejected_at_parse_time(run_dir):
+    # ignored, it would run the trial without its planned week: a green run with other numbers
+    (run_dir / "misspelt.tsv").write_text("trial_id\tformat\tpath\tlabel\teot_wek\n"
+                                          "X1\tsdtm-csv\tsomewhere\tX\t12\n")
+    msg = rejected_at_parse_time(run_dir, "--config", "trials=misspelt.tsv")
+    assert "misspelt.tsv, line 1: column eot_wek is not a trial sheet column (did you mean eot_week?" in msg
+
+
 def test_invalid_definition_is_rejected_at_parse_time(run_dir):
     (run_dir / "bad_config.yaml").write_text("definitions:\n  imputation: LOCF\n")
     msg = rejected_at_parse_time(run_dir, "--configfile", "bad_config.yaml")

@@ -7,6 +7,8 @@ DataFrame turned an integer column with one blank cell into floats (eot_week 24.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
+from difflib import get_close_matches
 from pathlib import Path
 
 import yaml
@@ -17,10 +19,12 @@ INTEGER_COLUMNS = ("eot_week", "partitions")
 YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 
 
-def read_sheet(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+def read_sheet(path: str | Path, columns: Collection[str]) -> list[tuple[int, dict[str, str]]]:
     """Each row's line number and cells (stripped text, "" for an empty or absent cell); lines
-    starting with '#' are comments. A row with more cells than the header, a column named twice
-    and an unclosed quote (which would take in every later line as one cell) are errors."""
+    starting with '#' are comments. Errors: a header name not among `columns` (a misspelt
+    eot_week would silently lose the planned week), a column named twice, a row with more cells
+    than the header, a filled cell under an unnamed column, and an unclosed quote (which would
+    take in every later line as one cell). Empty unnamed columns (trailing tabs) are ignored."""
     lines = []  # (the line a row starts on, its cells)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -37,16 +41,26 @@ def read_sheet(path: str | Path) -> list[tuple[int, dict[str, str]]]:
         raise ValueError(f"{path}: not a readable tab-separated trial sheet: {exc}") from None
     if not lines:
         raise ValueError(f"{path}: the trial sheet is empty")
-    header = [h.strip() for h in lines[0][1]]
-    twice = sorted({h for h in header if header.count(h) > 1})
+    header_line, header = lines[0][0], [h.strip() for h in lines[0][1]]
+    for name in header:
+        if name and name not in columns:
+            close = get_close_matches(name, columns, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(f"{path}, line {header_line}: column {name} is not a trial sheet column ({hint}the "
+                             f"columns are {', '.join(columns)}); rename or remove it")
+    twice = sorted({h for h in header if h and header.count(h) > 1})
     if twice:
-        raise ValueError(f"{path}, line {lines[0][0]}: column {', '.join(twice)} named more than once in the header")
+        raise ValueError(f"{path}, line {header_line}: column {', '.join(twice)} named more than once in the header")
     out = []
     for n, row in lines[1:]:
         if len(row) > len(header):
             raise ValueError(f"{path}, line {n}: {len(row)} tab-separated cells, the header names {len(header)}")
         cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
-        out.append((n, dict(zip(header, cells))))
+        unnamed = [c for h, c in zip(header, cells) if not h and c]
+        if unnamed:
+            raise ValueError(f"{path}, line {n}: cell {unnamed[0]!r} is under a column with no name in the header; "
+                             "name the column or remove the cell")
+        out.append((n, {h: c for h, c in zip(header, cells) if h}))
     return out
 
 
@@ -61,7 +75,7 @@ def load_trials(path: str | Path, validator: Draft202012Validator) -> dict[str, 
     yes/no word (anything else is left for the schema to reject, naming the line)."""
     trials: dict[str, dict] = {}
     repeated: list[str] = []
-    for n, cells in read_sheet(path):
+    for n, cells in read_sheet(path, list(validator.schema["properties"])):
         row: dict = {k: v for k, v in cells.items() if v != ""}
         for col in INTEGER_COLUMNS:
             if col in row and row[col].isdecimal() and row[col].isascii():
